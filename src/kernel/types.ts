@@ -1,0 +1,92 @@
+// The contract between the daemon and the operating system. The real Linux
+// implementation (linux.ts) and the in-memory fake (fake.ts) both keep it,
+// errors included; nothing outside src/kernel/ may touch the OS directly.
+
+import type { Addr, Family } from '../model/addr.js';
+
+/** Kernel limit on VIFs (IPv4) and MIFs (IPv6) per table: MAXVIFS / MAXMIFS. */
+export const MAX_VIFS = 32;
+
+export interface LinkInfo {
+  readonly name: string;
+  readonly index: number;
+  readonly up: boolean;
+  readonly multicast: boolean;
+}
+
+/** Outbound TTL thresholds indexed by VIF/MIF; 0 means "not forwarded there". */
+export type TtlVector = Uint8Array; // length MAX_VIFS
+
+export interface MfcSpec {
+  readonly source: Addr;
+  readonly group: Addr;
+  /** Inbound VIF/MIF index. */
+  readonly iif: number;
+  readonly ttls: TtlVector;
+}
+
+export interface SgCounters {
+  readonly packets: bigint;
+  readonly bytes: bigint;
+  readonly wrongIf: bigint;
+}
+
+export type UpcallKind = 'nocache' | 'wrongvif' | 'wholepkt' | 'other';
+
+export interface Upcall {
+  readonly family: Family;
+  readonly kind: UpcallKind;
+  /** Raw message type from igmpmsg / mrt6msg, for logging. */
+  readonly type: number;
+  /** The VIF/MIF the packet arrived on. */
+  readonly vif: number;
+  readonly source: Addr;
+  readonly group: Addr;
+}
+
+export interface UpcallSink {
+  /** Called with every upcall read, in kernel order, in batches. */
+  (batch: readonly Upcall[]): void;
+}
+
+/**
+ * One kernel, as seen from the daemon. Control calls are synchronous (each
+ * is a single setsockopt/ioctl) and throw KernelError on failure, carrying
+ * the errno name the real kernel returns.
+ */
+export interface Kernel {
+  /** Interfaces present now, ordered by ifindex. */
+  links(): LinkInfo[];
+
+  /**
+   * Opens the multicast routing socket of one family on routing table
+   * `table` (MRT_TABLE, then MRT_INIT; MRT_PIM for IPv4 so WRONGVIF is
+   * reported). EADDRINUSE when another daemon owns that table.
+   */
+  openMroute(family: Family, table: number): void;
+  /** MRT_DONE and close: the kernel flushes the table's VIFs and MFC. */
+  closeMroute(family: Family): void;
+  isOpen(family: Family): boolean;
+
+  /** MRT_ADD_VIF with VIFF_USE_IFINDEX / MRT6_ADD_MIF. */
+  addVif(family: Family, vif: number, ifindex: number, threshold: number): void;
+  delVif(family: Family, vif: number): void;
+
+  /** MRT_ADD_MFC / MRT6_ADD_MFC; replaces an existing (S,G). */
+  addMfc(family: Family, mfc: MfcSpec): void;
+  delMfc(family: Family, source: Addr, group: Addr, iif: number): void;
+  /** SIOCGETSGCNT / SIOCGETSGCNT_IN6; undefined when the (S,G) is unknown. */
+  counters(family: Family, source: Addr, group: Addr): SgCounters | undefined;
+
+  /** ASM join when `source` is undefined, else SSM (source-specific) join. */
+  join(ifindex: number, group: Addr, source?: Addr): void;
+  leave(ifindex: number, group: Addr, source?: Addr): void;
+
+  /** Delivers kernel upcalls (NOCACHE, WRONGVIF, ...) from all open sockets. */
+  onUpcall(sink: UpcallSink): void;
+  /** Called (coalesced) whenever links appear, vanish or change state. */
+  onLinkChange(handler: () => void): void;
+
+  /** Stops all background readers and closes every socket. */
+  shutdown(): void;
+}

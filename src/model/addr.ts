@@ -1,0 +1,190 @@
+// IPv4/IPv6 addresses and prefixes as plain values: parsing, canonical text
+// (as glibc's inet_ntop prints it), masking and containment. Pure; no OS calls.
+
+export type Family = 'inet' | 'inet6';
+
+export interface Addr {
+  readonly family: Family;
+  /** The address as an unsigned integer, 32 or 128 bits wide. */
+  readonly value: bigint;
+}
+
+export interface Prefix {
+  readonly addr: Addr;
+  /** 0..32 or 0..128; always the full width for a single address. */
+  readonly len: number;
+}
+
+export function maxLen(family: Family): number {
+  return family === 'inet' ? 32 : 128;
+}
+
+const V4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function parseV4(text: string): bigint | undefined {
+  const m = V4_RE.exec(text);
+  if (!m) return undefined;
+  let v = 0n;
+  for (let i = 1; i <= 4; i++) {
+    const part = m[i]!;
+    if (part.length > 1 && part.startsWith('0')) return undefined; // inet_pton rejects leading zeros
+    const n = Number(part);
+    if (n > 255) return undefined;
+    v = (v << 8n) | BigInt(n);
+  }
+  return v;
+}
+
+function parseV6(text: string): bigint | undefined {
+  if (text.length === 0 || text.length > 45) return undefined;
+  let head = text;
+  let tailV4: bigint | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon >= 0 && text.indexOf('.', lastColon) > lastColon) {
+    tailV4 = parseV4(text.slice(lastColon + 1));
+    if (tailV4 === undefined) return undefined;
+    head = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const parseGroups = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const out: number[] = [];
+    for (const g of s.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const left = parseGroups(halves[0]!);
+  const right = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  if (!left || !right) return undefined;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = 8 - left.length - right.length;
+    if (missing < 1) return undefined;
+    groups = [...left, ...new Array<number>(missing).fill(0), ...right];
+  } else {
+    groups = left;
+  }
+  if (groups.length !== 8) return undefined;
+  let v = 0n;
+  for (const g of groups) v = (v << 16n) | BigInt(g);
+  if (tailV4 !== undefined) v = (v & ~0xffffffffn) | tailV4;
+  return v;
+}
+
+/** Parses a literal address (no prefix length). Undefined when it is not one. */
+export function parseAddr(text: string): Addr | undefined {
+  if (text.includes(':')) {
+    const v = parseV6(text);
+    return v === undefined ? undefined : { family: 'inet6', value: v };
+  }
+  const v = parseV4(text);
+  return v === undefined ? undefined : { family: 'inet', value: v };
+}
+
+function formatV4(v: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => String(Number((v >> s) & 0xffn))).join('.');
+}
+
+function formatV6(v: bigint): string {
+  const groups: number[] = [];
+  for (let i = 7; i >= 0; i--) groups.push(Number((v >> BigInt(i * 16)) & 0xffffn));
+  // Longest run of zero groups (at least two) becomes "::", first one on ties.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  if (bestLen < 2) bestStart = -1;
+  // IPv4-compatible and IPv4-mapped forms, as inet_ntop prints them.
+  const v4Tail = bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff));
+  const parts: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      parts.push(i === 0 ? ':' : '');
+      i += bestLen - 1;
+      if (i === 7) parts.push('');
+      continue;
+    }
+    if (v4Tail && i === 6) {
+      parts.push(formatV4(v & 0xffffffffn));
+      break;
+    }
+    parts.push(groups[i]!.toString(16));
+  }
+  return parts.join(':');
+}
+
+export function formatAddr(a: Addr): string {
+  return a.family === 'inet' ? formatV4(a.value) : formatV6(a.value);
+}
+
+export function anyAddr(family: Family): Addr {
+  return { family, value: 0n };
+}
+
+export function isAny(a: Addr): boolean {
+  return a.value === 0n;
+}
+
+export function isMulticast(a: Addr): boolean {
+  if (a.family === 'inet') return (a.value >> 28n) === 0xen;
+  return (a.value >> 120n) === 0xffn;
+}
+
+export function mask(a: Addr, len: number): Addr {
+  const width = BigInt(maxLen(a.family));
+  if (len <= 0) return { family: a.family, value: 0n };
+  const keep = ((1n << BigInt(len)) - 1n) << (width - BigInt(len));
+  return { family: a.family, value: a.value & keep };
+}
+
+/** True when `a` lies inside `p`. */
+export function contains(p: Prefix, a: Addr): boolean {
+  return p.addr.family === a.family && mask(a, p.len).value === mask(p.addr, p.len).value;
+}
+
+export function sameAddr(a: Addr, b: Addr): boolean {
+  return a.family === b.family && a.value === b.value;
+}
+
+/** A compact string usable as a Map key. */
+export function addrKey(a: Addr): string {
+  return (a.family === 'inet' ? '4:' : '6:') + a.value.toString(16);
+}
+
+/** "ADDR" or "ADDR/LEN" as typed in smcroute.conf or on the smcroutectl command line. */
+export function parsePrefix(text: string): { prefix?: Prefix; error?: string } {
+  const slash = text.indexOf('/');
+  const addrText = slash >= 0 ? text.slice(0, slash) : text;
+  const addr = parseAddr(addrText);
+  if (!addr) return { error: `invalid address ${addrText}` };
+  const width = maxLen(addr.family);
+  if (slash < 0) return { prefix: { addr, len: width } };
+  const lenText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText)) return { error: `invalid prefix length /${lenText}` };
+  const len = Number(lenText);
+  if (len > width) return { error: `prefix length /${len} out of range (0-${width})` };
+  // As upstream: "/0" means "no length given", i.e. a single address.
+  return { prefix: { addr, len: len === 0 ? width : len } };
+}
+
+/** Text as upstream's show prints it: "ADDR" for a full-width prefix, else "ADDR/LEN". */
+export function formatPrefix(p: Prefix): string {
+  const s = formatAddr(p.addr);
+  return p.len === maxLen(p.addr.family) ? s : `${s}/${p.len}`;
+}
+
+/** Every address in the prefix, lowest first (for expanding a joined group range). */
+export function* expand(p: Prefix): Generator<Addr> {
+  const width = maxLen(p.addr.family);
+  const base = mask(p.addr, p.len).value;
+  const count = 1n << BigInt(width - p.len);
+  for (let i = 0n; i < count; i++) yield { family: p.addr.family, value: base + i };
+}
