@@ -1,0 +1,384 @@
+// smcroute.conf text → Directives + Diagnostics (file:line), and include expansion over a ConfFs.
+// Pure: file access only through the injected ConfFs; never touches interfaces or the kernel.
+
+import { posix } from 'node:path';
+import { isMulticast, maxLen, parsePrefix, type Prefix } from '../model/addr.js';
+import { ifnameError } from '../iface/match.js';
+import type {
+  Diagnostic, Directive, DirectiveText, MGroupDirective, MRouteDirective, PhyintDirective, Where,
+} from './directives.js';
+import { escapeGlob, hasGlobMagic } from './glob.js';
+
+/** Upstream reads lines into a 512-byte buffer; longer lines get chopped into garbage. */
+export const MAX_LINE_BYTES = 512;
+/** Upstream keeps at most this many outbound interfaces per route (MAX_MC_VIFS). */
+export const MAX_OIFS = 32;
+/** An mgroup line may expand (sources × groups) to at most 2^16 joins. */
+export const MAX_JOIN_BITS = 16;
+/** Nested include levels below the top file; deeper includes are refused. */
+export const MAX_INCLUDE_DEPTH = 16;
+
+/** File access for loadConfig; fs.ts has the node:fs one, tests use in-memory ones. */
+export interface ConfFs {
+  /** The file's text; throws (with an errno `code` when there is one) if it cannot be read. */
+  readFile(path: string): string;
+  /** Paths matching a glob(3) pattern, sorted; empty when nothing matches. */
+  glob(pattern: string): string[];
+}
+
+export interface ConfigResult {
+  directives: Directive[];
+  diagnostics: Diagnostic[];
+}
+
+export interface ParseOptions {
+  /**
+   * Expands an `include` line; what it returns is spliced in at that line so
+   * directive order follows reading order. Without it, includes are skipped
+   * with a warning.
+   */
+  include?: (pattern: string, where: Where) => ConfigResult;
+}
+
+type Command = 'mgroup' | 'mroute' | 'phyint' | 'include';
+type Keyword = 'from' | 'source' | 'group' | 'to' | 'enable' | 'disable' | 'mrdisc' | 'ttl-threshold';
+
+// Upstream compares only the keyword's length of each token, so `mroutes`
+// or `groups` are accepted; the first entry that fits wins.
+const COMMANDS: ReadonlyArray<readonly [string, Command]> = [
+  ['mgroup', 'mgroup'], ['ssmgroup', 'mgroup'], ['mroute', 'mroute'], ['phyint', 'phyint'], ['include', 'include'],
+];
+const KEYWORDS: readonly Keyword[] = ['from', 'source', 'group', 'to', 'enable', 'disable', 'mrdisc', 'ttl-threshold'];
+const TAKES_VALUE: ReadonlySet<Keyword> = new Set(['from', 'source', 'group', 'ttl-threshold']);
+const APPLIES: Record<Exclude<Command, 'include'>, ReadonlySet<Keyword>> = {
+  phyint: new Set(['enable', 'disable', 'mrdisc', 'ttl-threshold']),
+  mgroup: new Set(['from', 'source', 'group']),
+  mroute: new Set(['from', 'source', 'group', 'to']),
+};
+
+const WHITESPACE = /[ \t\n\v\f\r]+/; // isspace() in the C locale
+
+/** What the tokens of one mgroup/mroute/phyint line said, before validation. */
+interface Fields {
+  iif?: string;
+  source?: string;
+  group?: string;
+  oifs?: string[];
+  enable?: boolean;
+  mrdisc: boolean;
+  ttl?: string;
+  /** Keywords given without the value they need. */
+  missing: Set<Keyword>;
+}
+
+/** Collects diagnostics for one line; `failed` once any error was reported. */
+class LineReport {
+  failed = false;
+  constructor(readonly where: Where, private readonly out: Diagnostic[]) {}
+  error(message: string): void {
+    this.failed = true;
+    this.out.push({ where: this.where, severity: 'error', message });
+  }
+  warn(message: string): void {
+    this.out.push({ where: this.where, severity: 'warning', message });
+  }
+}
+
+const isComment = (token: string | undefined): boolean => token !== undefined && token.startsWith('#');
+
+/** The line's UTF-8 size, or its (smaller) UTF-16 length when that already proves it fits. */
+function byteLength(line: string): number {
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short lines need no encoding.
+  return line.length * 3 < MAX_LINE_BYTES ? line.length : Buffer.byteLength(line, 'utf8');
+}
+
+/**
+ * Reads the keywords after the command. Consumption follows upstream exactly
+ * (a value keyword takes the next token, `to` takes the rest of the line),
+ * except that a token starting with `#` always ends the line: upstream would
+ * swallow `# ...` after `to` as interface names.
+ */
+function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: number, report: LineReport): Fields {
+  const f: Fields = { mrdisc: false, missing: new Set() };
+  for (let i = start; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (isComment(token)) break;
+    const kw = KEYWORDS.find((k) => token.startsWith(k));
+    if (!kw) {
+      report.warn(`${op}: unexpected "${token}", ignored`);
+      continue;
+    }
+    if (!APPLIES[op].has(kw)) report.warn(`${op}: "${kw}" does not apply here, ignored`);
+    let value: string | undefined;
+    if (TAKES_VALUE.has(kw)) {
+      const next = tokens[i + 1];
+      if (next === undefined || isComment(next)) f.missing.add(kw);
+      else { value = next; i++; }
+    }
+    if (!APPLIES[op].has(kw)) {
+      if (kw === 'to') while (i + 1 < tokens.length && !isComment(tokens[i + 1])) i++;
+      continue;
+    }
+    switch (kw) {
+      case 'from': if (value !== undefined) f.iif = value; break;
+      case 'source': if (value !== undefined) f.source = value; break;
+      case 'group': if (value !== undefined) f.group = value; break;
+      case 'ttl-threshold': if (value !== undefined) f.ttl = value; break;
+      case 'enable': f.enable = true; break;
+      case 'disable': f.enable = false; break;
+      case 'mrdisc': f.mrdisc = true; break;
+      case 'to': {
+        const oifs: string[] = [];
+        while (i + 1 < tokens.length && !isComment(tokens[i + 1])) oifs.push(tokens[++i]!);
+        f.oifs = oifs;
+        break;
+      }
+    }
+  }
+  return f;
+}
+
+function checkIfname(name: string, op: string, report: LineReport): void {
+  const err = ifnameError(name);
+  if (err) report.error(`${op}: ${err}`);
+}
+
+function phyint(ifname: string, f: Fields, report: LineReport): PhyintDirective | undefined {
+  checkIfname(ifname, 'phyint', report);
+  let ttlThreshold: number | undefined;
+  if (f.missing.has('ttl-threshold')) report.error('phyint: "ttl-threshold" needs a value (1-255)');
+  if (f.ttl !== undefined) {
+    if (!/^\d+$/.test(f.ttl)) report.error(`phyint: ttl-threshold "${f.ttl}" is not a number`);
+    else {
+      ttlThreshold = Number(f.ttl);
+      if (ttlThreshold < 1 || ttlThreshold > 255) {
+        report.error(`phyint: ttl-threshold ${f.ttl} out of range (1-255)`);
+      }
+    }
+  }
+  if (report.failed) return undefined;
+  return {
+    kind: 'phyint', where: report.where, ifname, mrdisc: f.mrdisc,
+    ...(f.enable !== undefined && { enable: f.enable }),
+    ...(ttlThreshold !== undefined && { ttlThreshold }),
+  };
+}
+
+interface Flow {
+  iif: string;
+  source?: Prefix;
+  group: Prefix;
+  text: DirectiveText;
+}
+
+/** Validates the from/source/group part shared by mgroup and mroute. */
+function flow(op: 'mgroup' | 'mroute', f: Fields, report: LineReport): Flow | undefined {
+  if (f.iif === undefined) report.error(`${op}: missing inbound interface, expected "from IFNAME"`);
+  else checkIfname(f.iif, op, report);
+
+  let group: Prefix | undefined;
+  if (f.group === undefined) report.error(`${op}: missing multicast group, expected "group GROUP[/LEN]"`);
+  else {
+    const g = parsePrefix(f.group);
+    if (!g.prefix) report.error(`${op}: group "${f.group}": ${g.error}`);
+    else if (!isMulticast(g.prefix.addr)) report.error(`${op}: group ${f.group} is not a multicast address`);
+    else {
+      group = g.prefix;
+      if (group.len < (group.addr.family === 'inet' ? 4 : 8)) {
+        report.warn(`${op}: group range ${f.group} reaches outside the multicast address space`);
+      }
+    }
+  }
+
+  let source: Prefix | undefined;
+  if (f.missing.has('source')) report.error(`${op}: "source" needs an address`);
+  if (f.source !== undefined) {
+    const s = parsePrefix(f.source);
+    if (!s.prefix) report.error(`${op}: source "${f.source}": ${s.error}`);
+    else if (group && s.prefix.addr.family !== group.addr.family) {
+      const fam = (p: Prefix) => (p.addr.family === 'inet' ? 'IPv4' : 'IPv6');
+      report.error(`${op}: source ${f.source} is ${fam(s.prefix)} but group ${f.group} is ${fam(group)}`);
+    } else if (s.prefix.addr.value !== 0n) {
+      // Any all-zero source means "any source", whatever its length, as upstream.
+      source = s.prefix;
+      if (isMulticast(source.addr)) report.warn(`${op}: source ${f.source} is a multicast address; no traffic can match`);
+    }
+  }
+
+  if (report.failed || f.iif === undefined || !group || f.group === undefined) return undefined;
+  const text: DirectiveText = f.source !== undefined ? { source: f.source, group: f.group } : { group: f.group };
+  return { iif: f.iif, group, text, ...(source && { source }) };
+}
+
+function bitsText(bits: number): string {
+  return bits <= 53 ? `${2 ** bits}` : `2^${bits}`;
+}
+
+function mgroup(f: Fields, report: LineReport): MGroupDirective | undefined {
+  const fl = flow('mgroup', f, report);
+  if (!fl) return undefined;
+  const width = maxLen(fl.group.addr.family);
+  const bits = width - fl.group.len + (fl.source ? width - fl.source.len : 0);
+  if (bits > MAX_JOIN_BITS) {
+    report.error(`mgroup: expands to ${bitsText(bits)} joins, at most ${2 ** MAX_JOIN_BITS} allowed`);
+    return undefined;
+  }
+  return { kind: 'mgroup', where: report.where, ...fl };
+}
+
+function mroute(f: Fields, report: LineReport): MRouteDirective | undefined {
+  const fl = flow('mroute', f, report);
+  const oifs = f.oifs ?? [];
+  for (const oif of oifs) checkIfname(oif, 'mroute', report);
+  if (oifs.length > MAX_OIFS) report.error(`mroute: ${oifs.length} outbound interfaces, at most ${MAX_OIFS} allowed`);
+  if (!fl || report.failed) return undefined;
+  if (oifs.length === 0) {
+    report.warn('mroute: no outbound interfaces ("to OIF ..."); matching traffic will be dropped (stop filter)');
+  }
+  return { kind: 'mroute', where: report.where, ...fl, oifs };
+}
+
+/** Parses one line into `out`; never throws, whatever the line holds. */
+function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigResult): void {
+  const report = new LineReport(where, out.diagnostics);
+  const bytes = byteLength(line) + 1; // the line end counts against the buffer too
+  if (bytes > MAX_LINE_BYTES) {
+    report.error(`line too long: ${bytes} bytes with its line end, at most ${MAX_LINE_BYTES} allowed`);
+    return;
+  }
+  const tokens = line.split(WHITESPACE).filter((t) => t !== '');
+  const first = tokens[0];
+  if (first === undefined || isComment(first)) return;
+
+  const op = COMMANDS.find(([k]) => first.startsWith(k))?.[1];
+  if (!op) {
+    report.error(`unknown command "${first}"`);
+    return;
+  }
+
+  if (op === 'include') {
+    const pattern = tokens[1];
+    if (pattern === undefined || isComment(pattern)) {
+      report.error('include: missing file name or pattern');
+      return;
+    }
+    const extra = tokens[2];
+    if (extra !== undefined && !isComment(extra)) report.warn(`include: takes one pattern, "${extra}" and after ignored`);
+    if (!opts.include) {
+      report.warn(`include: ${pattern} not read, includes are not followed here`);
+      return;
+    }
+    const inc = opts.include(pattern, where);
+    out.directives.push(...inc.directives);
+    out.diagnostics.push(...inc.diagnostics);
+    return;
+  }
+
+  let directive: Directive | undefined;
+  if (op === 'phyint') {
+    const ifname = tokens[1];
+    if (ifname === undefined || isComment(ifname)) {
+      report.error('phyint: missing interface name');
+      return;
+    }
+    directive = phyint(ifname, readFields(op, tokens, 2, report), report);
+  } else if (op === 'mgroup') {
+    directive = mgroup(readFields(op, tokens, 1, report), report);
+  } else {
+    directive = mroute(readFields(op, tokens, 1, report), report);
+  }
+  if (directive) out.directives.push(directive);
+}
+
+/**
+ * Parses the text of one smcroute.conf. Every line is parsed on its own: a
+ * broken line yields error diagnostics and no directive, and parsing goes on.
+ * `file` is only used to label directives and diagnostics.
+ */
+export function parseConfig(text: string, file: string, opts: ParseOptions = {}): ConfigResult {
+  const out: ConfigResult = { directives: [], diagnostics: [] };
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) parseLine(lines[i]!, { file, line: i + 1 }, opts, out);
+  return out;
+}
+
+export interface LoadOptions {
+  /** Nested include levels allowed below the top file (default MAX_INCLUDE_DEPTH). */
+  maxDepth?: number;
+}
+
+export interface LoadResult extends ConfigResult {
+  /** Every file actually read, in reading order; empty when the top file could not be read. */
+  files: string[];
+}
+
+function errnoText(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Where an include pattern points. Upstream hands the pattern to glob(3) as
+ * is, so a relative one depends on the daemon's working directory (which is
+ * `/` once it has daemonized). Here a relative pattern is taken relative to
+ * the directory of the file that includes it, so a config tree can be moved
+ * as a whole; that directory is glob-escaped so its own name cannot act as a
+ * pattern.
+ */
+function resolvePattern(pattern: string, includingFile: string): string {
+  if (posix.isAbsolute(pattern)) return pattern;
+  const dir = posix.dirname(includingFile);
+  return dir === '.' ? pattern : `${escapeGlob(dir)}/${pattern}`;
+}
+
+/**
+ * Reads the config file at `path` and, recursively, every file its `include`
+ * lines match (in glob order, spliced in place). A missing or unreadable top
+ * file is a warning on line 0, as upstream carries on without one; check
+ * `files` to tell. Include cycles and nesting deeper than `maxDepth` are
+ * errors at the include line.
+ */
+export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): LoadResult {
+  const maxDepth = opts.maxDepth ?? MAX_INCLUDE_DEPTH;
+  const files: string[] = [];
+
+  const read = (file: string, stack: readonly string[], from?: Where): ConfigResult => {
+    let text: string;
+    try {
+      text = fs.readFile(file);
+    } catch (err) {
+      const why = errnoText(err);
+      const message = from
+        ? `include: cannot read ${file}: ${why}`
+        : why === 'ENOENT' ? `configuration file ${file} does not exist` : `cannot read ${file}: ${why}`;
+      return { directives: [], diagnostics: [{ where: from ?? { file, line: 0 }, severity: 'warning', message }] };
+    }
+    files.push(file);
+    const inner = [...stack, posix.normalize(file)];
+    return parseConfig(text, file, { include: (pattern, where) => include(pattern, where, inner) });
+  };
+
+  const include = (pattern: string, where: Where, stack: readonly string[]): ConfigResult => {
+    const diag = (severity: Diagnostic['severity'], message: string): ConfigResult =>
+      ({ directives: [], diagnostics: [{ where, severity, message }] });
+    if (stack.length > maxDepth) return diag('error', `include: nested more than ${maxDepth} levels deep, ${pattern} not read`);
+    const resolved = resolvePattern(pattern, where.file);
+    const matches = fs.glob(resolved);
+    // A pattern matching nothing is normal (e.g. an empty smcroute.d/); a named file that is absent is not.
+    if (matches.length === 0 && !hasGlobMagic(pattern)) return diag('warning', `include: ${resolved} does not exist`);
+    const out: ConfigResult = { directives: [], diagnostics: [] };
+    for (const file of matches) {
+      const r = stack.includes(posix.normalize(file))
+        ? diag('error', `include: ${file} includes itself (cycle), not read again`)
+        : read(file, stack, where);
+      out.directives.push(...r.directives);
+      out.diagnostics.push(...r.diagnostics);
+    }
+    return out;
+  };
+
+  const top = read(path, []);
+  return { ...top, files };
+}
