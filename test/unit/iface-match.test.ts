@@ -1,0 +1,56 @@
+// Unit tests for src/iface/match.ts: wildcard patterns, alias folding and name syntax.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { foldAlias, ifnameError, isWildcard, matchIfname } from '../../src/iface/match.js';
+
+test('isWildcard: a trailing + makes a pattern', () => {
+  assert.ok(isWildcard('eth+'));
+  assert.ok(isWildcard('+'));
+  assert.ok(!isWildcard('eth0'));
+  assert.ok(!isWildcard('e+th'));
+  assert.ok(!isWildcard(''));
+});
+
+test('a wildcard matches by prefix, including the bare prefix itself', () => {
+  for (const name of ['eth', 'eth0', 'eth15', 'ethernet']) assert.ok(matchIfname('eth+', name), name);
+  for (const name of ['et', 'veth0', 'wlan0', 'Eth0']) assert.ok(!matchIfname('eth+', name), name);
+  assert.ok(matchIfname('+', 'anything'));
+  assert.ok(matchIfname('eth1+', 'eth10'));
+  assert.ok(!matchIfname('eth1+', 'eth2'));
+});
+
+test('a plain name must match exactly', () => {
+  assert.ok(matchIfname('eth0', 'eth0'));
+  assert.ok(!matchIfname('eth0', 'eth01'));
+  assert.ok(!matchIfname('eth0', 'eth'));
+  assert.ok(!matchIfname('eth0', 'ETH0'));
+});
+
+test('alias labels fold onto their parent', () => {
+  assert.equal(foldAlias('eth0:1'), 'eth0');
+  assert.equal(foldAlias('eth0:1:2'), 'eth0');
+  assert.equal(foldAlias('eth0'), 'eth0');
+  assert.ok(matchIfname('eth0:1', 'eth0'));
+  assert.ok(matchIfname('eth0', 'eth0:3'));
+  assert.ok(matchIfname('eth0:1', 'eth0:2'));
+  assert.ok(!matchIfname('eth0:1', 'eth1'));
+  assert.ok(matchIfname('eth+', 'eth0:1'));
+});
+
+test('ifnameError accepts real names, wildcards and aliases', () => {
+  for (const ok of ['eth0', 'eth+', 'eth0:1', 'a', 'abcdefghijklmno', 'br-lan.100', 'wg0', '+']) {
+    assert.equal(ifnameError(ok), undefined, ok);
+  }
+});
+
+test('ifnameError refuses what the kernel refuses', () => {
+  assert.match(ifnameError('')!, /empty/);
+  assert.match(ifnameError('abcdefghijklmnop')!, /16 bytes long, at most 15/);
+  // Length is counted in bytes, as the kernel does.
+  assert.match(ifnameError('ééééééééé')!, /18 bytes/);
+  assert.match(ifnameError('.')!, /not a valid/);
+  assert.match(ifnameError('..')!, /not a valid/);
+  assert.match(ifnameError('a/b')!, /"\/"/);
+  assert.match(ifnameError('a b')!, /whitespace/);
+});
