@@ -1,0 +1,43 @@
+// The interfaces present right now, and how an interface pattern from the
+// configuration ("eth0", "eth+", "eth0:1") resolves to them. Pure.
+
+import type { LinkInfo } from '../kernel/types.js';
+import { isWildcard, matchIfname } from '../iface/match.js';
+
+export class Links {
+  private readonly byNameMap = new Map<string, LinkInfo>();
+  readonly list: readonly LinkInfo[];
+
+  constructor(links: readonly LinkInfo[]) {
+    this.list = [...links].sort((a, b) => a.index - b.index);
+    for (const l of this.list) this.byNameMap.set(l.name, l);
+  }
+
+  byName(name: string): LinkInfo | undefined {
+    return this.byNameMap.get(name);
+  }
+
+  /** Existing interfaces a pattern names, in ifindex order. */
+  resolve(pattern: string): LinkInfo[] {
+    if (!isWildcard(pattern)) {
+      const l = this.byNameMap.get(foldAlias(pattern));
+      return l ? [l] : [];
+    }
+    return this.list.filter((l) => matchIfname(pattern, l.name));
+  }
+
+  /** Width of the widest interface name, for show's IIF column. */
+  maxNameLength(): number {
+    let w = 0;
+    for (const l of this.list) w = Math.max(w, l.name.length);
+    return w;
+  }
+}
+
+/** Linux alias names ("eth0:1") share their parent's VIF. */
+export function foldAlias(name: string): string {
+  const colon = name.indexOf(':');
+  return colon >= 0 ? name.slice(0, colon) : name;
+}
+
+export { isWildcard };

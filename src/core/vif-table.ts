@@ -1,0 +1,47 @@
+// Which interface holds which VIF (IPv4) or MIF (IPv6) index: lowest free
+// index first, at most MAX_VIFS. Pure bookkeeping; the router makes the calls.
+
+import { MAX_VIFS } from '../kernel/types.js';
+
+export interface VifSlot {
+  readonly vif: number;
+  readonly name: string;
+  readonly ifindex: number;
+  readonly threshold: number;
+}
+
+export class VifTable {
+  private readonly slots: (VifSlot | undefined)[] = new Array(MAX_VIFS).fill(undefined);
+  private readonly byName = new Map<string, VifSlot>();
+
+  get(name: string): VifSlot | undefined {
+    return this.byName.get(name);
+  }
+
+  at(vif: number): VifSlot | undefined {
+    return this.slots[vif];
+  }
+
+  /** Lowest free index, or undefined when all MAX_VIFS are taken. */
+  freeIndex(): number | undefined {
+    const i = this.slots.indexOf(undefined);
+    return i < 0 ? undefined : i;
+  }
+
+  put(slot: VifSlot): void {
+    this.slots[slot.vif] = slot;
+    this.byName.set(slot.name, slot);
+  }
+
+  remove(name: string): VifSlot | undefined {
+    const slot = this.byName.get(name);
+    if (!slot) return undefined;
+    this.byName.delete(name);
+    this.slots[slot.vif] = undefined;
+    return slot;
+  }
+
+  values(): VifSlot[] {
+    return this.slots.filter((s): s is VifSlot => s !== undefined);
+  }
+}

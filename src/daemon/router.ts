@@ -1,0 +1,637 @@
+// The one stateful object: holds the live rules, VIFs/MIFs, joins and the
+// MFC copy, and turns every change (config reload, IPC command, upcall,
+// link event, expiry timer) into the smallest set of kernel calls.
+// It never reads files or sockets itself; the Daemon feeds it.
+
+import { KernelError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { contains, formatAddr, maxLen, type Addr, type Family, type Prefix } from '../model/addr.js';
+import type { Kernel, Upcall } from '../kernel/types.js';
+import { MAX_VIFS } from '../kernel/types.js';
+import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode } from '../show/types.js';
+import { buildDesired, settingsOf, type Desired, type GroupEntry, type IfaceSettings, type JoinSpec } from '../core/desired.js';
+import type { ConfIntents } from '../core/intents.js';
+import { applyOp, type IpcOp, type OpContext } from '../core/ipc-ops.js';
+import { Links } from '../core/links.js';
+import { MfcTable, sgKey, type MfcEntry } from '../core/mfc-table.js';
+import { isSingleSG, sameOifs, sgRuleKey, type Rule } from '../core/rule.js';
+import { RuleTable } from '../core/rule-table.js';
+import { VifTable, type VifSlot } from '../core/vif-table.js';
+
+export interface RouterOptions {
+  /** Multicast routing table (-t). */
+  readonly table: number;
+  /** `phyint X` without enable/disable creates a VIF (false with -N). */
+  readonly defaultEnable: boolean;
+  /** Learned routes idle this long are flushed (-c), in seconds; 0 = never. */
+  readonly cacheTimeout: number;
+}
+
+/** The kernel entry an affected (S,G) should be recomputed for. */
+interface Dirty {
+  readonly family: Family;
+  readonly source: Addr;
+  readonly group: Addr;
+  readonly iif: string;
+}
+
+interface LiveJoin {
+  spec: JoinSpec;
+  refs: number;
+}
+
+export type CommandResult = { ok: true; warnings: string[] } | { ok: false; error: string };
+
+const FAMILIES: readonly Family[] = ['inet', 'inet6'];
+
+export class Router {
+  private links: Links = new Links([]);
+  private conf: ConfIntents = { phyints: [], routes: [], joins: [] };
+  /** Runtime commands since the last reload, replayed after link changes. */
+  private ipcLog: IpcOp[] = [];
+  private settings: ReadonlyMap<string, IfaceSettings> = new Map();
+  private readonly rules = new RuleTable();
+  private groups = new Map<string, GroupEntry>();
+  private readonly joins = new Map<string, LiveJoin>();
+  private pending: PendingView[] = [];
+  private vifNeeds = new Set<string>();
+  private readonly vifs: Record<Family, VifTable> = { inet: new VifTable(), inet6: new VifTable() };
+  private readonly mfc = new MfcTable();
+  private readonly open = new Set<Family>();
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly log: Logger,
+    private readonly opts: RouterOptions,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  /**
+   * Opens the IPv4 and IPv6 routing sockets. At least one must open; the
+   * errors of those that failed are returned for the caller to report.
+   */
+  start(): KernelError[] {
+    const errors: KernelError[] = [];
+    for (const family of FAMILIES) {
+      try {
+        this.kernel.openMroute(family, this.opts.table);
+        this.open.add(family);
+      } catch (e) {
+        if (!(e instanceof KernelError)) throw e;
+        errors.push(e);
+      }
+    }
+    this.links = new Links(this.kernel.links());
+    return errors;
+  }
+
+  isOpen(family: Family): boolean {
+    return this.open.has(family);
+  }
+
+  /** Replaces the configuration: runtime additions are dropped, differences applied. */
+  loadConfig(conf: ConfIntents): void {
+    this.conf = conf;
+    this.ipcLog = [];
+    this.reconcile();
+  }
+
+  /** Interfaces came or went: re-resolve everything against what exists now. */
+  linksChanged(): void {
+    this.links = new Links(this.kernel.links());
+    this.reconcile();
+  }
+
+  private reconcile(): void {
+    const d = buildDesired(this.conf, this.links, this.opts.defaultEnable);
+    const ctx = desiredContext(d, this.links);
+    for (const op of this.ipcLog) {
+      const res = applyOp(op, ctx);
+      if (res.pending) d.pending.push(res.pending);
+    }
+    this.applyDesired(d);
+  }
+
+  private applyDesired(d: Desired): void {
+    for (const p of d.problems) this.log.warning(`${p.origin}: ${p.message}`);
+    this.settings = d.settings;
+    const dirty = new Map<string, Dirty>();
+    for (const rule of [...this.rules.values()]) {
+      if (!d.rules.get(rule.key)) this.deleteRule(rule.key, dirty);
+    }
+    for (const rule of d.rules.values()) {
+      const old = this.rules.get(rule.key);
+      if (!old || !sameOifs(old.oifs, rule.oifs)) this.setRule(rule, dirty);
+    }
+    this.vifNeeds = new Set(d.vifNeeds);
+    this.syncVifs(dirty);
+    this.recompute(dirty);
+    this.syncJoins(d);
+    this.groups = d.groups;
+    this.pending = d.pending;
+  }
+
+  // ---- rules and the MFC entries they cover ----
+
+  private setRule(rule: Rule, dirty: Map<string, Dirty>): void {
+    this.rules.set(rule);
+    this.markCovered(rule, dirty);
+  }
+
+  private deleteRule(key: string, dirty: Map<string, Dirty>): void {
+    const old = this.rules.delete(key);
+    if (old) this.markCovered(old, dirty);
+  }
+
+  private markCovered(rule: Rule, dirty: Map<string, Dirty>): void {
+    if (isSingleSG(rule)) {
+      const { addr: source } = rule.source!;
+      const group = rule.group.addr;
+      dirty.set(sgKey(source, group), { family: rule.family, source, group, iif: rule.iif });
+      return;
+    }
+    // A template covers learned flows on its inbound interface only.
+    for (const k of this.mfc.keysOnIif(rule.family, rule.iif)) {
+      const e = this.mfc.get(k)!;
+      if (!contains(rule.group, e.group)) continue;
+      if (rule.source && !contains(rule.source, e.source)) continue;
+      dirty.set(k, { family: e.family, source: e.source, group: e.group, iif: e.iif });
+    }
+  }
+
+  private recompute(dirty: Map<string, Dirty>): void {
+    for (const [k, d] of dirty) this.recomputeOne(k, d);
+  }
+
+  private recomputeOne(k: string, d: Dirty): void {
+    let e = this.mfc.get(k);
+    let iif = e?.iif ?? d.iif;
+    // A configured (S,G) on the hinted interface wins over a flow learned elsewhere.
+    if (e && e.iif !== d.iif && this.rules.get(sgRuleKey(d.iif, d.source, d.group))) iif = d.iif;
+    const matched = this.rules.match(d.family, iif, d.source, d.group);
+    const configured = matched.some(isSingleSG);
+    if (!e && !configured) return;
+    if (matched.length === 0) {
+      this.removeEntry(k);
+      return;
+    }
+    if (!e) {
+      e = newEntry(k, d.family, d.source, d.group, iif, false, this.clock());
+      this.mfc.add(e);
+    } else if (e.iif !== iif) {
+      this.mfc.moveIif(e, iif);
+    }
+    e.learned = !configured;
+    this.install(e, matched);
+  }
+
+  private install(e: MfcEntry, matched: readonly Rule[]): void {
+    const table = this.vifs[e.family];
+    const parent = table.get(e.iif);
+    if (!parent) {
+      this.log.warning(`No ${vifWord(e.family)} for inbound ${e.iif}, dropping (${formatAddr(e.source)},${formatAddr(e.group)})`);
+      this.removeEntry(e.key);
+      return;
+    }
+    const ttls = new Uint8Array(MAX_VIFS);
+    for (const r of matched) {
+      for (const o of r.oifs) {
+        const slot = table.get(o);
+        if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
+      }
+    }
+    const cur = e.installed;
+    if (cur && cur.parent === parent.vif && equalBytes(cur.ttls, ttls)) return;
+    try {
+      this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls });
+      e.installed = { parent: parent.vif, ttls };
+    } catch (err) {
+      this.log.err(`Failed installing (${formatAddr(e.source)},${formatAddr(e.group)}) from ${e.iif}: ${errText(err)}`);
+    }
+  }
+
+  private removeEntry(k: string): void {
+    const e = this.mfc.delete(k);
+    if (!e?.installed) return;
+    try {
+      this.kernel.delMfc(e.family, e.source, e.group, e.installed.parent);
+    } catch (err) {
+      if (!(err instanceof KernelError && err.code === 'ENOENT')) {
+        this.log.err(`Failed removing (${formatAddr(e.source)},${formatAddr(e.group)}): ${errText(err)}`);
+      }
+    }
+  }
+
+  // ---- VIFs / MIFs ----
+
+  private syncVifs(dirty: Map<string, Dirty>): void {
+    for (const family of this.open) {
+      const table = this.vifs[family];
+      for (const slot of table.values()) {
+        const link = this.links.byName(slot.name);
+        const want = this.vifNeeds.has(slot.name) && link !== undefined && link.multicast;
+        if (want && link.index === slot.ifindex && settingsOf(this.settings, slot.name).threshold === slot.threshold) continue;
+        this.releaseVif(family, slot, link !== undefined, dirty);
+      }
+    }
+    for (const name of this.vifNeeds) this.ensureVif(name);
+  }
+
+  private releaseVif(family: Family, slot: VifSlot, linkExists: boolean, dirty: Map<string, Dirty>): void {
+    this.vifs[family].remove(slot.name);
+    try {
+      this.kernel.delVif(family, slot.vif);
+    } catch (err) {
+      // The kernel drops the VIF itself when the interface goes away.
+      if (linkExists) this.log.err(`Failed removing ${vifWord(family)} ${slot.vif} of ${slot.name}: ${errText(err)}`);
+    }
+    for (const e of this.mfc.values()) {
+      if (e.family !== family) continue;
+      const uses = e.iif === slot.name || (e.installed !== undefined && e.installed.ttls[slot.vif]! > 0);
+      if (uses) dirty.set(e.key, { family, source: e.source, group: e.group, iif: e.iif });
+    }
+  }
+
+  /** Gives `name` a VIF and a MIF if it lacks them; a message when none is free. */
+  private ensureVif(name: string): string | undefined {
+    const link = this.links.byName(name);
+    if (!link || !link.multicast) return undefined;
+    let problem: string | undefined;
+    const threshold = settingsOf(this.settings, name).threshold;
+    for (const family of this.open) {
+      const table = this.vifs[family];
+      if (table.get(name)) continue;
+      const vif = table.freeIndex();
+      if (vif === undefined) {
+        problem = `No free ${vifWord(family)} for ${name}: all ${MAX_VIFS} are in use`;
+        this.log.err(problem);
+        continue;
+      }
+      try {
+        this.kernel.addVif(family, vif, link.index, threshold);
+        table.put({ vif, name, ifindex: link.index, threshold });
+        this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${link.index} TTL threshold ${threshold}`);
+      } catch (err) {
+        problem = `Failed creating ${vifWord(family)} for ${name}: ${errText(err)}`;
+        this.log.err(problem);
+      }
+    }
+    return problem;
+  }
+
+  // ---- group memberships ----
+
+  private syncJoins(d: Desired): void {
+    for (const [k, live] of [...this.joins]) {
+      const want = d.joins.get(k);
+      if (want && want.ifindex === live.spec.ifindex) {
+        live.refs = d.joinRefs.get(k) ?? 1;
+        continue;
+      }
+      this.leaveKernel(live.spec);
+      this.joins.delete(k);
+    }
+    for (const [k, spec] of d.joins) {
+      if (!this.joins.has(k) && this.joinKernel(spec) === undefined) {
+        this.joins.set(k, { spec, refs: d.joinRefs.get(k) ?? 1 });
+      }
+    }
+  }
+
+  private joinKernel(spec: JoinSpec): string | undefined {
+    try {
+      this.kernel.join(spec.ifindex, spec.group, spec.source);
+      return undefined;
+    } catch (err) {
+      const msg = `Failed joining ${describeJoin(spec)}: ${errText(err)}`;
+      this.log.err(msg);
+      return msg;
+    }
+  }
+
+  private leaveKernel(spec: JoinSpec): void {
+    try {
+      this.kernel.leave(spec.ifindex, spec.group, spec.source);
+    } catch (err) {
+      // A vanished interface took its memberships with it.
+      if (this.links.byName(spec.ifname)?.index === spec.ifindex) this.log.err(`Failed leaving ${describeJoin(spec)}: ${errText(err)}`);
+    }
+  }
+
+  // ---- runtime commands ----
+
+  command(op: IpcOp): CommandResult {
+    const dirty = new Map<string, Dirty>();
+    const needs: string[] = [];
+    const joinErrors: string[] = [];
+    const ctx: OpContext = {
+      links: this.links,
+      settings: this.settings,
+      rules: {
+        get: (k) => this.rules.get(k),
+        set: (r) => this.setRule(r, dirty),
+        delete: (k) => this.deleteRule(k, dirty),
+      },
+      groups: {
+        getEntry: (k) => this.groups.get(k),
+        addEntry: (entry, joins) => {
+          this.groups.set(entry.key, entry);
+          for (const j of joins) {
+            const live = this.joins.get(j.key);
+            if (live) live.refs++;
+            else {
+              const err = this.joinKernel(j);
+              if (err) joinErrors.push(err);
+              else this.joins.set(j.key, { spec: j, refs: 1 });
+            }
+          }
+        },
+        deleteEntry: (key, joins) => {
+          this.groups.delete(key);
+          for (const j of joins) {
+            const live = this.joins.get(j.key);
+            if (!live || --live.refs > 0) continue;
+            this.leaveKernel(live.spec);
+            this.joins.delete(j.key);
+          }
+        },
+      },
+      needVif: (n) => void needs.push(n),
+    };
+    const res = applyOp(op, ctx);
+    if (res.error) return { ok: false, error: res.error };
+    for (const w of res.warnings) this.log.warning(`ipc: ${w}`);
+    const problems: string[] = [...joinErrors];
+    for (const n of needs) {
+      this.vifNeeds.add(n);
+      const p = this.ensureVif(n);
+      if (p) problems.push(p);
+    }
+    this.recompute(dirty);
+    this.ipcLog.push(op);
+    if (res.pending) this.pending.push(res.pending);
+    if (problems.length > 0) return { ok: false, error: problems[0]! };
+    return { ok: true, warnings: res.warnings };
+  }
+
+  // ---- kernel upcalls ----
+
+  upcalls(batch: readonly Upcall[]): void {
+    for (const u of batch) {
+      if (!this.open.has(u.family)) continue;
+      const slot = this.vifs[u.family].at(u.vif);
+      if (!slot) {
+        this.log.warning(`No matching interface for ${vifWord(u.family)} ${u.vif}, cannot handle upcall ${u.type}`);
+        continue;
+      }
+      switch (u.kind) {
+        case 'nocache':
+          this.learn(u, slot.name);
+          break;
+        case 'wrongvif':
+          this.wrongVif(u, slot.name);
+          break;
+        case 'wholepkt':
+          this.log.warning(`Receiving PIM register data from ${formatAddr(u.source)}, group ${formatAddr(u.group)}`);
+          break;
+        default:
+          this.log.debug(`Unknown upcall ${u.type} from kernel`);
+      }
+    }
+  }
+
+  private learn(u: Upcall, iif: string): void {
+    const k = sgKey(u.source, u.group);
+    let e = this.mfc.get(k);
+    // Several upcalls for one new flow can arrive in a burst: resolve once.
+    if (e?.installed && e.iif === iif) return;
+    const matched = this.rules.match(u.family, iif, u.source, u.group);
+    const src = formatAddr(u.source);
+    const grp = formatAddr(u.group);
+    this.log.debug(`New multicast data from ${src} to group ${grp} on ${iif}`);
+    if (!e) {
+      e = newEntry(k, u.family, u.source, u.group, iif, true, this.clock());
+      this.mfc.add(e);
+    } else if (e.iif !== iif) {
+      this.mfc.moveIif(e, iif);
+    }
+    e.learned = !matched.some(isSingleSG);
+    if (matched.length === 0) this.log.info(`Multicast from ${src}, group ${grp}, on ${iif} does not match any (*,G) rule`);
+    this.install(e, matched);
+  }
+
+  private wrongVif(u: Upcall, iif: string): void {
+    const matched = this.rules.match(u.family, iif, u.source, u.group);
+    const src = formatAddr(u.source);
+    const grp = formatAddr(u.group);
+    if (!matched.some((r) => !isSingleSG(r))) {
+      this.log.info(`Multicast from ${src}, group ${grp} on wrong ${vifWord(u.family)} ${u.vif}, iface ${iif}`);
+      return;
+    }
+    const k = sgKey(u.source, u.group);
+    let e = this.mfc.get(k);
+    if (!e) {
+      e = newEntry(k, u.family, u.source, u.group, iif, true, this.clock());
+      this.mfc.add(e);
+    } else {
+      this.mfc.moveIif(e, iif);
+    }
+    this.install(e, matched);
+    this.log.notice(`Moved (${src},${grp}) inbound to ${iif} after WRONG${vifWord(u.family)}`);
+  }
+
+  // ---- expiry ----
+
+  /** Removes learned routes whose packet count stood still for `maxIdle` seconds. */
+  expire(maxIdle: number = this.opts.cacheTimeout): number {
+    const now = this.clock();
+    let removed = 0;
+    for (const e of [...this.mfc.values()]) {
+      if (!e.learned || !e.installed) continue;
+      const c = this.kernel.counters(e.family, e.source, e.group);
+      if (!c) {
+        this.mfc.delete(e.key); // the kernel no longer has it
+        continue;
+      }
+      const valid = c.packets - c.wrongIf;
+      if (valid !== e.lastValid) {
+        e.lastValid = valid;
+        e.lastActive = now;
+        continue;
+      }
+      if (now - e.lastActive >= maxIdle * 1000) {
+        this.removeEntry(e.key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** `smcroutectl flush`: every learned route goes now; live flows are re-learned on their next packet. */
+  flush(): number {
+    let removed = 0;
+    for (const e of [...this.mfc.values()]) {
+      if (!e.learned) continue;
+      this.removeEntry(e.key);
+      removed++;
+    }
+    return removed;
+  }
+
+  // ---- teardown ----
+
+  /** Leaves every group and closes the routing sockets (the kernel flushes the table). */
+  stop(): void {
+    for (const live of this.joins.values()) this.leaveKernel(live.spec);
+    this.joins.clear();
+    for (const family of this.open) {
+      try {
+        this.kernel.closeMroute(family);
+      } catch (err) {
+        this.log.err(`Failed closing ${family} multicast routing: ${errText(err)}`);
+      }
+    }
+    this.open.clear();
+  }
+
+  // ---- views for show ----
+
+  showRoutes(mode: ShowMode): RoutesSnapshot {
+    const detail = mode === 'detail';
+    const templates: RouteView[] = [];
+    const sgRules: RouteView[] = [];
+    for (const r of this.rules.values()) {
+      const single = isSingleSG(r);
+      const view: RouteView = {
+        source: r.source,
+        group: r.group,
+        iif: r.iif,
+        oifs: this.orderByVif(r.family, r.oifs),
+        ...(detail ? this.countersOf(r.family, single ? r.source!.addr : undefined, r.group.addr) : {}),
+      };
+      (single ? sgRules : templates).push(view);
+    }
+    const active: RouteView[] = [];
+    const stopped: RouteView[] = [];
+    for (const e of this.mfc.values()) {
+      if (!e.installed) continue;
+      const oifs: string[] = [];
+      e.installed.ttls.forEach((ttl, vif) => {
+        const slot = ttl > 0 ? this.vifs[e.family].at(vif) : undefined;
+        if (slot) oifs.push(slot.name);
+      });
+      const w = maxLen(e.family);
+      const view: RouteView = {
+        source: { addr: e.source, len: w },
+        group: { addr: e.group, len: w },
+        iif: e.iif,
+        oifs,
+        ...(detail ? this.countersOf(e.family, e.source, e.group) : {}),
+      };
+      (oifs.length > 0 ? active : stopped).push(view);
+    }
+    return { templates, sgRules, kernel: [...active, ...stopped], ifnameWidth: this.links.maxNameLength() };
+  }
+
+  private countersOf(family: Family, source: Addr | undefined, group: Addr): { packets: bigint; bytes: bigint } {
+    const c = source ? this.kernel.counters(family, source, group) : undefined;
+    return { packets: c?.packets ?? 0n, bytes: c?.bytes ?? 0n };
+  }
+
+  private orderByVif(family: Family, names: ReadonlySet<string>): string[] {
+    const table = this.vifs[family];
+    return [...names]
+      .map((n) => table.get(n))
+      .filter((s): s is VifSlot => s !== undefined)
+      .sort((a, b) => a.vif - b.vif)
+      .map((s) => s.name);
+  }
+
+  showGroups(): GroupsSnapshot {
+    const conf = [...this.groups.values()].map((g) => ({ source: g.source, group: g.group, iif: g.iif }));
+    const kernel = [...this.joins.values()].map(({ spec }) => ({
+      source: spec.source ? full(spec.source) : null,
+      group: full(spec.group),
+      iif: spec.ifname,
+    }));
+    return { conf, kernel };
+  }
+
+  showInterfaces(): InterfacesSnapshot {
+    const interfaces = this.links.list.map((l) => ({
+      index: l.index,
+      name: l.name,
+      vif: this.vifs.inet.get(l.name)?.vif,
+      mif: this.vifs.inet6.get(l.name)?.vif,
+    }));
+    return { interfaces, ifnameWidth: this.links.maxNameLength() };
+  }
+
+  showPending(): readonly PendingView[] {
+    return this.pending;
+  }
+
+  /** Counts for logs and tests. */
+  stats(): { rules: number; mfc: number; learned: number; joins: number } {
+    let learned = 0;
+    for (const e of this.mfc.values()) if (e.learned) learned++;
+    return { rules: this.rules.size, mfc: this.mfc.size, learned, joins: this.joins.size };
+  }
+}
+
+/** A store view of a Desired, so the runtime command log can be replayed onto it. */
+function desiredContext(d: Desired, links: Links): OpContext {
+  return {
+    links,
+    settings: d.settings,
+    rules: { get: (k) => d.rules.get(k), set: (r) => d.rules.set(r), delete: (k) => void d.rules.delete(k) },
+    groups: {
+      getEntry: (k) => d.groups.get(k),
+      addEntry: (entry, joins) => {
+        d.groups.set(entry.key, entry);
+        for (const j of joins) {
+          d.joins.set(j.key, j);
+          d.joinRefs.set(j.key, (d.joinRefs.get(j.key) ?? 0) + 1);
+        }
+      },
+      deleteEntry: (key, joins) => {
+        d.groups.delete(key);
+        for (const j of joins) {
+          const refs = (d.joinRefs.get(j.key) ?? 1) - 1;
+          if (refs > 0) d.joinRefs.set(j.key, refs);
+          else {
+            d.joinRefs.delete(j.key);
+            d.joins.delete(j.key);
+          }
+        }
+      },
+    },
+    needVif: (n) => void d.vifNeeds.add(n),
+  };
+}
+
+function newEntry(key: string, family: Family, source: Addr, group: Addr, iif: string, learned: boolean, now: number): MfcEntry {
+  return { key, family, source, group, iif, learned, lastValid: 0n, lastActive: now };
+}
+
+function full(a: Addr): Prefix {
+  return { addr: a, len: maxLen(a.family) };
+}
+
+function vifWord(family: Family): string {
+  return family === 'inet' ? 'VIF' : 'MIF';
+}
+
+function describeJoin(j: JoinSpec): string {
+  return `(${j.source ? formatAddr(j.source) : '*'},${formatAddr(j.group)}) on ${j.ifname}`;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
