@@ -330,7 +330,8 @@ function errnoText(err: unknown): string {
 function resolvePattern(pattern: string, includingFile: string): string {
   if (posix.isAbsolute(pattern)) return pattern;
   const dir = posix.dirname(includingFile);
-  return dir === '.' ? pattern : `${escapeGlob(dir)}/${pattern}`;
+  if (dir === '.') return pattern;
+  return `${escapeGlob(dir)}${dir.endsWith('/') ? '' : '/'}${pattern}`;
 }
 
 /**
@@ -371,7 +372,7 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
     const out: ConfigResult = { directives: [], diagnostics: [] };
     for (const file of matches) {
       const r = stack.includes(posix.normalize(file))
-        ? diag('error', `include: ${file} includes itself (cycle), not read again`)
+        ? diag('error', `include: ${file} is already being read (include cycle), skipped`)
         : read(file, stack, where);
       out.directives.push(...r.directives);
       out.diagnostics.push(...r.diagnostics);
