@@ -1,0 +1,201 @@
+// Wires the router to its inputs: the config file, the IPC socket, kernel
+// upcalls and link events, signals and the expiry timer; owns the PID file.
+// Every input is handled to completion before the next (one event loop).
+
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import type { ConfFs } from '../conf/parse.js';
+import { KernelError } from '../errors.js';
+import type { Control, ControlResult, GroupArgs, RouteArgs } from '../ipc/control.js';
+import { startIpcServer, type IpcServer } from '../ipc/server.js';
+import type { Kernel } from '../kernel/types.js';
+import type { Logger } from '../log.js';
+import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
+import { formatDiagnostic, readConfig } from './config.js';
+import { joinIntent, routeIntent } from './requests.js';
+import { errText, Router, type CommandResult } from './router.js';
+
+export interface DaemonOptions {
+  readonly confFile: string;
+  readonly pidFile: string;
+  readonly sockFile: string;
+  readonly table: number;
+  /** Seconds between flushes of idle learned routes; 0 disables. */
+  readonly cacheTimeout: number;
+  readonly defaultEnable: boolean;
+}
+
+/** sysexits.h codes the daemon exits with. */
+export const EX = { OK: 0, USAGE: 64, SOFTWARE: 70, OSERR: 71, CANTCREAT: 73, NOPERM: 77, CONFIG: 78, UNAVAILABLE: 69, PROTOCOL: 76 } as const;
+
+export class Daemon implements Control {
+  readonly router: Router;
+  private server?: IpcServer;
+  private timer?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+  private resolveExit!: (code: number) => void;
+  /** Resolves with the exit code once the daemon has stopped. */
+  readonly exited: Promise<number>;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly log: Logger,
+    private readonly opts: DaemonOptions,
+    private readonly fs: ConfFs,
+  ) {
+    this.router = new Router(kernel, log, { table: opts.table, defaultEnable: opts.defaultEnable, cacheTimeout: opts.cacheTimeout });
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+
+  /** Opens the kernel, applies the config, starts serving. Returns an exit code on failure. */
+  async start(): Promise<number | undefined> {
+    const failures = this.router.start();
+    for (const f of failures) this.log.warning(`Cannot open ${f.op}: ${describeOpenError(f)}`);
+    if (failures.length === 2) {
+      const busy = failures.some((f) => f.code === 'EADDRINUSE');
+      this.log.err(busy ? 'Another multicast routing application is already running.' : 'Kernel does not support multicast routing.');
+      this.kernel.shutdown();
+      return busy ? EX.UNAVAILABLE : EX.PROTOCOL;
+    }
+    this.kernel.onUpcall((batch) => this.router.upcalls(batch));
+    this.kernel.onLinkChange(() => this.router.linksChanged());
+
+    try {
+      this.server = await startIpcServer(this.opts.sockFile, this, {
+        log: {
+          warn: (_o, m) => this.log.warning(m),
+          debug: (_o, m) => this.log.debug(m),
+        },
+      });
+    } catch (err) {
+      this.log.err(`Failed binding IPC socket ${this.opts.sockFile}, client disabled: ${errText(err)}`);
+    }
+
+    this.applyConfig();
+    if (this.opts.cacheTimeout > 0) {
+      this.timer = setInterval(() => {
+        const n = this.router.expire();
+        if (n > 0) this.log.info(`Cache timeout, flushed ${n} unused (*,G) routes`);
+      }, this.opts.cacheTimeout * 1000);
+    }
+    this.writePidFile();
+    return undefined;
+  }
+
+  private applyConfig(): void {
+    const loaded = readConfig(this.opts.confFile, this.fs);
+    for (const d of loaded.diagnostics) {
+      if (d.severity === 'error') this.log.warning(formatDiagnostic(d));
+      else this.log.notice(formatDiagnostic(d));
+    }
+    this.router.loadConfig(loaded.intents);
+    const s = this.router.stats();
+    this.log.notice(`Configuration ${this.opts.confFile} applied: ${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`);
+  }
+
+  private writePidFile(): void {
+    try {
+      writeFileSync(this.opts.pidFile, `${process.pid}\n`);
+    } catch (err) {
+      this.log.err(`Failed writing PID file ${this.opts.pidFile}: ${errText(err)}`);
+    }
+  }
+
+  /** SIGHUP and `smcroutectl reload`. */
+  reloadConfig(): void {
+    this.log.notice('Reloading configuration');
+    this.applyConfig();
+    try {
+      const now = new Date();
+      utimesSync(this.opts.pidFile, now, now);
+    } catch {
+      this.writePidFile();
+    }
+  }
+
+  /** SIGTERM/SIGINT and `smcroutectl kill`: leave groups, close tables, remove files. */
+  stop(code: number = EX.OK): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.log.notice('Exiting.');
+      if (this.timer) clearInterval(this.timer);
+      this.router.stop();
+      this.kernel.shutdown();
+      await this.server?.close();
+      rmSync(this.opts.pidFile, { force: true });
+      this.resolveExit(code);
+    })();
+    return this.stopping;
+  }
+
+  // ---- Control: what smcroutectl asks for ----
+
+  addRoute(args: RouteArgs): ControlResult {
+    const intent = routeIntent(args);
+    if (!intent.ok) return { ok: false, error: intent.error };
+    return reply(this.router.command({ op: 'add', intent: intent.value }));
+  }
+
+  removeRoute(args: RouteArgs): ControlResult {
+    const intent = routeIntent(args);
+    if (!intent.ok) return { ok: false, error: intent.error };
+    return reply(this.router.command({ op: 'remove', intent: intent.value }));
+  }
+
+  join(args: GroupArgs): ControlResult {
+    const intent = joinIntent(args);
+    if (!intent.ok) return { ok: false, error: intent.error };
+    return reply(this.router.command({ op: 'join', intent: intent.value }));
+  }
+
+  leave(args: GroupArgs): ControlResult {
+    const intent = joinIntent(args);
+    if (!intent.ok) return { ok: false, error: intent.error };
+    return reply(this.router.command({ op: 'leave', intent: intent.value }));
+  }
+
+  flush(): ControlResult {
+    const n = this.router.flush();
+    this.log.info(`Flushed ${n} learned routes`);
+    return { ok: true };
+  }
+
+  reload(): ControlResult {
+    this.reloadConfig();
+    return { ok: true };
+  }
+
+  kill(): ControlResult {
+    setImmediate(() => void this.stop());
+    return { ok: true };
+  }
+
+  showRoutes(mode: ShowMode): RoutesSnapshot {
+    return this.router.showRoutes(mode);
+  }
+
+  showGroups(): GroupsSnapshot {
+    return this.router.showGroups();
+  }
+
+  showInterfaces(): InterfacesSnapshot {
+    return this.router.showInterfaces();
+  }
+
+  showPending(): readonly PendingView[] {
+    return this.router.showPending();
+  }
+}
+
+function reply(r: CommandResult): ControlResult {
+  return r.ok ? { ok: true } : { ok: false, error: r.error };
+}
+
+function describeOpenError(e: KernelError): string {
+  switch (e.code) {
+    case 'EADDRINUSE': return 'multicast routing API already in use (is another multicast routing daemon running on this table?)';
+    case 'EPROTONOSUPPORT': return 'cannot set the multicast routing table id; does the kernel have CONFIG_IP_MROUTE_MULTIPLE_TABLES?';
+    case 'EOPNOTSUPP':
+    case 'ENOPROTOOPT': return 'kernel does not support multicast routing';
+    default: return e.message;
+  }
+}
