@@ -1,0 +1,277 @@
+// smcroutectl: parses options and commands the way upstream's client does and
+// talks to the daemon over IPC. Holds no daemon logic; all I/O goes through CliIo.
+
+import { basename } from 'node:path';
+import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
+import { renderReply, terminalWidth } from '../show/render.js';
+import { getopt } from './getopt.js';
+
+const VERSION = '2.6.0';
+const BUG_REPORT = 'https://github.com/troglobit/smcroute/issues';
+const HOMEPAGE = 'https://github.com/troglobit/smcroute/';
+const DEFAULT_IDENT = 'smcroute';
+const RUNSTATEDIR = '/run';
+
+export interface CliIo {
+  readonly out: (data: Buffer) => void;
+  readonly err: (data: Buffer) => void;
+  /** Lines of stdin without their newline, for -b. */
+  readonly lines: () => AsyncIterable<string>;
+  readonly width: () => number;
+  /** Connection attempts and pause while the daemon refuses; upstream's 30 × 100 ms by default. */
+  readonly attempts?: number;
+  readonly retryDelayMs?: number;
+}
+
+interface Command {
+  readonly name: string;
+  readonly minArgs: number;
+  /** The IPC command letter, or 'h'/'v' handled locally. */
+  readonly val: string;
+  /** Undefined for an alias: it shares the help of the entry before it. */
+  readonly help?: string;
+  readonly example?: string;
+  readonly isShow?: boolean;
+}
+
+// Order matters: an abbreviation picks the first entry it matches ("r" is reload).
+const COMMANDS: readonly Command[] = [
+  { name: 'help', minArgs: 0, val: 'h', help: 'Print this text, or the help on one command' },
+  { name: 'version', minArgs: 0, val: 'v', help: 'Print the version and where to report bugs' },
+  { name: 'flush', minArgs: 0, val: 'F', help: 'Drop the (S,G) routes learned from (*,G) rules now' },
+  { name: 'kill', minArgs: 0, val: 'k', help: 'Tell the daemon to exit' },
+  { name: 'reload', minArgs: 0, val: 'H', help: 'Re-read the configuration file, as on SIGHUP' },
+  { name: 'restart', minArgs: 0, val: 'H' },
+  { name: 'show', minArgs: 0, val: 's', help: 'List routes, group memberships, interfaces or pending rules', isShow: true },
+  { name: 'add', minArgs: 3, val: 'a', help: 'Install a multicast route', example: 'eth0 192.0.2.10 239.1.2.3 eth1 eth2' },
+  { name: 'remove', minArgs: 2, val: 'r', help: 'Delete a multicast route', example: 'eth0 192.0.2.10 239.1.2.3' },
+  { name: 'del', minArgs: 2, val: 'r' },
+  { name: 'join', minArgs: 2, val: 'j', help: 'Join a multicast group on an interface', example: 'eth0 239.1.2.3' },
+  { name: 'leave', minArgs: 2, val: 'l', help: 'Leave a multicast group joined before', example: 'eth0 239.1.2.3' },
+];
+
+const OPTIONS: readonly { opt: string; arg?: string; help: string }[] = [
+  { opt: 'b', help: 'Read commands from stdin, one per line' },
+  { opt: 'd', help: 'Add packet and byte counters to show output' },
+  { opt: 'j', help: 'Print show output as JSON' },
+  { opt: 'i', arg: 'NAME', help: `Name of the daemon instance, default: ${DEFAULT_IDENT}` },
+  { opt: 'p', help: 'Plain table headings, without terminal control codes' },
+  { opt: 't', help: 'Leave out table headings in show output' },
+  { opt: 'u', arg: 'FILE', help: `The daemon's UNIX socket, default: ${RUNSTATEDIR}/${DEFAULT_IDENT}.sock` },
+];
+
+const ARGUMENTS = `Arguments:
+         <---------- inbound --------->  <-- OIFs --->
+  add    IIF [SOURCE[/LEN]] GROUP[/LEN]  OIF [OIF ...]
+  remove IIF [SOURCE[/LEN]] GROUP[/LEN]
+
+  join   IIF [SOURCE[/LEN]] GROUP[/LEN]
+  leave  IIF [SOURCE[/LEN]] GROUP[/LEN]
+
+  show   interfaces    Interfaces and their VIF/MIF numbers
+  show   groups        Multicast groups joined
+  show   pending       Rules waiting for their interfaces to appear
+  show   routes        (*,G) and (S,G) rules and the kernel's routes (the default)
+
+Note:
+  IIF and OIF take an interface name or a wildcard: "eth+" stands for any
+  interface whose name starts with "eth" and ends in digits (eth0, eth15, ...).
+
+`;
+
+interface State {
+  ident: string;
+  sockFile?: string;
+  heading: boolean;
+  detail: boolean;
+  json: boolean;
+  plain: boolean;
+  help: number;
+}
+
+class Cli {
+  private readonly prognm: string;
+
+  constructor(private readonly io: CliIo, private readonly st: State, argv0: string) {
+    this.prognm = basename(argv0).replace(/\.js$/, '');
+  }
+
+  print(text: string): void {
+    this.io.out(Buffer.from(text, 'utf8'));
+  }
+
+  /** warnx(3): "PROG: message". */
+  warnx(message: string | Buffer): void {
+    const msg = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+    this.io.err(Buffer.concat([Buffer.from(`${this.prognm}: `, 'utf8'), msg, Buffer.from('\n')]));
+  }
+
+  usage(code: number): number {
+    let text = `Usage:\n  ${this.prognm} [OPTIONS] CMD [ARGS]\n\nOptions:\n`;
+    for (const o of OPTIONS) text += `  -${o.opt} ${(o.arg ?? '').padEnd(10)} ${o.help}\n`;
+    text += '\nCommands:\n';
+    for (const c of COMMANDS) {
+      if (c.help) text += `  ${c.name.padEnd(7)} ${c.minArgs ? 'ARGS' : '    '}  ${c.help}\n`;
+    }
+    this.print(`${text}\n${ARGUMENTS}`);
+    return code;
+  }
+
+  version(): number {
+    this.print(`SMCRoute v${VERSION}\n\nBug report address: ${BUG_REPORT}\nProject homepage:   ${HOMEPAGE}\n`);
+    return 0;
+  }
+
+  commandHelp(index: number, status: number): number {
+    let i = index;
+    while (!COMMANDS[i]!.help) i--; // an alias shows its main command
+    const c = COMMANDS[i]!;
+    this.print(`Help:\n  ${c.help}\n\nExample:\n  ${this.prognm} ${c.name} ${c.example ?? ''}\n\n`);
+    return status;
+  }
+
+  /** One command line (after the options), as upstream's parse(). */
+  async run(words: readonly string[]): Promise<number> {
+    const st = this.st;
+    let found = -1;
+    let pos = 0;
+    // Words matching no command are skipped; the first match ends the search.
+    for (; pos < words.length && found < 0; pos++) {
+      const word = words[pos]!;
+      const i = COMMANDS.findIndex((c) => {
+        const n = Math.min(c.name.length, word.length);
+        return word.slice(0, n) === c.name.slice(0, n);
+      });
+      if (i < 0) continue;
+      const c = COMMANDS[i]!;
+      if (c.val === 'h') {
+        st.help++;
+        continue;
+      }
+      if (c.val === 'v') return this.version();
+      found = i;
+      if (st.help) return this.commandHelp(i, 0);
+      if (words.length - (pos + 1) < c.minArgs) {
+        this.warnx(`Not enough arguments to command ${c.name}`);
+        return this.commandHelp(i, 1);
+      }
+    }
+    if (st.help) return this.usage(0);
+
+    const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
+    if (found < 0) return this.request(showCmd, []);
+    const c = COMMANDS[found]!;
+    return this.request(c.isShow ? showCmd : c.val, words.slice(pos));
+  }
+
+  private async request(cmd: string, args: readonly string[]): Promise<number> {
+    const st = this.st;
+    const target: IpcTarget = {
+      path: st.sockFile ?? `${RUNSTATEDIR}/${st.ident}.sock`,
+      explicitPath: st.sockFile !== undefined,
+      attempts: this.io.attempts,
+      retryDelayMs: this.io.retryDelayMs,
+    };
+    let reply: Buffer;
+    try {
+      reply = await ipcRequest(target, cmd, args);
+    } catch (err) {
+      if (!(err instanceof IpcClientError)) throw err;
+      for (const line of err.lines) this.warnx(line);
+      return 1;
+    }
+    if (reply.length <= 1) return 0;
+    if (cmd === 's' || cmd === 'S' || cmd === 'J') {
+      // Upstream exits 0 here even when the daemon reported an error.
+      const opts = { heading: st.heading, plain: st.plain, width: this.io.width };
+      this.io.out(Buffer.from(renderReply(reply, opts), 'latin1'));
+      return 0;
+    }
+    this.warnx(firstLine(reply));
+    return 1;
+  }
+
+  /**
+   * -b: one command per line. Unlike upstream, blank lines are skipped and
+   * words are split on runs of blanks, so a stray empty word cannot turn into
+   * "help"; lines whose first non-blank character is '#' are comments.
+   */
+  async batch(): Promise<number> {
+    const initialHelp = this.st.help;
+    let rc = 0;
+    for await (const line of this.io.lines()) {
+      const words = line.split(/[ \t]+/).filter((w) => w !== '');
+      if (words.length === 0 || words[0]!.startsWith('#')) continue;
+      this.st.help = initialHelp;
+      rc += await this.run(words);
+    }
+    return rc;
+  }
+}
+
+/** The error message as the C client reads it: one fgets() line, up to the NUL. */
+function firstLine(reply: Buffer): Buffer {
+  const nl = reply.indexOf(0x0a);
+  let line = reply.subarray(0, Math.min(nl < 0 ? reply.length : nl + 1, 1024));
+  const nul = line.indexOf(0);
+  if (nul >= 0) line = line.subarray(0, nul);
+  return line;
+}
+
+/**
+ * Runs smcroutectl with `args` (argv without node and script). `argv0` names
+ * the program in messages. Returns the exit status.
+ */
+export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroutectl', posixlyCorrect = false): Promise<number> {
+  const st: State = { ident: DEFAULT_IDENT, heading: true, detail: false, json: false, plain: false, help: 0 };
+  const cli = new Cli(io, st, argv0);
+  const { events, operands } = getopt(args, 'bdhI:i:jptu:v', posixlyCorrect);
+  let batchMode = false;
+  for (const ev of events) {
+    if (ev.kind === 'error') {
+      // glibc's getopt names the program exactly as it was invoked.
+      io.err(Buffer.from(`${argv0}: ${ev.message}\n`, 'utf8'));
+      return cli.usage(1);
+    }
+    switch (ev.opt) {
+      case 'b': batchMode = true; break;
+      case 'd': st.detail = true; break;
+      case 'h': st.help++; break;
+      case 'I': // older name of -i
+      case 'i': st.ident = ev.arg!; break;
+      case 'j': st.json = true; break;
+      case 'p': st.plain = true; break;
+      case 't': st.heading = false; break;
+      case 'u': st.sockFile = ev.arg!; break;
+      case 'v': return cli.version();
+    }
+  }
+  if (batchMode) return cli.batch();
+  return cli.run(operands);
+}
+
+async function* stdinLines(): AsyncIterable<string> {
+  let rest = '';
+  for await (const chunk of process.stdin) {
+    rest += (chunk as Buffer).toString('utf8');
+    let nl: number;
+    while ((nl = rest.indexOf('\n')) >= 0) {
+      yield rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+    }
+  }
+  if (rest !== '') yield rest;
+}
+
+/** Process entry point: real stdio, exit status as upstream's (truncated to 8 bits). */
+export async function runFromProcess(): Promise<void> {
+  const io: CliIo = {
+    out: (d) => process.stdout.write(d),
+    err: (d) => process.stderr.write(d),
+    lines: stdinLines,
+    width: terminalWidth,
+  };
+  const argv0 = process.argv[1] ?? 'smcroutectl';
+  const status = await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined);
+  process.exitCode = status & 0xff;
+}

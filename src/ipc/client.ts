@@ -1,0 +1,150 @@
+// The client side of the IPC protocol: connect (retrying while the daemon
+// starts), send one request, read the reply to EOF. Prints nothing itself;
+// failures carry upstream's exact warning lines for the CLI to print.
+
+import net from 'node:net';
+import { encodeRequest, FrameError } from './codec.js';
+
+export interface IpcTarget {
+  readonly path: string;
+  /** True when the path was given with -u: upstream then gives different advice on ENOENT. */
+  readonly explicitPath: boolean;
+  /** Connection attempts while the daemon refuses (it may still be starting). Default 30. */
+  readonly attempts?: number;
+  readonly retryDelayMs?: number;
+}
+
+/** A request that never got an answer; `lines` are the messages to print, in order. */
+export class IpcClientError extends Error {
+  readonly code: string;
+  readonly lines: readonly string[];
+
+  constructor(code: string, lines: readonly string[]) {
+    super(lines.join('; '));
+    this.name = 'IpcClientError';
+    this.code = code;
+    this.lines = lines;
+  }
+}
+
+/** glibc's strerror() text, for the errors a Unix socket client can meet. */
+const STRERROR: Readonly<Record<string, string>> = {
+  EPERM: 'Operation not permitted',
+  ENOENT: 'No such file or directory',
+  EINTR: 'Interrupted system call',
+  EAGAIN: 'Resource temporarily unavailable',
+  EACCES: 'Permission denied',
+  ENOTDIR: 'Not a directory',
+  EINVAL: 'Invalid argument',
+  EMFILE: 'Too many open files',
+  ENFILE: 'Too many open files in system',
+  EPIPE: 'Broken pipe',
+  ENAMETOOLONG: 'File name too long',
+  ELOOP: 'Too many levels of symbolic links',
+  ENOTSOCK: 'Socket operation on non-socket',
+  EMSGSIZE: 'Message too long',
+  EPROTOTYPE: 'Protocol wrong type for socket',
+  ECONNRESET: 'Connection reset by peer',
+  ENOBUFS: 'No buffer space available',
+  ETIMEDOUT: 'Connection timed out',
+  ECONNREFUSED: 'Connection refused',
+};
+
+export function strerror(code: string | undefined): string {
+  return (code && STRERROR[code]) ?? code ?? 'Unknown error';
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function connectOnce(path: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection({ path });
+    const onError = (err: Error) => {
+      sock.destroy();
+      reject(err);
+    };
+    sock.once('error', onError);
+    sock.once('connect', () => {
+      sock.off('error', onError);
+      resolve(sock);
+    });
+  });
+}
+
+async function connect(target: IpcTarget): Promise<net.Socket> {
+  let attempts = target.attempts ?? 30;
+  for (;;) {
+    try {
+      return await connectOnce(target.path);
+    } catch (err) {
+      const code = errCode(err);
+      if (code === 'ECONNREFUSED' && --attempts > 0) {
+        await new Promise((r) => setTimeout(r, target.retryDelayMs ?? 100));
+        continue;
+      }
+      throw connectFailure(target, code);
+    }
+  }
+}
+
+function connectFailure(target: IpcTarget, code: string | undefined): IpcClientError {
+  const failed = `Failed connecting to daemon: ${strerror(code)}`;
+  switch (code) {
+    case 'EACCES':
+      return new IpcClientError(code, ['Need root privileges to connect to daemon']);
+    case 'ECONNREFUSED':
+      return new IpcClientError(code, ['Daemon not running']);
+    case 'ENOENT': {
+      const advice = target.explicitPath ? failed : 'Daemon may be running with another -i NAME';
+      return new IpcClientError(code, [`Cannot find IPC socket ${target.path}`, advice]);
+    }
+    default:
+      return new IpcClientError(code ?? 'EIO', [failed]);
+  }
+}
+
+/** Sends the frame, then collects everything the daemon sends until it closes. */
+function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let written = false;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      resolve(Buffer.concat(chunks));
+    };
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('end', done);
+    sock.on('close', done);
+    sock.on('error', (err) => {
+      sock.destroy();
+      if (settled) return;
+      if (written) return done(); // a reset while reading ends the reply, as read() failing does
+      settled = true;
+      reject(new IpcClientError(errCode(err) ?? 'EIO', [`Communication with daemon failed: ${strerror(errCode(err))}`]));
+    });
+    sock.write(frame, () => {
+      written = true;
+    });
+  });
+}
+
+/**
+ * One request/reply round trip. The reply is raw bytes: show text (if any),
+ * then NUL on success or an error message and NUL on failure.
+ */
+export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[]): Promise<Buffer> {
+  let frame: Buffer;
+  try {
+    frame = encodeRequest(cmd, args);
+  } catch (err) {
+    if (!(err instanceof FrameError)) throw err;
+    const reason = err.code === 'EMSGSIZE' ? strerror('EMSGSIZE') : err.message;
+    throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
+  }
+  const sock = await connect(target);
+  return exchange(sock, frame);
+}
