@@ -1,0 +1,320 @@
+// The Linux multicast-routing ABI as plain bytes: constants, struct encoders
+// and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux.
+
+import type { Addr, Family } from '../model/addr.js';
+import type { Upcall, UpcallKind, TtlVector } from './types.js';
+import { MAX_VIFS } from './types.js';
+
+// Sizes and offsets below were checked against <linux/mroute.h>,
+// <linux/mroute6.h> and glibc headers with a C program on this machine.
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
+export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+export const MSG_DONTWAIT = 0x40;
+export const POLLIN = 1;
+
+export const SOL_SOCKET = 1;
+export const SO_RCVBUF = 8;
+export const SO_RCVBUFFORCE = 33;
+export const IPPROTO_IP = 0;
+export const IPPROTO_IGMP = 2;
+export const IPPROTO_IPV6 = 41;
+export const IPPROTO_ICMPV6 = 58;
+export const IP_MULTICAST_ALL = 49;
+export const IPV6_MULTICAST_ALL = 29;
+export const ICMP6_FILTER = 1;
+
+export const MCAST_JOIN_GROUP = 42;
+export const MCAST_LEAVE_GROUP = 45;
+export const MCAST_JOIN_SOURCE_GROUP = 46;
+export const MCAST_LEAVE_SOURCE_GROUP = 47;
+
+// MRT_* (level IPPROTO_IP) and MRT6_* (level IPPROTO_IPV6) share numbers.
+export const MRT_INIT = 200;
+export const MRT_DONE = 201;
+export const MRT_ADD_VIF = 202;
+export const MRT_DEL_VIF = 203;
+export const MRT_ADD_MFC = 204;
+export const MRT_DEL_MFC = 205;
+export const MRT_PIM = 208;
+export const MRT_TABLE = 209;
+export const VIFF_USE_IFINDEX = 0x8;
+
+export const SIOCGIFFLAGS = 0x8913;
+/** SIOCPROTOPRIVATE + 1; the same number serves SIOCGETSGCNT_IN6. */
+export const SIOCGETSGCNT = 0x89e1;
+export const IFF_UP = 0x1;
+export const IFF_MULTICAST = 0x1000;
+
+export const NETLINK_ROUTE = 0;
+export const RTMGRP_LINK = 0x1;
+export const RTMGRP_IPV4_IFADDR = 0x10;
+export const RTMGRP_IPV6_IFADDR = 0x100;
+
+export const IGMPMSG_NOCACHE = 1;
+export const IGMPMSG_WRONGVIF = 2;
+export const IGMPMSG_WHOLEPKT = 3;
+export const IGMPMSG_WRVIFWHOLE = 4;
+export const MRT6MSG_NOCACHE = 1;
+export const MRT6MSG_WRONGMIF = 2;
+export const MRT6MSG_WHOLEPKT = 3;
+
+export const VIFCTL_SIZE = 16;
+export const MFCCTL_SIZE = 60;
+export const MFCCTL_TTLS_OFFSET = 10;
+export const SIOC_SG_REQ_SIZE = 32;
+export const MIF6CTL_SIZE = 12;
+export const MF6CCTL_SIZE = 92;
+export const SIOC_SG_REQ6_SIZE = 80;
+export const IGMPMSG_SIZE = 20;
+export const MRT6MSG_SIZE = 40;
+export const GROUP_REQ_SIZE = 136;
+export const GROUP_SOURCE_REQ_SIZE = 264;
+export const SOCKADDR_IN_SIZE = 16;
+export const SOCKADDR_IN6_SIZE = 28;
+export const ICMP6_FILTER_SIZE = 32;
+export const IFREQ_SIZE = 40;
+export const IFNAMSIZ = 16;
+export const SOCKADDR_NL_SIZE = 12;
+export const POLLFD_SIZE = 8;
+export const MMSGHDR_SIZE = 64;
+export const IOVEC_SIZE = 16;
+
+const U32 = 0xffffffffn;
+
+/** Writes the address in network byte order: 4 or 16 bytes. */
+export function writeAddr(buf: Buffer, off: number, a: Addr): void {
+  const v = a.value;
+  if (a.family === 'inet') {
+    buf.writeUInt32BE(Number(v & U32), off);
+    return;
+  }
+  buf.writeUInt32BE(Number((v >> 96n) & U32), off);
+  buf.writeUInt32BE(Number((v >> 64n) & U32), off + 4);
+  buf.writeUInt32BE(Number((v >> 32n) & U32), off + 8);
+  buf.writeUInt32BE(Number(v & U32), off + 12);
+}
+
+export function readAddr(buf: Buffer, off: number, family: Family): Addr {
+  if (family === 'inet') return { family, value: BigInt(buf.readUInt32BE(off)) };
+  const value =
+    (BigInt(buf.readUInt32BE(off)) << 96n) |
+    (BigInt(buf.readUInt32BE(off + 4)) << 64n) |
+    (BigInt(buf.readUInt32BE(off + 8)) << 32n) |
+    BigInt(buf.readUInt32BE(off + 12));
+  return { family, value };
+}
+
+/** struct sockaddr_in / sockaddr_in6 (port, flowinfo and scope all zero). */
+export function writeSockaddr(buf: Buffer, off: number, a: Addr): void {
+  if (a.family === 'inet') {
+    buf.fill(0, off, off + SOCKADDR_IN_SIZE);
+    buf.writeUInt16LE(AF_INET, off);
+    writeAddr(buf, off + 4, a);
+  } else {
+    buf.fill(0, off, off + SOCKADDR_IN6_SIZE);
+    buf.writeUInt16LE(AF_INET6, off);
+    writeAddr(buf, off + 8, a);
+  }
+}
+
+/** struct vifctl for MRT_ADD_VIF / MRT_DEL_VIF, addressing the interface by index. */
+export function encodeVifctl(buf: Buffer, vif: number, ifindex: number, threshold: number): void {
+  buf.fill(0, 0, VIFCTL_SIZE);
+  buf.writeUInt16LE(vif, 0);
+  buf.writeUInt8(VIFF_USE_IFINDEX, 2);
+  buf.writeUInt8(threshold, 3);
+  buf.writeInt32LE(ifindex, 8);
+}
+
+/** struct mif6ctl for MRT6_ADD_MIF. */
+export function encodeMif6ctl(buf: Buffer, mif: number, ifindex: number, threshold: number): void {
+  buf.fill(0, 0, MIF6CTL_SIZE);
+  buf.writeUInt16LE(mif, 0);
+  buf.writeUInt8(threshold, 3);
+  buf.writeUInt16LE(ifindex, 4);
+}
+
+/** struct mfcctl for MRT_ADD_MFC / MRT_DEL_MFC; `ttls` may be omitted for a delete. */
+export function encodeMfcctl(buf: Buffer, source: Addr, group: Addr, iif: number, ttls?: TtlVector): void {
+  buf.fill(0, 0, MFCCTL_SIZE);
+  writeAddr(buf, 0, source);
+  writeAddr(buf, 4, group);
+  buf.writeUInt16LE(iif, 8);
+  if (ttls) {
+    const n = Math.min(ttls.length, MAX_VIFS);
+    for (let i = 0; i < n; i++) buf[MFCCTL_TTLS_OFFSET + i] = ttls[i]!;
+  }
+}
+
+/**
+ * struct mf6cctl for MRT6_ADD_MFC / MRT6_DEL_MFC. IPv6 has no per-MIF TTL in
+ * the MFC, only the if_set bitmap: every non-zero TTL sets its MIF's bit.
+ */
+export function encodeMf6cctl(buf: Buffer, source: Addr, group: Addr, iif: number, ttls?: TtlVector): void {
+  buf.fill(0, 0, MF6CCTL_SIZE);
+  writeSockaddr(buf, 0, source);
+  writeSockaddr(buf, 28, group);
+  buf.writeUInt16LE(iif, 56);
+  if (ttls) {
+    const n = Math.min(ttls.length, MAX_VIFS);
+    // if_set is an array of native-endian u32 words: bit i lives in byte i>>3 on x86_64.
+    for (let i = 0; i < n; i++) if (ttls[i]) buf[60 + (i >> 3)]! |= 1 << (i & 7);
+  }
+}
+
+/** struct sioc_sg_req (IPv4) or sioc_sg_req6, with source and group filled in. */
+export function encodeSgReq(buf: Buffer, source: Addr, group: Addr): void {
+  if (source.family === 'inet') {
+    buf.fill(0, 0, SIOC_SG_REQ_SIZE);
+    writeAddr(buf, 0, source);
+    writeAddr(buf, 4, group);
+  } else {
+    buf.fill(0, 0, SIOC_SG_REQ6_SIZE);
+    writeSockaddr(buf, 0, source);
+    writeSockaddr(buf, 28, group);
+  }
+}
+
+export interface SgCounts {
+  packets: bigint;
+  bytes: bigint;
+  wrongIf: bigint;
+}
+
+export function decodeSgReq(buf: Buffer, family: Family): SgCounts {
+  const off = family === 'inet' ? 8 : 56;
+  return {
+    packets: buf.readBigUInt64LE(off),
+    bytes: buf.readBigUInt64LE(off + 8),
+    wrongIf: buf.readBigUInt64LE(off + 16),
+  };
+}
+
+/**
+ * struct group_req (ASM) or group_source_req (SSM) for the RFC 3678
+ * MCAST_* socket options; returns the number of bytes to pass.
+ */
+export function encodeGroupReq(buf: Buffer, ifindex: number, group: Addr, source?: Addr): number {
+  const size = source ? GROUP_SOURCE_REQ_SIZE : GROUP_REQ_SIZE;
+  buf.fill(0, 0, size);
+  buf.writeUInt32LE(ifindex, 0);
+  writeSockaddr(buf, 8, group);
+  if (source) writeSockaddr(buf, 136, source);
+  return size;
+}
+
+/** An icmp6_filter that blocks every ICMPv6 type (a set bit means "block"). */
+export function icmp6FilterBlockAll(): Buffer {
+  return Buffer.alloc(ICMP6_FILTER_SIZE, 0xff);
+}
+
+/** struct ifreq carrying only the interface name (for SIOCGIFFLAGS). */
+export function encodeIfreqName(buf: Buffer, name: string): void {
+  buf.fill(0, 0, IFREQ_SIZE);
+  buf.write(name, 0, IFNAMSIZ - 1, 'latin1');
+}
+
+export function decodeIfreqFlags(buf: Buffer): number {
+  return buf.readUInt16LE(IFNAMSIZ);
+}
+
+/** struct sockaddr_nl bound to the given multicast groups. */
+export function encodeSockaddrNl(groups: number): Buffer {
+  const buf = Buffer.alloc(SOCKADDR_NL_SIZE);
+  buf.writeUInt16LE(AF_NETLINK, 0);
+  buf.writeUInt32LE(groups, 8);
+  return buf;
+}
+
+function igmpKind(type: number): UpcallKind {
+  switch (type) {
+    case IGMPMSG_NOCACHE: return 'nocache';
+    case IGMPMSG_WRONGVIF: return 'wrongvif';
+    case IGMPMSG_WHOLEPKT: return 'wholepkt';
+    default: return 'other';
+  }
+}
+
+function mrt6Kind(type: number): UpcallKind {
+  switch (type) {
+    case MRT6MSG_NOCACHE: return 'nocache';
+    case MRT6MSG_WRONGMIF: return 'wrongvif';
+    case MRT6MSG_WHOLEPKT: return 'wholepkt';
+    default: return 'other';
+  }
+}
+
+/**
+ * One datagram read from the IPv4 mroute socket. An upcall overlays the IP
+ * header with struct igmpmsg and has a zero protocol byte (im_mbz); real IGMP
+ * packets the socket also receives carry protocol 2 and are not upcalls.
+ */
+export function decodeIgmpmsg(buf: Buffer, off: number, len: number): Upcall | undefined {
+  if (len < IGMPMSG_SIZE) return undefined;
+  const type = buf[off + 8]!;
+  if (type === 0 || buf[off + 9] !== 0) return undefined;
+  return {
+    family: 'inet',
+    kind: igmpKind(type),
+    type,
+    vif: buf[off + 10]! | (buf[off + 11]! << 8),
+    source: readAddr(buf, off + 12, 'inet'),
+    group: readAddr(buf, off + 16, 'inet'),
+  };
+}
+
+/**
+ * One datagram read from the IPv6 mroute socket. An upcall is a struct
+ * mrt6msg whose first byte is zero; MLD and other ICMPv6 messages start with
+ * a non-zero ICMPv6 type.
+ */
+export function decodeMrt6msg(buf: Buffer, off: number, len: number): Upcall | undefined {
+  if (len < MRT6MSG_SIZE) return undefined;
+  const type = buf[off + 1]!;
+  if (buf[off] !== 0 || type === 0) return undefined;
+  return {
+    family: 'inet6',
+    kind: mrt6Kind(type),
+    type,
+    vif: buf.readUInt16LE(off + 2),
+    source: readAddr(buf, off + 8, 'inet6'),
+    group: readAddr(buf, off + 24, 'inet6'),
+  };
+}
+
+/** Operation names used in KernelError.op, per family (shared with the fake). */
+export const OPS = {
+  inet: {
+    init: 'MRT_INIT', done: 'MRT_DONE', table: 'MRT_TABLE', addVif: 'MRT_ADD_VIF', delVif: 'MRT_DEL_VIF',
+    addMfc: 'MRT_ADD_MFC', delMfc: 'MRT_DEL_MFC', counters: 'SIOCGETSGCNT',
+  },
+  inet6: {
+    init: 'MRT6_INIT', done: 'MRT6_DONE', table: 'MRT6_TABLE', addVif: 'MRT6_ADD_MIF', delVif: 'MRT6_DEL_MIF',
+    addMfc: 'MRT6_ADD_MFC', delMfc: 'MRT6_DEL_MFC', counters: 'SIOCGETSGCNT_IN6',
+  },
+} as const;
+
+/**
+ * Whether VIF arguments fit their struct fields (vifi and IPv6 pifi are
+ * 16 bits, the threshold 8 bits); both kernels answer EINVAL otherwise
+ * instead of silently truncating.
+ */
+export function vifArgsFit(family: Family, vif: number, ifindex: number, threshold: number): boolean {
+  const maxIf = family === 'inet' ? 0x7fffffff : 0xffff;
+  return Number.isInteger(vif) && vif >= 0 && vif <= 0xffff
+    && Number.isInteger(ifindex) && ifindex >= 0 && ifindex <= maxIf
+    && Number.isInteger(threshold) && threshold >= 0 && threshold <= 255;
+}
+
+/** Whether an MFC's inbound VIF fits the 16-bit parent field. */
+export function iifFits(iif: number): boolean {
+  return Number.isInteger(iif) && iif >= 0 && iif <= 0xffff;
+}
