@@ -39,7 +39,8 @@ function join(dir: string, name: string): string {
  * Expands `pattern` like glob(3) with no flags: `*`, `?` and `[...]` in any
  * component, backslash quoting, hidden names only matched by a literal
  * leading `.`, a trailing `/` selecting directories, results sorted in byte
- * order, and an empty list when nothing matches.
+ * order, and an empty list when nothing matches. Unlike glibc, `.` and `..`
+ * are never listed and doubled slashes are collapsed in the results.
  */
 export function globSync(pattern: string): string[] {
   if (!hasGlobMagic(pattern)) {

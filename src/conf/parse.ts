@@ -7,7 +7,7 @@ import { ifnameError } from '../iface/match.js';
 import type {
   Diagnostic, Directive, DirectiveText, MGroupDirective, MRouteDirective, PhyintDirective, Where,
 } from './directives.js';
-import { escapeGlob, hasGlobMagic } from './glob.js';
+import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
 
 /** Upstream reads lines into a 512-byte buffer; longer lines get chopped into garbage. */
 export const MAX_LINE_BYTES = 512;
@@ -108,31 +108,29 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
       report.warn(`${op}: unexpected "${token}", ignored`);
       continue;
     }
-    if (!APPLIES[op].has(kw)) report.warn(`${op}: "${kw}" does not apply here, ignored`);
+    const applies = APPLIES[op].has(kw);
+    if (!applies) report.warn(`${op}: "${kw}" does not apply here, ignored`);
+    if (kw === 'to') {
+      const oifs: string[] = [];
+      while (i + 1 < tokens.length && !isComment(tokens[i + 1])) oifs.push(tokens[++i]!);
+      if (applies) f.oifs = oifs;
+      continue;
+    }
     let value: string | undefined;
     if (TAKES_VALUE.has(kw)) {
       const next = tokens[i + 1];
       if (next === undefined || isComment(next)) f.missing.add(kw);
       else { value = next; i++; }
     }
-    if (!APPLIES[op].has(kw)) {
-      if (kw === 'to') while (i + 1 < tokens.length && !isComment(tokens[i + 1])) i++;
-      continue;
-    }
+    if (!applies) continue;
     switch (kw) {
-      case 'from': if (value !== undefined) f.iif = value; break;
-      case 'source': if (value !== undefined) f.source = value; break;
-      case 'group': if (value !== undefined) f.group = value; break;
-      case 'ttl-threshold': if (value !== undefined) f.ttl = value; break;
+      case 'from': f.iif = value ?? f.iif; break;
+      case 'source': f.source = value ?? f.source; break;
+      case 'group': f.group = value ?? f.group; break;
+      case 'ttl-threshold': f.ttl = value ?? f.ttl; break;
       case 'enable': f.enable = true; break;
       case 'disable': f.enable = false; break;
       case 'mrdisc': f.mrdisc = true; break;
-      case 'to': {
-        const oifs: string[] = [];
-        while (i + 1 < tokens.length && !isComment(tokens[i + 1])) oifs.push(tokens[++i]!);
-        f.oifs = oifs;
-        break;
-      }
     }
   }
   return f;
@@ -368,7 +366,7 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
     const resolved = resolvePattern(pattern, where.file);
     const matches = fs.glob(resolved);
     // A pattern matching nothing is normal (e.g. an empty smcroute.d/); a named file that is absent is not.
-    if (matches.length === 0 && !hasGlobMagic(pattern)) return diag('warning', `include: ${resolved} does not exist`);
+    if (matches.length === 0 && !hasGlobMagic(pattern)) return diag('warning', `include: ${unescapeGlob(resolved)} does not exist`);
     const out: ConfigResult = { directives: [], diagnostics: [] };
     for (const file of matches) {
       const r = stack.includes(posix.normalize(file))
