@@ -1,0 +1,214 @@
+// Proves the lab harness on the real kernel, using upstream's C smcrouted (Debian package) as the router.
+// Also the pattern for our own daemon's integration tests: topology, daemon, traffic, kernel view.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import type { Family } from '../../src/model/addr.js';
+import { KernelView } from '../lib/kview.js';
+import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
+import { type Daemon, type Lab, rootSkipReason, run, withLab } from '../lib/netns.js';
+
+const SMCROUTED = '/usr/sbin/smcrouted';
+
+function skipReason(): string | undefined {
+  return rootSkipReason()
+    ?? (existsSync(SMCROUTED) ? undefined : `${SMCROUTED} missing: install Debian's smcroute (apt-get install -y smcroute)`);
+}
+
+interface Plan {
+  family: Family;
+  /** The sender's own address on s0. */
+  src: string;
+  routed: string;
+  unrouted: string;
+  starGroup: string;
+  /** First of the extra source addresses for the many-sources run. */
+  manyFrom: string;
+  addrs: Record<'s0' | 'r0' | 'r1' | 'r2' | 'x1' | 'x2', string>;
+}
+
+const PLANS: Plan[] = [
+  {
+    family: 'inet', src: '10.11.1.2', routed: '225.1.2.3', unrouted: '225.1.2.4', starGroup: '225.1.2.5',
+    manyFrom: '10.11.1.100',
+    addrs: { s0: '10.11.1.2/24', r0: '10.11.1.1/24', r1: '10.11.2.1/24', x1: '10.11.2.2/24', r2: '10.11.3.1/24', x2: '10.11.3.2/24' },
+  },
+  {
+    family: 'inet6', src: 'fd00:11:1::2', routed: 'ff0e::1:2:3', unrouted: 'ff0e::1:2:4', starGroup: 'ff0e::1:2:5',
+    manyFrom: 'fd00:11:1::100',
+    addrs: { s0: 'fd00:11:1::2/64', r0: 'fd00:11:1::1/64', r1: 'fd00:11:2::1/64', x1: 'fd00:11:2::2/64', r2: 'fd00:11:3::1/64', x2: 'fd00:11:3::2/64' },
+  },
+];
+
+interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
+
+/** snd(s0) -- (r0)rtr(r1) -- (x0)rx1, rtr(r2) -- (x0)rx2 */
+function buildTopo(lab: Lab, p: Plan): Topo {
+  const t = { snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'), rx2: lab.addNs('rx2') };
+  lab.veth({ ns: t.snd, ifname: 's0' }, { ns: t.rtr, ifname: 'r0' });
+  lab.veth({ ns: t.rtr, ifname: 'r1' }, { ns: t.rx1, ifname: 'x0' });
+  lab.veth({ ns: t.rtr, ifname: 'r2' }, { ns: t.rx2, ifname: 'x0' });
+  lab.addAddrs(t.snd, 's0', [p.addrs.s0]);
+  lab.addAddrs(t.rtr, 'r0', [p.addrs.r0]);
+  lab.addAddrs(t.rtr, 'r1', [p.addrs.r1]);
+  lab.addAddrs(t.rtr, 'r2', [p.addrs.r2]);
+  lab.addAddrs(t.rx1, 'x0', [p.addrs.x1]);
+  lab.addAddrs(t.rx2, 'x0', [p.addrs.x2]);
+  return t;
+}
+
+/** Upstream smcrouted in the foreground, with every path in the lab's temp dir (nothing in /run). */
+function startSmcrouted(lab: Lab, ns: string, conf: string): Promise<Daemon> {
+  const cfg = lab.writeFile('smcroute.conf', conf);
+  const pid = lab.path('smcrouted.pid');
+  const sock = lab.path('smcrouted.sock');
+  return lab.startDaemon({
+    ns,
+    cmd: SMCROUTED,
+    args: ['-n', '-N', '-l', 'debug', '-i', `smct-${lab.id}`, '-f', cfg, '-u', sock, '-P', pid],
+    // The PID file appears once the configuration has been applied.
+    readyFiles: [pid, sock],
+    label: 'upstream smcrouted',
+  });
+}
+
+const PHYINTS = 'phyint r0 enable\nphyint r1 enable\nphyint r2 enable\n';
+
+for (const p of PLANS) {
+  test(`${p.family}: upstream smcrouted forwards an (S,G) to receiver 1 only`, { timeout: 60_000, skip: skipReason() }, async () => {
+    await withLab(async (lab) => {
+      const t = buildTopo(lab, p);
+      const daemon = await startSmcrouted(lab, t.rtr, `${PHYINTS}mroute from r0 source ${p.src} group ${p.routed} to r1\n`);
+      const joins = [{ group: p.routed }, { group: p.unrouted }];
+      const rx1 = await Receiver.start(lab, { ns: t.rx1, iface: 'x0', joins });
+      const rx2 = await Receiver.start(lab, { ns: t.rx2, iface: 'x0', joins });
+
+      assert.equal(await send(lab, { ns: t.snd, iface: 's0', groups: p.routed, count: 5 }), 5);
+      assert.equal(await send(lab, { ns: t.snd, iface: 's0', groups: p.unrouted, count: 3 }), 3);
+      // TTL / hop limit 1 must not cross the router: proves the sender really sets it.
+      assert.equal(await send(lab, { ns: t.snd, iface: 's0', groups: p.routed, count: 4, ttl: 1 }), 4);
+      // A marker sent last on the routed group: once it is in, everything sent before it has been handled.
+      assert.equal(await send(lab, { ns: t.snd, iface: 's0', groups: p.routed, count: 1 }), 1);
+
+      await rx1.waitFor((c) => c.of(p.routed) >= 6);
+      const c2 = await rx2.stop();
+      const final1 = await rx1.stop();
+      assert.equal(final1.of(p.routed, p.src), 6, `receiver 1: ${final1}`);
+      assert.equal(final1.total, 6, `receiver 1 got only the routed (S,G): ${final1}`);
+      assert.equal(c2.total, 0, `receiver 2 must get nothing: ${c2}`);
+
+      const kv = new KernelView(lab, t.rtr);
+      const routed = kv.routes(p.family).find((r) => r.source === p.src && r.group === p.routed);
+      assert.ok(routed, `MFC has (${p.src},${p.routed}): ${JSON.stringify(kv.routes(p.family))}`);
+      assert.equal(routed.iif, 'r0');
+      assert.deepEqual(routed.oifs, ['r1']);
+      // Six passed the TTL check and four did not, but all ten matched the entry.
+      assert.equal(routed.packets, 10);
+      const viaIp = kv.mroutes(p.family).find((r) => r.source === p.src && r.group === p.routed);
+      assert.deepEqual(viaIp && { iif: viaIp.iif, oifs: viaIp.oifs.map((o) => o.name) }, { iif: 'r0', oifs: ['r1'] });
+      assert.deepEqual(kv.vifs(p.family).map((v) => v.name).sort(), ['r0', 'r1', 'r2']);
+
+      const st = await daemon.stop();
+      assert.equal(st.code, 0, daemon.logs);
+      // Closing the routing socket flushes the table: the view must follow the kernel.
+      assert.deepEqual(kv.mfc(p.family), []);
+      assert.deepEqual(kv.vifs(p.family), []);
+    });
+  });
+
+  test(`${p.family}: (*,G) rule, traffic from many sources`, { timeout: 60_000, skip: skipReason() }, async () => {
+    await withLab(async (lab) => {
+      const t = buildTopo(lab, p);
+      const K = 100;
+      const sources = addrRange(p.manyFrom, K);
+      const plen = p.family === 'inet' ? 24 : 64;
+      lab.addAddrs(t.snd, 's0', sources.map((s) => `${s}/${plen}`));
+      await startSmcrouted(lab, t.rtr, `${PHYINTS}mroute from r0 group ${p.starGroup} to r1\n`);
+      const rx1 = await Receiver.start(lab, { ns: t.rx1, iface: 'x0', joins: [{ group: p.starGroup }] });
+      const rx2 = await Receiver.start(lab, { ns: t.rx2, iface: 'x0', joins: [{ group: p.starGroup }] });
+
+      assert.equal(await send(lab, { ns: t.snd, iface: 's0', groups: p.starGroup, sources, count: 2 }), 2 * K);
+      const c1 = await rx1.waitFor((c) => c.flows.length === K);
+      assert.deepEqual(c1.flows.map((f) => f.source).sort(), [...sources].sort());
+      assert.equal((await rx2.stop()).total, 0);
+
+      const installed = new KernelView(lab, t.rtr).routes(p.family).filter((r) => r.group === p.starGroup);
+      assert.deepEqual(installed.map((r) => r.source).sort(), [...sources].sort());
+      assert.ok(installed.every((r) => r.iif === 'r0' && r.oifs.join() === 'r1'), JSON.stringify(installed));
+    });
+  });
+}
+
+const DIRECT = [
+  { family: 'inet' as const, s1: '10.11.9.1', s2: '10.11.9.2', rx: '10.11.9.9/24', plen: 24, ssm: '232.1.1.1', asm: '225.9.9.9' },
+  { family: 'inet6' as const, s1: 'fd00:11:9::1', s2: 'fd00:11:9::2', rx: 'fd00:11:9::9/64', plen: 64, ssm: 'ff3e::8000:1', asm: 'ff0e::9:9' },
+];
+
+for (const d of DIRECT) {
+  test(`${d.family}: a receiver counts only its token and its SSM sources`, { timeout: 30_000, skip: rootSkipReason() }, async () => {
+    await withLab(async (lab) => {
+      const a = lab.addNs('a');
+      const b = lab.addNs('b');
+      lab.veth({ ns: a, ifname: 's0' }, { ns: b, ifname: 'x0' });
+      lab.addAddrs(a, 's0', [`${d.s1}/${d.plen}`, `${d.s2}/${d.plen}`]);
+      lab.addAddrs(b, 'x0', [d.rx]);
+      // ASM first, SSM last: /proc/net/mcfilter lists a device only if its newest join has sources.
+      const rx = await Receiver.start(lab, { ns: b, iface: 'x0', joins: [{ group: d.asm }, { group: d.ssm, source: d.s1 }] });
+      const out = { ns: a, iface: 's0' };
+      await send(lab, { ...out, groups: [d.ssm, d.asm], sources: [d.s1, d.s2], count: 3 });
+      await send(lab, { ...out, groups: d.asm, sources: d.s1, count: 2, token: newToken() });
+      await send(lab, { ...out, groups: d.asm, sources: d.s1, count: 1 });
+
+      await rx.waitFor((c) => c.of(d.asm, d.s1) === 4);
+      const kv = new KernelView(lab, b);
+      const joined = kv.memberships(d.family).filter((m) => m.device === 'x0').map((m) => m.group);
+      assert.ok(joined.includes(d.ssm) && joined.includes(d.asm), `memberships: ${joined.join(' ')}`);
+      const filters = kv.sourceFilters(d.family).filter((f) => f.group === d.ssm);
+      assert.deepEqual(filters.map((f) => ({ source: f.source, include: f.include, exclude: f.exclude })),
+        [{ source: d.s1, include: 1, exclude: 0 }]);
+
+      const c = await rx.stop();
+      assert.equal(c.of(d.ssm, d.s1), 3, String(c));
+      assert.equal(c.of(d.ssm, d.s2), 0, `SSM join excludes other sources: ${c}`);
+      assert.equal(c.of(d.asm, d.s1), 4, String(c));
+      assert.equal(c.of(d.asm, d.s2), 3, String(c));
+      assert.equal(c.stray, 2, `other tokens are stray: ${c}`);
+    });
+  });
+}
+
+test('a lab leaves no namespace or temp dir behind, also when the test throws', { skip: rootSkipReason() }, async () => {
+  let names: string[] = [];
+  let dir = '';
+  await assert.rejects(withLab(async (lab) => {
+    names = [lab.addNs('a'), lab.addNs('b')];
+    dir = lab.dir;
+    lab.veth({ ns: names[0]!, ifname: 'a0' }, { ns: names[1]!, ifname: 'b0' });
+    lab.spawn(names[0]!, 'sleep', ['60']);
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(names.length, 2);
+  const listed = run('ip', ['netns', 'list']).stdout;
+  for (const n of names) assert.ok(!listed.includes(n), `${n} still exists`);
+  assert.equal(existsSync(dir), false);
+});
+
+test('a lab owner killed by SIGTERM still removes its namespaces', { skip: rootSkipReason() }, () => {
+  const netns = new URL('../lib/netns.js', import.meta.url).href;
+  // The child makes a lab, prints its namespace, then signals itself as a test runner would.
+  const script = `
+    import { Lab } from ${JSON.stringify(netns)};
+    const lab = new Lab();
+    const ns = lab.addNs('victim');
+    lab.spawn(ns, 'sleep', ['60']);
+    console.log(ns);
+    setTimeout(() => process.kill(process.pid, 'SIGTERM'), 100);
+    setTimeout(() => {}, 10000);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  const ns = r.stdout.trim();
+  assert.match(ns, /^smct-p\d+-[0-9a-f]+-victim$/, r.stderr);
+  assert.equal(r.signal, 'SIGTERM', `child should end by its signal: ${r.stderr}`);
+  assert.ok(!run('ip', ['netns', 'list']).stdout.includes(ns), `${ns} left behind`);
+});
