@@ -263,8 +263,9 @@ export class Router {
       if (table.get(name)) continue;
       const vif = table.freeIndex();
       if (vif === undefined) {
-        problem = `No free ${vifWord(family)} for ${name}: all ${MAX_VIFS} are in use`;
-        this.log.err(problem);
+        const msg = `No free ${vifWord(family)} for ${name}: all ${MAX_VIFS} are in use`;
+        this.log.err(msg);
+        problem ??= msg;
         continue;
       }
       try {
@@ -272,8 +273,9 @@ export class Router {
         table.put({ vif, name, ifindex: link.index, threshold });
         this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${link.index} TTL threshold ${threshold}`);
       } catch (err) {
-        problem = `Failed creating ${vifWord(family)} for ${name}: ${errText(err)}`;
-        this.log.err(problem);
+        const msg = `Failed creating ${vifWord(family)} for ${name}: ${errText(err)}`;
+        this.log.err(msg);
+        problem ??= msg;
       }
     }
     return problem;

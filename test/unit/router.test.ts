@@ -1,0 +1,259 @@
+// The router on the fake kernel: what reaches the kernel for each kind of
+// rule, upcall, reload, command and link event.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/conf/parse.js';
+import { toIntents } from '../../src/daemon/config.js';
+import { Router, type RouterOptions } from '../../src/daemon/router.js';
+import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
+import type { Kernel, LinkInfo } from '../../src/kernel/types.js';
+import { memoryLogger } from '../../src/log.js';
+import { formatAddr, parseAddr, parsePrefix, type Addr, type Family } from '../../src/model/addr.js';
+import type { RouteIntent } from '../../src/core/intents.js';
+
+const A = (s: string): Addr => parseAddr(s)!;
+const link = (name: string, index: number): LinkInfo => ({ name, index, up: true, multicast: true });
+const LINKS = [{ name: 'lo', index: 1, up: true, multicast: false }, link('eth0', 2), link('eth1', 3), link('eth2', 4), link('eth3', 5)];
+
+/** Counts kernel calls by method name, to prove what a change did NOT touch. */
+function spy(k: FakeKernel): { kernel: Kernel; calls: Map<string, number>; reset(): void } {
+  const calls = new Map<string, number>();
+  const kernel = new Proxy(k, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { kernel, calls, reset: () => calls.clear() };
+}
+
+function setup(conf: string, opts: Partial<RouterOptions> = {}, ns = new FakeNetns(LINKS)) {
+  const fake = new FakeKernel(ns);
+  const s = spy(fake);
+  const log = memoryLogger();
+  let now = 0;
+  const router = new Router(s.kernel, log, { table: 0, defaultEnable: true, cacheTimeout: 60, ...opts }, () => now);
+  assert.deepEqual(router.start(), []);
+  fake.onUpcall((b) => router.upcalls(b));
+  fake.onLinkChange(() => router.linksChanged());
+  const load = (text: string) => {
+    const { directives, diagnostics } = parseConfig(text, 'test.conf');
+    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    router.loadConfig(toIntents(directives));
+  };
+  load(conf);
+  return { fake, ns, router, log, calls: s.calls, resetCalls: s.reset, load, advance: (ms: number) => void (now += ms) };
+}
+
+function mfcOf(fake: FakeKernel, family: Family = 'inet') {
+  return fake.mfcs(family).map((m) => {
+    const oifs: number[] = [];
+    m.ttls.forEach((t, i) => t > 0 && oifs.push(i));
+    return { sg: `${formatAddr(m.source)},${formatAddr(m.group)}`, iif: m.iif, oifs, ttls: m.ttls };
+  });
+}
+
+const vifOf = (fake: FakeKernel, ifindex: number, family: Family = 'inet') => fake.vifs(family).find((v) => v.ifindex === ifindex)?.vif;
+
+function routeIntent(iif: string, source: string | undefined, group: string, oifs: string[]): RouteIntent {
+  return {
+    iif, oifs, origin: 'ipc',
+    source: source ? parsePrefix(source).prefix : undefined,
+    group: parsePrefix(group).prefix!,
+    text: { source, group },
+  };
+}
+
+test('(S,G) rules are installed at start; VIFs/MIFs exist only for referenced interfaces', () => {
+  const { fake } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n');
+  const mfc = mfcOf(fake);
+  assert.equal(mfc.length, 1);
+  assert.equal(mfc[0]!.sg, '10.0.0.1,225.1.2.3');
+  assert.equal(mfc[0]!.iif, vifOf(fake, 2));
+  assert.deepEqual(mfc[0]!.oifs.sort(), [vifOf(fake, 3), vifOf(fake, 4)].sort());
+  assert.deepEqual(fake.vifs('inet').map((v) => v.ifindex), [2, 3, 4]);
+  assert.deepEqual(fake.vifs('inet6').map((v) => v.ifindex), [2, 3, 4]);
+});
+
+test('(*,G/LEN) learns each new flow on its upcall; a flow matching nothing gets a stop filter', () => {
+  const { fake, ns } = setup('mroute from eth0 group 225.1.0.0/16 to eth1\n');
+  assert.equal(mfcOf(fake).length, 0);
+  ns.receive('inet', 2, A('192.0.2.7'), A('225.1.9.9'));
+  ns.receive('inet', 2, A('192.0.2.7'), A('226.0.0.1'));
+  ns.receive('inet', 3, A('192.0.2.7'), A('225.1.9.9'));
+  const mfc = mfcOf(fake);
+  assert.deepEqual(mfc.map((m) => [m.sg, m.iif, m.oifs]), [
+    ['192.0.2.7,225.1.9.9', vifOf(fake, 2), [vifOf(fake, 3)]],
+    ['192.0.2.7,226.0.0.1', vifOf(fake, 2), []],
+  ]);
+});
+
+test('a burst of 1,000 new sources in one batch all end up in the MFC', () => {
+  const { fake, router } = setup('mroute from eth0 group 225.1.0.0/16 to eth1 eth2\n');
+  const vif = vifOf(fake, 2)!;
+  const batch = Array.from({ length: 1000 }, (_, i) => ({
+    family: 'inet' as const, kind: 'nocache' as const, type: 1, vif,
+    source: A(`10.9.${i >> 8}.${i & 255}`), group: A('225.1.0.1'),
+  }));
+  // Duplicates in the same burst are resolved once.
+  assert.equal(fake.emitUpcalls([...batch, ...batch.slice(0, 10)]), 1010);
+  const mfc = mfcOf(fake);
+  assert.equal(mfc.length, 1000);
+  assert.ok(mfc.every((m) => m.oifs.length === 2));
+  assert.equal(router.stats().learned, 1000);
+});
+
+test('ttl-threshold of an outbound phyint is the TTL the kernel gets for it', () => {
+  const { fake } = setup('phyint eth1 ttl-threshold 7\nmroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n');
+  const m = mfcOf(fake)[0]!;
+  assert.equal(m.ttls[vifOf(fake, 3)!], 7);
+  assert.equal(m.ttls[vifOf(fake, 4)!], 1);
+  assert.equal(fake.vifs('inet').find((v) => v.ifindex === 3)!.threshold, 7);
+});
+
+test('IPv6 (S,G) and (*,G) use MIFs and the IPv6 MFC', () => {
+  const { fake, ns } = setup('mroute from eth0 source fd00::1 group ff05::1:3 to eth1\nmroute from eth0 group ff05::1:4 to eth2\n');
+  assert.deepEqual(mfcOf(fake, 'inet6').map((m) => m.sg), ['fd00::1,ff05::1:3']);
+  ns.receive('inet6', 2, A('fd00::9'), A('ff05::1:4'));
+  const learned = mfcOf(fake, 'inet6').find((m) => m.sg === 'fd00::9,ff05::1:4')!;
+  assert.deepEqual(learned.oifs, [vifOf(fake, 4, 'inet6')]);
+  assert.equal(mfcOf(fake, 'inet').length, 0);
+});
+
+test('reload applies only differences: unchanged routes get no kernel call, runtime additions go', () => {
+  const conf = Array.from({ length: 50 }, (_, i) => `mroute from eth0 source 10.0.0.${i + 1} group 225.1.2.3 to eth1`).join('\n');
+  const { fake, router, calls, resetCalls, load } = setup(conf);
+  assert.equal(mfcOf(fake).length, 50);
+  assert.deepEqual(router.command({ op: 'add', intent: routeIntent('eth0', '10.5.5.5', '225.9.9.9', ['eth2']) }), { ok: true, warnings: [] });
+  assert.equal(mfcOf(fake).length, 51);
+
+  resetCalls();
+  const edited = conf.replace('source 10.0.0.1 group 225.1.2.3 to eth1', 'source 10.0.0.1 group 225.1.2.3 to eth1 eth2')
+    .replace('mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1', '') + '\nmroute from eth0 source 10.7.7.7 group 225.1.2.3 to eth1';
+  load(edited);
+  // One changed, one added (both addMfc); one removed plus the runtime route (both delMfc).
+  assert.equal(calls.get('addMfc'), 2);
+  assert.equal(calls.get('delMfc'), 2);
+  assert.equal(calls.get('addVif') ?? 0, 0);
+  const sgs = mfcOf(fake).map((m) => m.sg);
+  assert.equal(sgs.length, 50);
+  assert.ok(!sgs.includes('10.5.5.5,225.9.9.9'));
+  assert.ok(sgs.includes('10.7.7.7,225.1.2.3'));
+
+  resetCalls();
+  load(edited);
+  assert.equal(calls.size, 0, `a reload of the same file must make no kernel call, made ${[...calls.keys()]}`);
+});
+
+test('reload releases VIFs no longer referenced and keeps the others', () => {
+  const { fake, load } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n');
+  load('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
+  assert.deepEqual(fake.vifs('inet').map((v) => v.ifindex), [2, 3]);
+  assert.deepEqual(mfcOf(fake)[0]!.oifs, [vifOf(fake, 3)]);
+});
+
+test('IPC add merges outbound interfaces; remove with OIFs keeps a stop filter; remove without deletes', () => {
+  const { fake, router } = setup('');
+  const add = (oifs: string[]) => router.command({ op: 'add', intent: routeIntent('eth0', '10.0.0.1', '225.1.2.3', oifs) });
+  const del = (oifs: string[]) => router.command({ op: 'remove', intent: routeIntent('eth0', '10.0.0.1', '225.1.2.3', oifs) });
+  assert.equal(add(['eth1']).ok, true);
+  assert.equal(add(['eth2']).ok, true);
+  assert.equal(mfcOf(fake)[0]!.oifs.length, 2);
+  assert.equal(del(['eth1', 'eth2']).ok, true);
+  assert.deepEqual(mfcOf(fake).map((m) => m.oifs), [[]]);
+  assert.equal(del([]).ok, true);
+  assert.equal(mfcOf(fake).length, 0);
+  const again = del([]);
+  assert.equal(again.ok, false);
+  assert.match(!again.ok ? again.error : '', /No such route/);
+});
+
+test('an unknown inbound interface is refused by name and changes nothing', () => {
+  const { fake, router } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
+  const r = router.command({ op: 'add', intent: routeIntent('eth9', '10.0.0.1', '225.1.2.4', ['eth1']) });
+  assert.deepEqual(r, { ok: false, error: 'Unknown inbound interface eth9' });
+  assert.equal(mfcOf(fake).length, 1);
+});
+
+test('joins: ASM and SSM, duplicates refused, leave of an unknown group refused', () => {
+  const { fake, router } = setup('mgroup from eth0 group 225.1.2.3\n');
+  assert.equal(fake.memberships().length, 1);
+  const j = (src: string | undefined, grp: string) => ({
+    iif: 'eth1', source: src ? parsePrefix(src).prefix : undefined, group: parsePrefix(grp).prefix!, text: { source: src, group: grp }, origin: 'ipc',
+  });
+  assert.equal(router.command({ op: 'join', intent: j('10.0.0.1', '232.1.1.1') }).ok, true);
+  const ssm = fake.memberships().find((m) => m.source);
+  assert.equal(ssm && formatAddr(ssm.source!), '10.0.0.1');
+  const dup = router.command({ op: 'join', intent: j('10.0.0.1', '232.1.1.1') });
+  assert.equal(dup.ok, false);
+  assert.equal(router.command({ op: 'leave', intent: j('10.0.0.1', '232.1.1.1') }).ok, true);
+  assert.equal(router.command({ op: 'leave', intent: j('10.0.0.1', '232.1.1.1') }).ok, false);
+  assert.equal(fake.memberships().length, 1);
+  router.stop();
+  assert.equal(fake.memberships().length, 0);
+});
+
+test('the 33rd interface gets a clear error: the kernel has 32 VIFs', () => {
+  const many = [link('in0', 2), ...Array.from({ length: 33 }, (_, i) => link(`out${i}`, 10 + i))];
+  const ns = new FakeNetns(many);
+  const { router, fake } = setup('', {}, ns);
+  const r1 = router.command({ op: 'add', intent: routeIntent('in0', '10.0.0.1', '225.1.2.3', Array.from({ length: 31 }, (_, i) => `out${i}`)) });
+  assert.equal(r1.ok, true);
+  const r2 = router.command({ op: 'add', intent: routeIntent('in0', '10.0.0.1', '225.1.2.3', ['out31']) });
+  assert.equal(r2.ok, false);
+  assert.match(!r2.ok ? r2.error : '', /No free VIF for out31: all 32 are in use/);
+  assert.equal(fake.vifs('inet').length, 32);
+  assert.equal(mfcOf(fake)[0]!.oifs.length, 31);
+});
+
+test('-c expiry removes learned routes whose counters stood still, keeps busy and configured ones', () => {
+  const { fake, ns, router, advance } = setup('mroute from eth0 group 225.1.0.0/16 to eth1\nmroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
+  ns.receive('inet', 2, A('10.0.0.2'), A('225.1.0.1'));
+  ns.receive('inet', 2, A('10.0.0.3'), A('225.1.0.1'));
+  advance(60_000);
+  ns.receive('inet', 2, A('10.0.0.2'), A('225.1.0.1'), 5, 100);
+  ns.receive('inet', 2, A('10.0.0.3'), A('225.1.0.1'), 5, 100);
+  assert.equal(router.expire(60), 0);
+  advance(60_000);
+  ns.receive('inet', 2, A('10.0.0.2'), A('225.1.0.1'), 5, 100);
+  assert.equal(router.expire(60), 1);
+  assert.deepEqual(mfcOf(fake).map((m) => m.sg).sort(), ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.0.1']);
+  assert.equal(router.flush(), 1);
+  assert.deepEqual(mfcOf(fake).map((m) => m.sg), ['10.0.0.1,225.1.2.3']);
+});
+
+test('WRONGVIF moves a flow to the interface a (*,G) rule covers', () => {
+  const { fake, ns } = setup('mroute from eth0 group 225.1.2.3 to eth2\nmroute from eth1 group 225.1.2.3 to eth2\n');
+  ns.receive('inet', 2, A('10.0.0.2'), A('225.1.2.3'));
+  assert.equal(mfcOf(fake)[0]!.iif, vifOf(fake, 2));
+  ns.receive('inet', 3, A('10.0.0.2'), A('225.1.2.3'));
+  assert.equal(mfcOf(fake)[0]!.iif, vifOf(fake, 3));
+});
+
+test('a route waiting for its interface is applied when the interface appears, and removed when it goes', () => {
+  const { fake, ns, router } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth9\nmgroup from eth9 group 225.4.4.4\n');
+  assert.equal(router.showPending().length, 2);
+  assert.deepEqual(mfcOf(fake)[0]!.oifs, []);
+  ns.setLinks([...LINKS, link('eth9', 20)]);
+  assert.equal(router.showPending().length, 0);
+  assert.deepEqual(mfcOf(fake)[0]!.oifs, [vifOf(fake, 20)]);
+  assert.equal(fake.memberships().length, 1);
+  ns.setLinks(LINKS);
+  assert.deepEqual(mfcOf(fake)[0]!.oifs, []);
+  assert.equal(router.showPending().length, 2);
+});
+
+test('a second router on another table coexists; the same table is refused with EADDRINUSE', () => {
+  const ns = new FakeNetns(LINKS);
+  setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', { table: 0 }, ns);
+  const other = new FakeKernel(ns);
+  const r2 = new Router(other, memoryLogger(), { table: 7, defaultEnable: true, cacheTimeout: 0 });
+  assert.deepEqual(r2.start(), []);
+  const third = new Router(new FakeKernel(ns), memoryLogger(), { table: 7, defaultEnable: true, cacheTimeout: 0 });
+  assert.deepEqual(third.start().map((e) => e.code), ['EADDRINUSE', 'EADDRINUSE']);
+});
