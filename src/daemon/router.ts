@@ -93,6 +93,8 @@ export class Router {
   loadConfig(conf: ConfIntents): void {
     this.conf = conf;
     this.ipcLog = [];
+    // As upstream re-reads interfaces on reload, in case an event was missed.
+    this.links = new Links(this.kernel.links());
     this.reconcile();
   }
 
