@@ -8,7 +8,7 @@ import * as ffi from './ffi.js';
 import {
   AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOCK_CLOEXEC, SOCK_DGRAM,
   MCAST_JOIN_GROUP, MCAST_LEAVE_GROUP, MCAST_JOIN_SOURCE_GROUP, MCAST_LEAVE_SOURCE_GROUP,
-  GROUP_SOURCE_REQ_SIZE, encodeGroupReq,
+  GROUP_SOURCE_REQ_SIZE, encodeGroupReq, joinOp,
 } from './structs.js';
 
 interface PoolSocket {
@@ -28,11 +28,6 @@ function isFull(errno: number): boolean {
   return errno === ERRNO.ENOBUFS || errno === ERRNO.ENOMEM;
 }
 
-function opName(join: boolean, ssm: boolean): string {
-  if (join) return ssm ? 'MCAST_JOIN_SOURCE_GROUP' : 'MCAST_JOIN_GROUP';
-  return ssm ? 'MCAST_LEAVE_SOURCE_GROUP' : 'MCAST_LEAVE_GROUP';
-}
-
 export class JoinPool {
   private readonly sockets: PoolSocket[] = [];
   private readonly held = new Map<string, PoolSocket>();
@@ -44,7 +39,7 @@ export class JoinPool {
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {
-    const op = opName(true, source !== undefined);
+    const op = joinOp(true, source !== undefined);
     if (source && source.family !== group.family) throw new KernelError(op, 'EINVAL', ERRNO.EINVAL);
     const key = membershipKey(ifindex, group, source);
     const holder = this.held.get(key);
@@ -73,7 +68,7 @@ export class JoinPool {
   }
 
   leave(ifindex: number, group: Addr, source?: Addr): void {
-    const op = opName(false, source !== undefined);
+    const op = joinOp(false, source !== undefined);
     const key = membershipKey(ifindex, group, source);
     const sock = this.held.get(key);
     // Leaving what no socket of ours holds is what the kernel calls EADDRNOTAVAIL.

@@ -15,7 +15,7 @@ import {
   VIFCTL_SIZE, MIF6CTL_SIZE, MFCCTL_SIZE, MF6CCTL_SIZE, SIOC_SG_REQ6_SIZE, IFREQ_SIZE,
   encodeVifctl, encodeMif6ctl, encodeMfcctl, encodeMf6cctl, encodeSgReq, decodeSgReq,
   encodeIfreqName, decodeIfreqFlags, encodeSockaddrNl, icmp6FilterBlockAll,
-  decodeIgmpmsg, decodeMrt6msg, vifArgsFit, iifFits,
+  decodeIgmpmsg, decodeMrt6msg, vifArgsFit, iifFits, joinOp,
 } from './structs.js';
 import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
 
@@ -32,8 +32,9 @@ export interface LinuxKernelOptions {
   warn?: (message: string) => void;
 }
 
+/** What a call on a socket we do not (or no longer) have gets: EBADF. */
 function badFd(op: string): KernelError {
-  return new KernelError(op, 'EBADF', ERRNO.EBADF, 'multicast routing socket not open');
+  return new KernelError(op, 'EBADF', ERRNO.EBADF, 'socket not open');
 }
 
 function invalid(op: string): KernelError {
@@ -193,10 +194,12 @@ export class LinuxKernel implements Kernel {
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {
+    if (this.down) throw badFd(joinOp(true, source !== undefined));
     this.joins.join(ifindex, group, source);
   }
 
   leave(ifindex: number, group: Addr, source?: Addr): void {
+    if (this.down) throw badFd(joinOp(false, source !== undefined));
     this.joins.leave(ifindex, group, source);
   }
 

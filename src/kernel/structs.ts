@@ -302,6 +302,12 @@ export const OPS = {
   },
 } as const;
 
+/** KernelError.op of a join or leave, ASM or SSM (shared with the fake). */
+export function joinOp(join: boolean, ssm: boolean): string {
+  if (join) return ssm ? 'MCAST_JOIN_SOURCE_GROUP' : 'MCAST_JOIN_GROUP';
+  return ssm ? 'MCAST_LEAVE_SOURCE_GROUP' : 'MCAST_LEAVE_GROUP';
+}
+
 /**
  * Whether VIF arguments fit their struct fields (vifi and IPv6 pifi are
  * 16 bits, the threshold 8 bits); both kernels answer EINVAL otherwise
