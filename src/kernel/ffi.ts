@@ -3,6 +3,7 @@
 
 import koffi from 'koffi';
 import { KernelError, errnoName } from '../errors.js';
+import { IOVEC_SIZE, MMSGHDR_SIZE, MSG_DONTWAIT } from './structs.js';
 
 const libc = koffi.load('libc.so.6');
 
@@ -22,8 +23,6 @@ const c_write = libc.func('long write(int fd, void *buf, unsigned long len)');
 const c_if_nameindex = libc.func('void *if_nameindex()');
 const c_if_freenameindex = libc.func('void if_freenameindex(void *ptr)');
 
-const MSG_DONTWAIT = 0x40;
-
 const names = new Map<number, string>();
 for (const [name, n] of Object.entries(koffi.os.errno)) if (!names.has(n)) names.set(n, name);
 
@@ -31,10 +30,6 @@ for (const [name, n] of Object.entries(koffi.os.errno)) if (!names.has(n)) names
 export function errnoToName(errno: number): string {
   const known = errnoName(errno);
   return known === `E${errno}` ? (names.get(errno) ?? known) : known;
-}
-
-export function lastErrno(): number {
-  return koffi.errno();
 }
 
 function fail(op: string): never {
@@ -117,17 +112,15 @@ export class DatagramRing {
   private readonly dataOff: number;
 
   constructor(slots: number, slotSize: number) {
-    const MMSGHDR = 64;
-    const IOVEC = 16;
     this.slots = slots;
     this.slotSize = slotSize;
-    this.dataOff = slots * (MMSGHDR + IOVEC);
+    this.dataOff = slots * (MMSGHDR_SIZE + IOVEC_SIZE);
     this.vec = Buffer.alloc(this.dataOff + slots * slotSize);
     this.data = this.vec;
     const base = koffi.address(this.vec);
     for (let i = 0; i < slots; i++) {
-      const hdr = i * MMSGHDR;
-      const iov = slots * MMSGHDR + i * IOVEC;
+      const hdr = i * MMSGHDR_SIZE;
+      const iov = slots * MMSGHDR_SIZE + i * IOVEC_SIZE;
       // msghdr: msg_iov at 16, msg_iovlen at 24; name and control stay NULL.
       this.vec.writeBigUInt64LE(base + BigInt(iov), hdr + 16);
       this.vec.writeBigUInt64LE(1n, hdr + 24);
@@ -149,7 +142,7 @@ export class DatagramRing {
 
   /** Bytes of datagram `i` that were stored (at most slotSize). */
   length(i: number): number {
-    return Math.min(this.vec.readUInt32LE(i * 64 + 56), this.slotSize);
+    return Math.min(this.vec.readUInt32LE(i * MMSGHDR_SIZE + 56), this.slotSize);
   }
 }
 

@@ -61,7 +61,6 @@ export const RTMGRP_IPV6_IFADDR = 0x100;
 export const IGMPMSG_NOCACHE = 1;
 export const IGMPMSG_WRONGVIF = 2;
 export const IGMPMSG_WHOLEPKT = 3;
-export const IGMPMSG_WRVIFWHOLE = 4;
 export const MRT6MSG_NOCACHE = 1;
 export const MRT6MSG_WRONGMIF = 2;
 export const MRT6MSG_WHOLEPKT = 3;
@@ -239,6 +238,7 @@ function igmpKind(type: number): UpcallKind {
     case IGMPMSG_NOCACHE: return 'nocache';
     case IGMPMSG_WRONGVIF: return 'wrongvif';
     case IGMPMSG_WHOLEPKT: return 'wholepkt';
+    // IGMPMSG_WRVIFWHOLE (4) only comes with MRT_PIM set to 4; we set 1.
     default: return 'other';
   }
 }
