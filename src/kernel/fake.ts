@@ -1,6 +1,5 @@
-// An in-memory Kernel for tests: same contract and same errno names as the
-// Linux one (measured on Linux 6.18), plus helpers to drive and inspect it.
-// It never touches the OS.
+// An in-memory Kernel for tests, with the Linux one's contract and errno names (measured on
+// Linux 6.18) plus helpers to drive and inspect it. It never touches the OS.
 
 import { ERRNO, KernelError } from '../errors.js';
 import { addrKey, isAny, isMulticast, type Addr, type Family } from '../model/addr.js';

@@ -1,6 +1,5 @@
-// Group memberships (RFC 3678 MCAST_* options) spread over a pool of unbound
-// UDP sockets, because Linux caps memberships per socket. Knows nothing of
-// routing; it only tracks which socket holds which membership.
+// Group memberships (RFC 3678 MCAST_* options) spread over a pool of unbound UDP sockets, since
+// Linux caps memberships per socket. Tracks which socket holds what; knows nothing of routing.
 
 import { ERRNO, KernelError } from '../errors.js';
 import { addrKey, type Addr, type Family } from '../model/addr.js';

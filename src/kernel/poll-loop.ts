@@ -1,6 +1,5 @@
-// Waits for readable file descriptors without blocking the event loop: one
-// poll(2) at a time runs on a worker thread, a self-pipe interrupts it. It
-// only signals readiness; reading is the owner's job, on the main thread.
+// Waits for readable fds without blocking the event loop: one poll(2) at a time on a worker thread,
+// interrupted by a self-pipe. Only signals readiness; the owner reads, on the main thread.
 
 import * as ffi from './ffi.js';
 import { O_CLOEXEC, O_NONBLOCK, POLLIN, POLLFD_SIZE } from './structs.js';

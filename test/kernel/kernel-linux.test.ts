@@ -1,6 +1,5 @@
-// The kernel contract on the real Linux kernel: each case runs in a child
-// process inside a fresh network namespace, with veth links to a peer
-// namespace that sends the traffic. This process never touches host routing.
+// The kernel contract on real Linux: each case runs in a child inside a fresh network namespace,
+// fed by veth links from a peer namespace; this process never touches host routing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,5 @@
-// Runs one kernel-contract case against LinuxKernel in the namespace this
-// process lives in (`ip netns exec NS node kernel-contract-runner.js CASE SPEC-FILE`).
-// Prints one JSON line {ok, error?}; it must exit on its own, proving shutdown leaves no handles.
+// Runs one kernel-contract case on LinuxKernel in this process's namespace and prints {ok, error?}
+// as JSON. It must exit on its own: that proves shutdown() leaves no handles behind.
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

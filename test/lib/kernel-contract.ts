@@ -1,6 +1,5 @@
-// The Kernel contract as one list of cases, run unchanged against the fake
-// (test/unit) and against Linux inside a network namespace (test/kernel).
-// Each case gets an environment; it asserts, it never inspects internals.
+// The Kernel contract as one list of cases, run unchanged on the fake (test/unit) and on Linux in a
+// network namespace (test/kernel). Cases see only an environment and the Kernel interface.
 
 import assert from 'node:assert/strict';
 import { KernelError } from '../../src/errors.js';

@@ -1,6 +1,5 @@
-// Sends fixed-size UDP multicast datagrams from given source addresses, for
-// the kernel contract on Linux (`ip netns exec PEER node kernel-sender.js SPEC`).
-// SPEC is JSON (see SenderSpec); exits 0 once every datagram is handed to the kernel.
+// Sends fixed-size UDP multicast datagrams from given source addresses (run in a peer namespace:
+// `node kernel-sender.js SPEC-JSON`); exits 0 once every datagram is handed to the kernel.
 import dgram from 'node:dgram';
 
 export interface SenderSpec {
