@@ -22,6 +22,8 @@ const c_read = libc.func('long read(int fd, void *buf, unsigned long len)');
 const c_write = libc.func('long write(int fd, void *buf, unsigned long len)');
 const c_if_nameindex = libc.func('void *if_nameindex()');
 const c_if_freenameindex = libc.func('void if_freenameindex(void *ptr)');
+const c_openlog = libc.func('void openlog(void *ident, int option, int facility)');
+const c_syslog = libc.func('void syslog(int priority, const char *fmt, const char *msg)');
 
 const names = new Map<number, string>();
 for (const [name, n] of Object.entries(koffi.os.errno)) if (!names.has(n)) names.set(n, name);
@@ -167,4 +169,17 @@ export function ifNameIndex(): NameIndex[] {
     c_if_freenameindex(list);
   }
   return out;
+}
+
+/** openlog(3) keeps the pointer it is given: the ident must outlive every syslog() call. */
+let syslogIdent: Buffer | undefined;
+
+export function openlog(ident: string, option: number, facility: number): void {
+  syslogIdent = Buffer.from(`${ident}\0`);
+  c_openlog(syslogIdent, option, facility);
+}
+
+/** One message, passed through "%s" so it is never read as a format. */
+export function syslog(priority: number, message: string): void {
+  c_syslog(priority, '%s', message);
 }
