@@ -1,0 +1,107 @@
+// The two daemons under comparison (this port and Debian's C smcrouted), the lab topology they route in,
+// and how to start each with identical options. Every path lives in the lab's temp dir, never /run.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Lab } from '../../test/lib/netns.js';
+import type { Proc } from '../../test/lib/proc.js';
+import { NsView } from './nsview.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export type DaemonId = 'ours' | 'upstream';
+
+export interface DaemonKind {
+  id: DaemonId;
+  label: string;
+  /** argv[0] and leading arguments of the daemon and of its client. */
+  daemon: readonly string[];
+  client: readonly string[];
+}
+
+export const DAEMONS: readonly DaemonKind[] = [
+  {
+    id: 'upstream',
+    label: 'upstream C smcrouted',
+    daemon: ['/usr/sbin/smcrouted'],
+    client: ['/usr/sbin/smcroutectl'],
+  },
+  {
+    id: 'ours',
+    label: 'our TypeScript smcrouted',
+    // Node itself, so the pid we hold is the daemon's (ip netns exec execs it directly).
+    daemon: [process.execPath, `${REPO}bin/smcrouted`],
+    client: [process.execPath, `${REPO}bin/smcroutectl`],
+  },
+];
+
+export function kindById(id: DaemonId): DaemonKind {
+  return DAEMONS.find((d) => d.id === id)!;
+}
+
+/** Why the comparison cannot run here, or undefined. */
+export function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, raw sockets)';
+  if (!existsSync('/usr/sbin/smcrouted')) return 'needs Debian\'s smcroute: apt-get install -y smcroute';
+  if (!existsSync(`${REPO}dist/src/cli/smcrouted.js`)) return 'build first: npx tsc -p .';
+  if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'needs python3 (raw-socket sender)';
+  return undefined;
+}
+
+/** Interface names inside the router namespace: inbound and outbound. */
+export const IIF = 'vin';
+export const OIF = 'vout';
+/** The sender's interface (peer of IIF). */
+export const SND_IF = 'sin';
+
+export interface Topo {
+  snd: string;
+  rtr: string;
+  sink: string;
+  /** /proc/net views of the router namespace. */
+  rtrView: NsView;
+  sndView: NsView;
+}
+
+/** snd(sin) -- (vin)rtr(vout) -- (sout)sink; forwarding on in rtr, rp_filter off everywhere. */
+export async function buildTopo(lab: Lab): Promise<Topo> {
+  const snd = lab.addNs('snd');
+  const rtr = lab.addNs('rtr', { forwarding: true });
+  const sink = lab.addNs('sink');
+  lab.veth({ ns: snd, ifname: SND_IF }, { ns: rtr, ifname: IIF });
+  lab.veth({ ns: rtr, ifname: OIF }, { ns: sink, ifname: 'sout' });
+  lab.addAddrs(snd, SND_IF, ['10.9.1.2/24']);
+  lab.addAddrs(rtr, IIF, ['10.9.1.1/24']);
+  lab.addAddrs(rtr, OIF, ['10.9.2.1/24']);
+  lab.addAddrs(sink, 'sout', ['10.9.2.2/24']);
+  // netns.ts turns off rp_filter for all/default; make sure the interfaces made here agree.
+  lab.sysctl(rtr, { [`net.ipv4.conf.${IIF}.rp_filter`]: 0, [`net.ipv4.conf.${OIF}.rp_filter`]: 0 });
+  return { snd, rtr, sink, rtrView: await NsView.open(lab, rtr), sndView: await NsView.open(lab, snd) };
+}
+
+export const PHYINTS = `phyint ${IIF} enable\nphyint ${OIF} enable\n`;
+
+export interface Running {
+  kind: DaemonKind;
+  proc: Proc;
+  conf: string;
+  sock: string;
+  pidFile: string;
+}
+
+/**
+ * Starts a daemon in the router namespace without waiting for anything: callers time from here.
+ * Both get the same options: foreground, explicit VIFs only, no idle flush, lab-private paths.
+ */
+export function spawnDaemon(lab: Lab, topo: Topo, kind: DaemonKind, conf: string): Running {
+  const sock = lab.path(`${kind.id}.sock`);
+  const pidFile = lab.path(`${kind.id}.pid`);
+  const args = ['-n', '-N', '-c', '0', '-i', `smct-${lab.id}-${kind.id}`, '-f', conf, '-u', sock, '-P', pidFile];
+  const proc = lab.spawn(topo.rtr, kind.daemon[0]!, [...kind.daemon.slice(1), ...args], { label: kind.label });
+  return { kind, proc, conf, sock, pidFile };
+}
+
+export function versionOf(kind: DaemonKind): string {
+  const r = spawnSync(kind.daemon[0]!, [...kind.daemon.slice(1), '-v'], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.split('\n')[0]!.trim();
+}

@@ -1,0 +1,115 @@
+// Renders a result set as Markdown (tables, daemons side by side) for the terminal and latest.md.
+// Formatting only: every number shown comes from the results object as measured.
+import type { BurstParams, BurstResult } from '../burst.js';
+import type { ClientRun, RoutesParams, RoutesResult } from '../routes.js';
+import type { DaemonId } from './daemons.js';
+import type { MachineInfo } from './machine.js';
+
+export interface Results {
+  kind: 'full' | 'custom';
+  machine: MachineInfo;
+  params: { routes: Omit<RoutesParams, 'n'> & { n: number }; burst: Omit<BurstParams, 'k'> & { k: number[] } };
+  routes: (RoutesResult | { daemon: DaemonId; error: string })[];
+  burst: (BurstResult | { daemon: DaemonId; k: number; error: string })[];
+}
+
+const ORDER: DaemonId[] = ['upstream', 'ours'];
+const NAMES: Record<DaemonId, string> = { upstream: 'upstream C 2.5.6', ours: 'ours (TypeScript)' };
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x} ms`);
+const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+
+function clientCell(c: ClientRun | undefined): string {
+  if (!c) return '–';
+  if (!c.ok) return `failed: ${c.error ?? '?'}`;
+  return `${ms(c.medianMs)} (${c.minMs}–${c.maxMs})`;
+}
+
+function routesSection(r: Results): string {
+  const n = r.params.routes.n;
+  const by = new Map(r.routes.map((x) => [x.daemon, x]));
+  const cols = ORDER.map((id) => by.get(id));
+  const cell = (f: (x: RoutesResult) => string) =>
+    cols.map((x) => (x === undefined ? 'not run' : 'error' in x && !('startup' in x) ? `error: ${x.error}` : f(x as RoutesResult)));
+  const head = ['', ...ORDER.map((id) => NAMES[id])];
+  const otherClient = (id: DaemonId) => (id === 'ours' ? 'upstream' : 'ours');
+  const s1 = table(head, [
+    [`spawn → all ${n} (S,G) in kernel MFC`, ...cell((x) => (x.startup.ok ? ms(x.startup.ms) : `FAILED after ${ms(x.startup.ms)}: ${x.startup.error}`))],
+    ['spawn → PID file written', ...cell((x) => (x.startup.pidFileMs === undefined ? 'after MFC complete' : ms(x.startup.pidFileMs)))],
+    ['MFC entries matching config', ...cell((x) => `${x.startup.correct ?? '?'} / ${n}`)],
+    ['RSS after start-up (VmRSS / VmHWM)', ...cell((x) => (x.memory ? `${mib(x.memory.rssKiB)} / ${mib(x.memory.hwmKiB)}` : '–'))],
+    ['SIGTERM → exited', ...cell((x) => (x.stop ? (x.stop.ok ? ms(x.stop.ms) : `killed after ${ms(x.stop.ms)}`) : '–'))],
+  ]);
+  const s2 = table(head, [
+    ['routes removed / added', ...cell((x) => (x.reload ? `${x.reload.removed} / ${x.reload.added}` : '–'))],
+    ['SIGHUP → MFC equals new config', ...cell((x) => (x.reload ? (x.reload.ok ? ms(x.reload.ms) : `FAILED: ${x.reload.error}`) : '–'))],
+    ['unchanged entries disturbed / probed', ...cell((x) => (x.reload ? `${x.reload.disturbed} / ${x.reload.probed}` : '–'))],
+  ]);
+  const s3 = table(head, [
+    ['own client: median (min–max)', ...cell((x) => clientCell(x.show?.own))],
+    ['other daemon\'s client', ...ORDER.map((id) => {
+      const x = by.get(id);
+      return x && 'show' in x ? `${otherClient(id)}: ${clientCell(x.show?.cross)}` : '–';
+    })],
+    ['output lines / bytes', ...cell((x) => (x.show?.own.ok ? `${x.show.own.lines} / ${x.show.own.bytes}` : '–'))],
+  ]);
+  return `## 1. Start-up with N = ${n} (S,G) routes\n\n${s1}\n\n## 2. Reload (SIGHUP) with ${n} routes installed\n\n${s2}\n\n`
+    + `## 3. \`smcroutectl show\` with ${n} routes (${r.params.routes.showReps} timed runs each)\n\n${s3}\n`;
+}
+
+function burstSection(r: Results): string {
+  const rows = r.burst.map((b) => {
+    if ('error' in b && !('installed' in b)) return [String(b.k), NAMES[b.daemon], `error: ${b.error}`, '', '', '', '', '', ''];
+    const x = b as BurstResult;
+    return [
+      String(x.k), NAMES[x.daemon], `${x.sent}${x.sendErrors ? ` (${x.sendErrors} errors)` : ''} in ${x.sendMs} ms`,
+      String(x.delivered), `${x.installed}${x.wrong ? ` (+${x.wrong} wrong)` : ''}`, `${x.lost} (${x.lossPct}%)`,
+      ms(x.lastInstallMs), x.rssKiB === undefined ? '–' : mib(x.rssKiB), `${x.ok ? '' : `${x.error}; `}${x.daemonAlive ? '' : 'daemon died'}`,
+    ];
+  });
+  return `## 4. Upcall burst: one \`mroute from vin group 225.1.0.0/16 to vout\` rule\n\n`
+    + table(['K', 'daemon', 'sent (send loop)', 'router rx', 'installed', 'lost', 'first packet → last install', 'RSS after', 'notes'], rows) + '\n';
+}
+
+const method = (poll: number, quiet: number): string => `## Method
+
+- Each daemon run gets fresh namespaces: \`snd(sin) — (vin)rtr(vout) — (sout)sink\`, veth pairs, IPv4
+  forwarding on and rp_filter off in the router. Both daemons get identical options:
+  \`-n -N -c 0 -i NAME -f CONF -u SOCK -P PIDFILE\`, and the config enables \`phyint vin\` and \`phyint vout\`.
+- The kernel's view is read through \`/proc/PID/net/ip_mr_cache\` of a process parked in the router
+  namespace, polled every ${poll} ms, so times have that resolution.
+- Start-up: from spawning the daemon (\`ip netns exec\`; for ours this includes Node start-up) until the MFC holds
+  N entries; then every entry is checked (resolved, iif vin, oifs exactly vout).
+- Reload: a spread of routes is removed and as many new ones added, the file rewritten, SIGHUP sent; timed until
+  the MFC equals the new config. Before the reload, one datagram (forged source, raw socket) is forwarded by every
+  unchanged entry; an entry that the daemon deleted and re-added comes back with a packet counter of 0
+  (verified: MRT_ADD_MFC on an existing entry keeps the counters, delete + add resets them). "Disturbed" counts
+  unchanged entries that are missing, changed, or reset 500 ms after the MFC matched.
+- show: the client is run from the host (the Unix socket is a path, not bound to a namespace), stdout to /dev/null;
+  the first run (untimed) measures the output size. Node start-up is part of our client's time.
+- Burst: K datagrams, each from a distinct never-seen source (10.64.0.1 + i) to a distinct group in
+  225.1.0.0/16, sent back to back by one python3 raw socket (IP_HDRINCL, packets prebuilt). "router rx" is vin's
+  rx counter (it may include a stray link-local frame). The burst has settled when every flow is in the MFC, or
+  nothing changed for ${quiet} ms with no unresolved entry left. Lost = K − flows installed with the right oif.
+  Upstream 2.5.6 supports (*,G/LEN) rules (since 2.5.0), so both daemons run the same rule.
+- Known difference in set-up: our daemon asks for a 16 MiB receive buffer on the mroute socket
+  (SO_RCVBUFFORCE); upstream keeps the kernel default (net.core.rmem_default), which bounds how many upcalls
+  can queue while it is busy.
+`;
+
+export function renderMarkdown(r: Results): string {
+  const m = r.machine;
+  const head = `# smcrouted benchmark: our TypeScript port vs upstream C\n\n`
+    + `${r.kind === 'full' ? 'Full run' : 'Custom-size run'}, ${m.date}.\n\n`
+    + table(['machine', ''], [
+      ['kernel', m.kernel], ['CPUs', `${m.cpuCount} × ${m.cpuModel}`], ['memory', `${m.memTotalMiB} MiB`],
+      ['Node', m.node], ['python3', m.python], ['upstream', `${m.upstreamVersion} — package ${m.upstreamPackage}`],
+      ['ours', `${m.oursVersion} — commit ${m.oursCommit}`],
+    ]) + '\n\n';
+  return `${head}${routesSection(r)}\n${burstSection(r)}\n${method(r.params.routes.pollMs, r.params.burst.quietMs)}`;
+}
