@@ -2,7 +2,7 @@
 // configuration ("eth0", "eth+", "eth0:1") resolves to them. Pure.
 
 import type { LinkInfo } from '../kernel/types.js';
-import { isWildcard, matchIfname } from '../iface/match.js';
+import { foldAlias, isWildcard, matchIfname } from '../iface/match.js';
 
 export class Links {
   private readonly byNameMap = new Map<string, LinkInfo>();
@@ -32,12 +32,6 @@ export class Links {
     for (const l of this.list) w = Math.max(w, l.name.length);
     return w;
   }
-}
-
-/** Linux alias names ("eth0:1") share their parent's VIF. */
-export function foldAlias(name: string): string {
-  const colon = name.indexOf(':');
-  return colon >= 0 ? name.slice(0, colon) : name;
 }
 
 export { isWildcard };
