@@ -8,6 +8,7 @@ import type { Family } from '../../src/model/addr.js';
 import { KernelView } from '../lib/kview.js';
 import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
 import { type Daemon, type Lab, rootSkipReason, run, withLab } from '../lib/netns.js';
+import { pollUntil } from '../lib/proc.js';
 
 const SMCROUTED = '/usr/sbin/smcrouted';
 
@@ -123,7 +124,7 @@ for (const p of PLANS) {
       const K = 100;
       const sources = addrRange(p.manyFrom, K);
       const plen = p.family === 'inet' ? 24 : 64;
-      lab.addAddrs(t.snd, 's0', sources.map((s) => `${s}/${plen}`));
+      lab.addAddrs(t.snd, 's0', sources.map((s) => `${s}/${plen}`), { arpOff: true });
       await startSmcrouted(lab, t.rtr, `${PHYINTS}mroute from r0 group ${p.starGroup} to r1\n`);
       const rx1 = await Receiver.start(lab, { ns: t.rx1, iface: 'x0', joins: [{ group: p.starGroup }] });
       const rx2 = await Receiver.start(lab, { ns: t.rx2, iface: 'x0', joins: [{ group: p.starGroup }] });
@@ -178,6 +179,26 @@ for (const d of DIRECT) {
   });
 }
 
+/** Runs a node child that makes a lab with a process inside, prints the namespace, then dies by signal. */
+function childLab(signal: NodeJS.Signals): { ns: string; signal: NodeJS.Signals | null; stderr: string } {
+  const netns = new URL('../lib/netns.js', import.meta.url).href;
+  const script = `
+    import { Lab } from ${JSON.stringify(netns)};
+    const lab = new Lab();
+    const ns = lab.addNs('victim');
+    lab.spawn(ns, 'sleep', ['60']);
+    console.log(ns);
+    setTimeout(() => process.kill(process.pid, ${JSON.stringify(signal)}), 100);
+    setTimeout(() => {}, 10000);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  const ns = r.stdout.trim();
+  assert.match(ns, /^smct-p\d+-[0-9a-f]+-victim$/, r.stderr);
+  return { ns, signal: r.signal, stderr: r.stderr };
+}
+
+const listed = (ns: string): boolean => run('ip', ['netns', 'list']).stdout.split('\n').some((l) => l.split(' ')[0] === ns);
+
 test('a lab leaves no namespace or temp dir behind, also when the test throws', { skip: rootSkipReason() }, async () => {
   let names: string[] = [];
   let dir = '';
@@ -189,26 +210,18 @@ test('a lab leaves no namespace or temp dir behind, also when the test throws', 
     throw new Error('boom');
   }), /boom/);
   assert.equal(names.length, 2);
-  const listed = run('ip', ['netns', 'list']).stdout;
-  for (const n of names) assert.ok(!listed.includes(n), `${n} still exists`);
+  for (const n of names) assert.equal(listed(n), false, `${n} still exists`);
   assert.equal(existsSync(dir), false);
 });
 
-test('a lab owner killed by SIGTERM still removes its namespaces', { skip: rootSkipReason() }, () => {
-  const netns = new URL('../lib/netns.js', import.meta.url).href;
-  // The child makes a lab, prints its namespace, then signals itself as a test runner would.
-  const script = `
-    import { Lab } from ${JSON.stringify(netns)};
-    const lab = new Lab();
-    const ns = lab.addNs('victim');
-    lab.spawn(ns, 'sleep', ['60']);
-    console.log(ns);
-    setTimeout(() => process.kill(process.pid, 'SIGTERM'), 100);
-    setTimeout(() => {}, 10000);
-  `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
-  const ns = r.stdout.trim();
-  assert.match(ns, /^smct-p\d+-[0-9a-f]+-victim$/, r.stderr);
-  assert.equal(r.signal, 'SIGTERM', `child should end by its signal: ${r.stderr}`);
-  assert.ok(!run('ip', ['netns', 'list']).stdout.includes(ns), `${ns} left behind`);
+test('a lab owner killed by SIGTERM removes its namespaces itself', { skip: rootSkipReason() }, () => {
+  const r = childLab('SIGTERM');
+  assert.equal(r.signal, 'SIGTERM', `the child should still end by its signal: ${r.stderr}`);
+  assert.equal(listed(r.ns), false, `${r.ns} left behind`);
+});
+
+test('a lab owner killed by SIGKILL has its namespaces removed by the janitor', { skip: rootSkipReason() }, async () => {
+  const r = childLab('SIGKILL');
+  assert.equal(r.signal, 'SIGKILL');
+  await pollUntil(() => !listed(r.ns), { timeoutMs: 10_000, what: `janitor to delete ${r.ns}` });
 });

@@ -54,6 +54,7 @@ function payloadPrefix(token: string): string {
 }
 
 const isV6 = (a: string): boolean => a.includes(':');
+const RCVBUF = 8 << 20;
 
 function out(obj: object): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);
@@ -94,7 +95,9 @@ async function recv(spec: RecvSpec): Promise<void> {
   const sockets: dgram.Socket[] = [];
   for (const [group, sources] of byGroup) {
     const v6 = isV6(group);
-    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: v6 });
+    // A large buffer (the kernel caps it at net.core.rmem_max): bursts from thousands of
+    // sources must not overflow it before we read.
+    const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ipv6Only: v6, recvBufferSize: RCVBUF });
     sockets.push(sock);
     // Bound to the group itself, so this socket only sees datagrams sent to that group.
     await bindSocket(sock, spec.port, bindAddr(group, spec.iface));
@@ -137,12 +140,12 @@ function sendOne(sock: dgram.Socket, buf: Buffer, port: number, group: string): 
   return new Promise((resolve, reject) => sock.send(buf, port, group, (e) => (e ? reject(e) : resolve())));
 }
 
-async function sendFrom(spec: SendSpec, source: string | undefined, seq: { n: number }): Promise<void> {
+async function sendFrom(spec: SendSpec, ifSel: string, source: string | undefined, seq: { n: number }): Promise<void> {
   const v6 = isV6(spec.groups[0]!);
   const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6 });
   try {
     await bindSocket(sock, 0, source);
-    sock.setMulticastInterface(ifaceSelector(spec.iface, v6));
+    sock.setMulticastInterface(ifSel);
     sock.setMulticastTTL(spec.ttl);
     sock.setMulticastLoopback(false);
     for (let i = 0; i < spec.count; i++) {
@@ -160,9 +163,11 @@ async function send(spec: SendSpec): Promise<void> {
   if (spec.groups.length === 0) throw new Error('send: no groups');
   const seq = { n: 0 };
   const sources: (string | undefined)[] = spec.sources ?? [undefined];
+  // Looked up once: with thousands of addresses on the interface the lookup is not cheap.
+  const ifSel = ifaceSelector(spec.iface, isV6(spec.groups[0]!));
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < sources.length) await sendFrom(spec, sources[next++], seq);
+    while (next < sources.length) await sendFrom(spec, ifSel, sources[next++], seq);
   };
   // A small pool of sockets at a time: thousands of sources must not exhaust file descriptors.
   await Promise.all(Array.from({ length: Math.min(spec.parallel ?? 32, sources.length) }, worker));

@@ -45,9 +45,12 @@ export class Counts {
     return this.flows.reduce((n, f) => n + f.count, 0);
   }
 
+  /** A short summary for assertion messages: large runs have thousands of flows. */
   toString(): string {
-    const rows = this.flows.map((f) => `(${f.source},${f.group})=${f.count}`);
-    return `${rows.join(' ') || 'nothing'}; stray ${this.stray}`;
+    const shown = 10;
+    const rows = this.flows.slice(0, shown).map((f) => `(${f.source},${f.group})=${f.count}`);
+    if (this.flows.length > shown) rows.push(`… ${this.flows.length - shown} more flows`);
+    return `${this.total} datagrams: ${rows.join(' ') || 'none'}; stray ${this.stray}`;
   }
 }
 

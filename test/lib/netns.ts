@@ -1,10 +1,12 @@
 // Test labs built from network namespaces and veth pairs: sysctls, addresses, and processes inside them.
 // A Lab only ever acts on namespaces it created, and deletes all of them, also on exit or signal.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { pollUntil, Proc, type ProcExit } from './proc.js';
 
@@ -145,12 +147,17 @@ export class Lab {
     this.ip(b.ns, 'link', 'set', b.ifname, 'up');
   }
 
-  /** Adds addresses ("10.1.2.3/24", "fd00::1/64") in one `ip -b` batch; IPv6 ones without DAD. */
-  addAddrs(ns: string, ifname: string, cidrs: readonly string[]): void {
+  /**
+   * Adds addresses ("10.1.2.3/24", "fd00::1/64") in one `ip -b` batch; IPv6 ones without DAD.
+   * arpOff first marks the interface NOARP: no ARP/ND on it, and IPv6 adds then skip the
+   * solicited-node joins that make 10,000 adds take a minute instead of a second. Right for
+   * interfaces that only send multicast from many sources.
+   */
+  addAddrs(ns: string, ifname: string, cidrs: readonly string[], opts: { arpOff?: boolean } = {}): void {
     this.own(ns);
-    if (cidrs.length === 0) return;
     const lines = cidrs.map((c) => `address add ${c} dev ${ifname}${c.includes(':') ? ' nodad' : ''}\n`);
-    run('ip', ['-n', ns, '-b', '-'], { input: lines.join('') });
+    if (opts.arpOff) lines.unshift(`link set ${ifname} arp off\n`);
+    if (lines.length > 0) run('ip', ['-n', ns, '-b', '-'], { input: lines.join('') });
   }
 
   sysctl(ns: string, settings: Readonly<Record<string, string | number>>): void {
@@ -279,23 +286,33 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes namespaces and temp dirs left by lab owners that no longer exist (e.g. killed with SIGKILL). */
-export function reapStale(): void {
+/** Removes the namespaces and temp dirs of the lab owners (by pid) that match. */
+export function reapOwners(match: (ownerPid: number) => boolean): void {
   for (const line of run('ip', ['netns', 'list'], { check: false }).stdout.split('\n')) {
     const ns = line.split(' ')[0] ?? '';
     const m = OWNED_RE.exec(ns);
-    if (m && !pidAlive(Number(m[1]))) removeNamespace(ns);
+    if (m && match(Number(m[1]))) removeNamespace(ns);
   }
   for (const name of readdirSync(tmpdir())) {
     const m = OWNED_RE.exec(name);
-    if (m && !pidAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    if (m && match(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
+/**
+ * Cleanup in three layers. The exit and signal hooks clean up at once in the usual cases.
+ * They cannot run when the process dies hard (SIGKILL, or a test runner child that crashes
+ * on EPIPE after its parent left, while busy in synchronous code), so a detached janitor
+ * waits for this process to die and removes whatever is left. Should the janitor itself be
+ * killed, the first lab of a later run reaps owners that no longer exist.
+ */
 function installHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  if (isRoot()) reapStale();
+  if (isRoot()) {
+    reapOwners((pid) => !pidAlive(pid));
+    startJanitor();
+  }
   process.on('exit', () => {
     for (const lab of [...live]) lab.cleanupNow();
   });
@@ -310,4 +327,13 @@ function installHooks(): void {
     };
     process.on(sig, onSignal);
   }
+}
+
+function startJanitor(): void {
+  const janitor = fileURLToPath(new URL('./janitor.js', import.meta.url));
+  // Own session, so signals to our process group do not reach it; its stdin is a pipe whose
+  // only writer is this process, so it reads EOF exactly when we are gone.
+  const child = spawn(process.execPath, [janitor, String(process.pid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.unref();
+  (child.stdin as Socket).unref();
 }
