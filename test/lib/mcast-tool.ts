@@ -2,10 +2,10 @@
 // "recv" joins groups and counts tokened datagrams per (source, group); "send" emits them.
 // SPEC is JSON, or @FILE holding JSON. Protocol (stdout, one JSON object per line):
 //   recv: {"event":"ready"} once joined; {"event":"report",...} for each "report" line on stdin;
-//         {"event":"final",...} and exit 0 on stdin EOF, SIGTERM/SIGINT or after durationMs.
+//         {"event":"final",...} and exit 0 on stdin EOF or SIGTERM/SIGINT.
 //   send: {"event":"sent","datagrams":N} and exit 0; any socket error exits 1.
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { createInterface } from 'node:readline';
 
@@ -16,7 +16,6 @@ export interface RecvSpec {
   token: string;
   /** One entry per join; several sources for one group make one socket with several SSM joins. */
   joins: { group: string; source?: string }[];
-  durationMs?: number;
 }
 
 export interface SendSpec {
@@ -62,11 +61,11 @@ function out(obj: object): void {
 
 /** IPv4 sockets name interfaces by an address on them; IPv6 ones by "::%IFNAME". */
 function ifaceSelector(iface: string, v6: boolean): string {
+  // `ip netns exec` mounts this namespace's /sys; an unknown IPv6 scope name would silently mean "any".
+  if (!existsSync(`/sys/class/net/${iface}`)) throw new Error(`no interface ${iface} in this namespace`);
   if (v6) return `::%${iface}`;
-  const addrs = networkInterfaces()[iface];
-  if (!addrs) throw new Error(`no interface ${iface} in this namespace`);
-  const a = addrs.find((x) => x.family === 'IPv4');
-  if (!a) throw new Error(`interface ${iface} has no IPv4 address; IPv4 joins and sends need one`);
+  const a = networkInterfaces()[iface]?.find((x) => x.family === 'IPv4');
+  if (!a) throw new Error(`interface ${iface} has no IPv4 address; IPv4 joins and sends name the interface by one`);
   return a.address;
 }
 
@@ -129,7 +128,6 @@ async function recv(spec: RecvSpec): Promise<void> {
   };
   process.on('SIGTERM', finish);
   process.on('SIGINT', finish);
-  if (spec.durationMs !== undefined) setTimeout(finish, spec.durationMs);
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (l) => { if (l.trim() === 'report') report('report'); });
   rl.on('close', finish);

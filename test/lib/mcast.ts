@@ -114,7 +114,7 @@ export class Receiver {
   async waitFor(pred: (c: Counts) => boolean, timeoutMs = 10_000): Promise<Counts> {
     let last: Counts | undefined;
     try {
-      await pollUntil(async () => pred((last = await this.report())), { timeoutMs, what: `${this.proc.label} counts` });
+      await pollUntil(async () => pred((last = await this.report())), { timeoutMs, intervalMs: 100, what: `${this.proc.label} counts` });
     } catch (e) {
       throw new Error(`${(e as Error).message}; last counts: ${last ?? 'none'}`);
     }

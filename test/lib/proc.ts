@@ -22,7 +22,6 @@ export class Proc {
   /** Resolves once, when the process has exited. Never rejects. */
   readonly exited: Promise<ProcExit>;
   private readonly child: ChildProcess;
-  private out = '';
   private err = '';
   private partial = '';
   private exit: ProcExit | undefined;
@@ -53,15 +52,15 @@ export class Proc {
     this.child.stdin?.on('error', () => {});
   }
 
-  get stdout(): string { return this.out; }
+  get stdout(): string { return this.lines.map((l) => `${l}\n`).join('') + this.partial; }
   get stderr(): string { return this.err; }
   get running(): boolean { return this.exit === undefined && this.pid > 0; }
   get exitStatus(): ProcExit | undefined { return this.exit; }
 
-  /** stdout and stderr for a failure message. */
+  /** The ends of stdout and stderr, for a failure message. */
   describe(): string {
     const st = this.exit ? ` exited code=${this.exit.code} signal=${this.exit.signal}` : ' running';
-    return `[${this.label} pid ${this.pid}${st}]\n--- stdout ---\n${this.out}--- stderr ---\n${this.err}`;
+    return `[${this.label} pid ${this.pid}${st}]\n--- stdout ---\n${tail(this.stdout)}--- stderr ---\n${tail(this.err)}`;
   }
 
   write(text: string): void {
@@ -116,7 +115,6 @@ export class Proc {
   }
 
   private onStdout(chunk: string): void {
-    this.out += chunk;
     const parts = (this.partial + chunk).split('\n');
     this.partial = parts.pop()!;
     if (parts.length === 0) return;
@@ -127,6 +125,10 @@ export class Proc {
   private notify(): void {
     for (const w of [...this.lineWaiters]) w();
   }
+}
+
+function tail(text: string, max = 4000): string {
+  return text.length <= max ? text : `…${text.slice(-max)}`;
 }
 
 /** Polls cond every intervalMs until it returns true; rejects after timeoutMs with what. */
