@@ -199,7 +199,8 @@ export class Lab {
       });
     } catch (e) {
       await proc.stop('SIGKILL');
-      throw new Error(`${(e as Error).message}\n${proc.describe()}`);
+      const why = (e as Error).message.split('\n')[0];
+      throw new Error(`${proc.label} did not become ready: ${why}\n${proc.describe()}`);
     }
     return new Daemon(proc);
   }
