@@ -142,10 +142,12 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       return;
     }
     if (peerEnded) return finish();
-    // One turn of the event loop for requests already on their way.
+    // One turn of the event loop for requests already on their way; then,
+    // as upstream, the connection ends: clients read the reply until EOF.
     closeCheck = setImmediate(() => {
       closeCheck = undefined;
-      maybeClose();
+      if (queue.length > 0 || decoder.buffered > 0 || peerEnded) maybeClose();
+      else finish();
     });
   };
 
