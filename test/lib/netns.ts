@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { contains, parseAddr, parsePrefix } from '../../src/model/addr.js';
 import { pollUntil, Proc, type ProcExit } from './proc.js';
 
 export function isRoot(): boolean {
@@ -155,6 +156,7 @@ export class Lab {
    */
   addAddrs(ns: string, ifname: string, cidrs: readonly string[], opts: { arpOff?: boolean } = {}): void {
     this.own(ns);
+    for (const c of cidrs) checkTestAddr(c);
     const lines = cidrs.map((c) => `address add ${c} dev ${ifname}${c.includes(':') ? ' nodad' : ''}\n`);
     if (opts.arpOff) lines.unshift(`link set ${ifname} arp off\n`);
     if (lines.length > 0) run('ip', ['-n', ns, '-b', '-'], { input: lines.join('') });
@@ -257,6 +259,16 @@ export async function withLab<T>(fn: (lab: Lab) => Promise<T> | T): Promise<T> {
     return await fn(lab);
   } finally {
     await lab.cleanup();
+  }
+}
+
+// Test addresses stay in 10.0.0.0/8 and fd00::/8, so traffic can only ever be meant for a lab.
+const TEST_NETS = ['10.0.0.0/8', 'fd00::/8'].map((t) => parsePrefix(t).prefix!);
+
+function checkTestAddr(cidr: string): void {
+  const addr = parseAddr(cidr.split('/')[0]!);
+  if (!addr || !TEST_NETS.some((n) => contains(n, addr))) {
+    throw new Error(`test address ${cidr} is outside 10.0.0.0/8 and fd00::/8`);
   }
 }
 
