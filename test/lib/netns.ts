@@ -1,5 +1,5 @@
 // Test labs built from network namespaces and veth pairs: sysctls, addresses, and processes inside them.
-// A Lab only ever acts on namespaces it created, and deletes all of them, also on exit or signal.
+// A Lab only ever acts on namespaces it created, and deletes all of them: on cleanup, exit, signal or hard kill.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
