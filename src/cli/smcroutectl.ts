@@ -4,9 +4,9 @@
 import { basename } from 'node:path';
 import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
 import { renderReply, terminalWidth } from '../show/render.js';
+import { VERSION } from '../version.js';
 import { getopt } from './getopt.js';
 
-const VERSION = '2.6.0';
 const BUG_REPORT = 'https://github.com/troglobit/smcroute/issues';
 const HOMEPAGE = 'https://github.com/troglobit/smcroute/';
 const DEFAULT_IDENT = 'smcroute';

@@ -1,0 +1,264 @@
+// smcroutectl against our IPC server with a fake Control: argument forms,
+// abbreviations, help, batch mode, exit codes and rendering.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main, type CliIo } from '../../src/cli/smcroutectl.js';
+import { startIpcServer, type IpcServer } from '../../src/ipc/server.js';
+import { FakeControl } from '../lib/fake-control.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+const BIN = join(ROOT, 'bin/smcroutectl');
+
+let dir: string;
+let path: string;
+let server: IpcServer;
+let control: FakeControl;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'smct-ctl-'));
+  path = join(dir, 'd.sock');
+  control = new FakeControl();
+  server = await startIpcServer(path, control);
+});
+after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function run(args: string[], opts: { stdin?: string[]; width?: number; argv0?: string } = {}): Promise<Run> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const io: CliIo = {
+    out: (d) => out.push(d),
+    err: (d) => err.push(d),
+    lines: async function* () {
+      yield* opts.stdin ?? [];
+    },
+    width: () => opts.width ?? 79,
+    attempts: 3,
+    retryDelayMs: 1,
+  };
+  const code = await main(args, io, opts.argv0 ?? 'smcroutectl');
+  return { code, out: Buffer.concat(out).toString('latin1'), err: Buffer.concat(err).toString('utf8') };
+}
+
+/** Runs with -u pointing at the fake daemon, forgetting earlier calls. */
+async function ctl(...args: string[]): Promise<Run> {
+  control.calls.length = 0;
+  control.result = { ok: true };
+  return run(['-u', path, ...args]);
+}
+
+const rule = (c: string) => c.repeat(79) + '\n';
+
+test('show interfaces with plain headings, byte for byte', async () => {
+  const r = await ctl('-p', 'show', 'interfaces');
+  assert.equal(r.code, 0);
+  assert.equal(r.err, '');
+  // " INDEX %-*s  VIF  MIF=" between two rules of 79 '=', rows "%6d %-*s %4s %4s", then the
+  // empty line upstream's client prints for the status NUL
+  assert.equal(r.out, rule('=') + ' INDEX PHYINT  VIF  MIF\n' + rule('=') + '     1 lo      N/A  N/A\n     2 eth0      0    0\n\n');
+  assert.deepEqual(control.calls, [{ op: 'showInterfaces', mode: 'brief' }]);
+});
+
+test('-t drops headings; default mode draws them with terminal attributes', async () => {
+  const t = await ctl('-t', 'show', 'groups');
+  assert.equal(t.out, `(*, 225.1.1.1)${' '.repeat(28)} eth0\n\n`);
+  const ansi = await run(['-u', path, 'show', 'groups'], { width: 60 });
+  assert.equal(
+    ansi.out,
+    `\x1b[4m${' '.repeat(60)}\x1b[0m\nGroup Memberships Table\n` +
+      // the heading "%-42s %-16s" is 59 characters: padded by one to the width of 60
+      `\x1b[7mGROUP (S,G)${' '.repeat(31)} IIF${' '.repeat(13)} \x1b[0m\n` +
+      `(*, 225.1.1.1)${' '.repeat(28)} eth0\n\n`,
+  );
+});
+
+test('-d and -j pick the show mode; JSON wins over detail; no command means show routes', async () => {
+  await ctl('-d', 'show');
+  assert.deepEqual(control.calls, [{ op: 'showRoutes', mode: 'detail' }]);
+  const j = await ctl('-d', '-j', 'show', 'pending');
+  assert.deepEqual(control.calls, [{ op: 'showPending', mode: 'json' }]);
+  assert.equal(j.out, '{"pending":[{"kind":"mroute","iif":"eth9","source":null,"group":"225.9.9.9","oifs":["eth1"]}]}\n\n');
+  await ctl();
+  assert.deepEqual(control.calls, [{ op: 'showRoutes', mode: 'brief' }]);
+  // options may follow the command, as with GNU getopt
+  await ctl('show', 'groups', '-dp');
+  assert.deepEqual(control.calls, [{ op: 'showGroups', mode: 'detail' }]);
+});
+
+test('add, remove, join and leave pass their arguments through', async () => {
+  assert.equal((await ctl('add', 'eth0', '10.0.0.1', '225.1.2.3', 'eth1', 'eth2')).code, 0);
+  assert.deepEqual(control.calls, [{ op: 'addRoute', args: { iif: 'eth0', source: '10.0.0.1', group: '225.1.2.3', oifs: ['eth1', 'eth2'] } }]);
+  assert.equal((await ctl('remove', 'eth0', '225.1.2.3')).code, 0);
+  assert.deepEqual(control.calls, [{ op: 'removeRoute', args: { iif: 'eth0', source: undefined, group: '225.1.2.3', oifs: [] } }]);
+  assert.equal((await ctl('join', 'eth0', '10.0.0.1', '232.1.1.1')).code, 0);
+  assert.deepEqual(control.calls, [{ op: 'join', args: { iif: 'eth0', source: '10.0.0.1', group: '232.1.1.1' } }]);
+  assert.equal((await ctl('leave', 'eth0', '225.1.1.1')).code, 0);
+  assert.deepEqual(control.calls, [{ op: 'leave', args: { iif: 'eth0', group: '225.1.1.1' } }]);
+});
+
+test('commands abbreviate; the first match in table order wins', async () => {
+  const cases: [string[], string][] = [
+    [['r'], 'reload'],
+    [['re'], 'reload'],
+    [['res'], 'reload'], // restart, an alias of reload
+    [['rem', 'e0', '225.1.1.1'], 'removeRoute'],
+    [['d', 'e0', '225.1.1.1'], 'removeRoute'], // del
+    [['a', 'e0', '225.1.1.1', 'e1'], 'addRoute'],
+    [['j', 'e0', '225.1.1.1'], 'join'],
+    [['l', 'e0', '225.1.1.1'], 'leave'],
+    [['k'], 'kill'],
+    [['f'], 'flush'],
+    [['s', 'i'], 'showInterfaces'],
+    [['showing', 'g'], 'showGroups'], // longer than the name: compared over the name's length
+    [['foo', 'bar', 'flush'], 'flush'], // words that match nothing are skipped
+    [['foo'], 'showRoutes'],
+  ];
+  for (const [args, op] of cases) {
+    const r = await ctl(...args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.deepEqual(control.calls.map((c) => c.op), [op], args.join(' '));
+  }
+});
+
+test('too few arguments: warning, the command\'s help, exit 1, nothing sent', async () => {
+  const r = await ctl('add', 'eth0', '225.1.1.1');
+  assert.equal(r.code, 1);
+  assert.equal(r.err, 'smcroutectl: Not enough arguments to command add\n');
+  assert.equal(r.out, 'Help:\n  Install a multicast route\n\nExample:\n  smcroutectl add eth0 192.0.2.10 239.1.2.3 eth1 eth2\n\n');
+  assert.deepEqual(control.calls, []);
+  // an alias is named in the warning, its main command in the help
+  const del = await ctl('del', 'eth0');
+  assert.equal(del.code, 1);
+  assert.equal(del.err, 'smcroutectl: Not enough arguments to command del\n');
+  assert.match(del.out, /^Help:\n  Delete a multicast route\n\nExample:\n  smcroutectl remove eth0 /);
+});
+
+test('help and version', async () => {
+  const usage = await run(['help']);
+  assert.equal(usage.code, 0);
+  assert.match(usage.out, /^Usage:\n  smcroutectl \[OPTIONS\] CMD \[ARGS\]\n\nOptions:\n  -b {12}\S/);
+  assert.match(usage.out, /\n  -u FILE {7}\S.*\/run\/smcroute\.sock\n\nCommands:\n  help {10}\S/);
+  assert.match(usage.out, /\n  add {5}ARGS  \S/);
+  assert.doesNotMatch(usage.out, /restart|  del /, 'aliases are not listed');
+  assert.equal((await run(['-h'])).out, usage.out);
+  assert.equal((await run(['-h', 'show'])).out, 'Help:\n  List routes, group memberships, interfaces or pending rules\n\nExample:\n  smcroutectl show \n\n');
+  assert.equal((await run(['help', 'restart'])).out, (await run(['help', 'reload'])).out);
+  const v = await run(['-v']);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /^SMCRoute v2\.6\.0\n\nBug report address: \S+\nProject homepage: {3}\S+\n$/);
+  assert.equal((await run(['version'])).out, v.out);
+  assert.equal((await run(['v', 'add'])).out, v.out);
+  assert.equal((await run(['-v', '-x'])).code, 0, '-v acts before a later bad option');
+});
+
+test('bad options: getopt\'s message with the invoked name, usage, exit 1', async () => {
+  const x = await run(['-x', 'show'], { argv0: '/usr/sbin/smcroutectl' });
+  assert.equal(x.code, 1);
+  assert.equal(x.err, "/usr/sbin/smcroutectl: invalid option -- 'x'\n");
+  assert.match(x.out, /^Usage:\n  smcroutectl \[OPTIONS\]/);
+  assert.equal((await run(['--help'])).err, "smcroutectl: invalid option -- '-'\n");
+  const i = await run(['-i']);
+  assert.equal(i.code, 1);
+  assert.equal(i.err, "smcroutectl: option requires an argument -- 'i'\n");
+});
+
+test('connection failures: upstream\'s messages and exit 1', async () => {
+  const missing = join(dir, 'missing.sock');
+  const u = await run(['-u', missing, 'show']);
+  assert.equal(u.code, 1);
+  assert.equal(u.err, `smcroutectl: Cannot find IPC socket ${missing}\nsmcroutectl: Failed connecting to daemon: No such file or directory\n`);
+  const name = `smct-none-${process.pid}`;
+  const i = await run(['-i', name, 'flush']);
+  assert.equal(i.err, `smcroutectl: Cannot find IPC socket /run/${name}.sock\nsmcroutectl: Daemon may be running with another -i NAME\n`);
+  assert.equal((await run(['-I', name, 'flush'])).err, i.err, '-I is the old name of -i');
+
+  // A socket nobody listens on refuses connections: retried, then given up.
+  const stale = join(dir, 'stale.sock');
+  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  const refused = await run(['-u', stale, 'reload']);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.err, 'smcroutectl: Daemon not running\n');
+});
+
+test('a daemon that refuses a command: its message on stderr, exit 1; show errors still exit 0', async () => {
+  control.calls.length = 0;
+  control.result = { ok: false, error: 'Unknown interface eth7' };
+  const r = await run(['-u', path, 'add', 'eth7', '225.1.1.1', 'eth1']);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, 'smcroutectl: Unknown interface eth7\n');
+  assert.equal(r.out, '');
+  control.result = { ok: true };
+
+  control.throws = new Error('boom');
+  try {
+    const s = await run(['-u', path, 'show']);
+    assert.equal(s.code, 0);
+    assert.equal(s.out, 'Internal error: boom\n');
+  } finally {
+    control.throws = undefined;
+  }
+});
+
+test('a request too large for one frame is refused before connecting', async () => {
+  const r = await run(['-u', join(dir, 'never.sock'), 'add', 'eth0', '225.1.1.1', 'x'.repeat(1100)]);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, 'smcroutectl: Failed constructing IPC command: Message too long\n');
+});
+
+test('batch mode: one command per line, comments and blank lines skipped, exit codes summed', async () => {
+  control.calls.length = 0;
+  const r = await run(['-u', path, '-t', '-b'], {
+    stdin: ['# a comment', 'show interfaces', '', '   ', 'add eth0 225.1.1.1  eth1', '  # indented comment', 'add eth0', 'r', 'join eth0'],
+  });
+  assert.equal(r.code, 2, 'two commands lacked arguments');
+  assert.deepEqual(control.calls.map((c) => c.op), ['showInterfaces', 'addRoute', 'reload']);
+  assert.deepEqual(control.calls[1], { op: 'addRoute', args: { iif: 'eth0', source: undefined, group: '225.1.1.1', oifs: ['eth1'] } });
+  assert.equal(r.err, 'smcroutectl: Not enough arguments to command add\nsmcroutectl: Not enough arguments to command join\n');
+  assert.ok(r.out.startsWith('     1 lo      N/A  N/A\n     2 eth0      0    0\n\nHelp:\n'));
+});
+
+test('the launcher: real process, stdout, stderr and exit status', async () => {
+  const exec = (args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((done) => {
+      const p = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      p.on('close', (code) => done({ code, out, err }));
+    });
+  const ok = await exec(['-u', path, '-p', 'show', 'interfaces']);
+  assert.equal(ok.code, 0);
+  assert.equal(ok.out, rule('=') + ' INDEX PHYINT  VIF  MIF\n' + rule('=') + '     1 lo      N/A  N/A\n     2 eth0      0    0\n\n');
+  // Not a terminal: the ANSI title is 79 wide, as upstream falls back to.
+  const ansi = await exec(['-u', path, 'show', 'groups']);
+  assert.ok(ansi.out.startsWith(`\x1b[4m${' '.repeat(79)}\x1b[0m\n`));
+  const bad = await exec(['-u', path, 'add']);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.err, 'smcroutectl: Not enough arguments to command add\n');
+});
+
+test('non-root users are told they need root', { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' }, async (t) => {
+  chmodSync(dir, 0o711); // let others reach the 0600 socket, so connect() is refused by its mode
+  const p = spawnSync(BIN, ['-u', path, 'show'], { uid: 65534, gid: 65534, encoding: 'utf8' });
+  if (p.error || /EACCES|Cannot find module|ERR_MODULE/.test(p.stderr ?? '')) {
+    t.skip('the checkout is not readable by an unprivileged user');
+    return;
+  }
+  assert.equal(p.status, 1);
+  assert.equal(p.stderr, 'smcroutectl: Need root privileges to connect to daemon\n');
+});
