@@ -3,7 +3,7 @@
 
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { FrameDecoder, type Frame } from './codec.js';
+import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import type { Control } from './control.js';
 import { dispatch, errorReply } from './dispatch.js';
 
@@ -109,6 +109,8 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   let finished = false;
   let peerEnded = false;
   let waitingDrain = false;
+  /** A malformed frame, answered once the requests before it are. */
+  let badFrame: FrameError | undefined;
   let closeCheck: NodeJS.Immediate | undefined;
 
   const stop = () => {
@@ -169,6 +171,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       socket.write(reply.bytes);
     }
     if (finished) return;
+    if (badFrame) return refuse(badFrame.message, { code: badFrame.code });
     socket.resume();
     maybeClose();
   };
@@ -189,12 +192,9 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     if (closeCheck) clearImmediate(closeCheck);
     closeCheck = undefined;
     for (const item of decoder.push(chunk)) {
-      if (!item.ok) {
-        // Requests before the bad one are still answered, in order.
-        if (!waitingDrain) drainQueue();
-        return refuse(item.error.message, { code: item.error.code });
-      }
-      queue.push(item.frame);
+      // Requests before a bad one are still answered, in order; the decoder yields nothing after it.
+      if (item.ok) queue.push(item.frame);
+      else badFrame = item.error;
     }
     if (!waitingDrain) drainQueue();
   });

@@ -292,6 +292,13 @@ test('a client that reads slowly gets every reply, in order, with bounded buffer
       const reply = await talk(path, [frames]);
       assert.equal(reply.length, one.length * 100);
       for (let i = 0; i < 100; i++) assert.ok(reply.subarray(i * one.length, (i + 1) * one.length).equals(one), `reply ${i}`);
+
+      // A bad frame behind them is refused only after all of them were answered.
+      const bad = Buffer.alloc(16); // declared length 0
+      const withBad = await talk(path, [Buffer.concat([frames, bad])]);
+      assert.equal(withBad.length > one.length * 100, true);
+      assert.ok(withBad.subarray(0, one.length * 100).equals(reply));
+      assert.match(withBad.subarray(one.length * 100).toString(), /^Malformed IPC message: length 0 below 16\0$/);
     },
     { maxPendingOutput: 4096 },
   );
