@@ -236,7 +236,7 @@ export class Router {
         this.releaseVif(family, slot, link !== undefined, dirty);
       }
     }
-    for (const name of this.vifNeeds) this.ensureVif(name);
+    for (const name of this.vifNeeds) this.ensureVif(name, dirty);
   }
 
   private releaseVif(family: Family, slot: VifSlot, linkExists: boolean, dirty: Map<string, Dirty>): void {
@@ -254,8 +254,12 @@ export class Router {
     }
   }
 
-  /** Gives `name` a VIF and a MIF if it lacks them; a message when none is free. */
-  private ensureVif(name: string): string | undefined {
+  /**
+   * Gives `name` a VIF and a MIF if it lacks them; a message when none is free.
+   * A rule naming `name` may predate its VIF (all 32 were taken when it was
+   * resolved), so the entries such rules cover are marked for recomputing.
+   */
+  private ensureVif(name: string, dirty: Map<string, Dirty>): string | undefined {
     const link = this.links.byName(name);
     if (!link || !link.multicast) return undefined;
     let problem: string | undefined;
@@ -274,6 +278,9 @@ export class Router {
         this.kernel.addVif(family, vif, link.index, threshold);
         table.put({ vif, name, ifindex: link.index, threshold });
         this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${link.index} TTL threshold ${threshold}`);
+        for (const rule of this.rules.values()) {
+          if (rule.family === family && (rule.iif === name || rule.oifs.has(name))) this.markCovered(rule, dirty);
+        }
       } catch (err) {
         const msg = `Failed creating ${vifWord(family)} for ${name}: ${errText(err)}`;
         this.log.err(msg);
@@ -368,7 +375,7 @@ export class Router {
     const problems: string[] = [...joinErrors];
     for (const n of needs) {
       this.vifNeeds.add(n);
-      const p = this.ensureVif(n);
+      const p = this.ensureVif(n, dirty);
       if (p) problems.push(p);
     }
     this.recompute(dirty);
@@ -534,7 +541,20 @@ export class Router {
       };
       (oifs.length > 0 ? active : stopped).push(view);
     }
-    return { templates, sgRules, kernel: [...active, ...stopped], ifnameWidth: this.links.maxNameLength() };
+    // Text lists forwarding entries before stop filters; JSON keeps install order, as upstream.
+    const kernel = mode === 'json' ? this.kernelInOrder(active, stopped) : [...active, ...stopped];
+    return { templates, sgRules, kernel, ifnameWidth: this.links.maxNameLength() };
+  }
+
+  private kernelInOrder(active: RouteView[], stopped: RouteView[]): RouteView[] {
+    const out: RouteView[] = [];
+    let a = 0;
+    let b = 0;
+    for (const e of this.mfc.values()) {
+      if (!e.installed) continue;
+      out.push(e.installed.ttls.some((t) => t > 0) ? active[a++]! : stopped[b++]!);
+    }
+    return out;
   }
 
   private countersOf(family: Family, source: Addr | undefined, group: Addr): { packets: bigint; bytes: bigint } {
