@@ -522,8 +522,7 @@ export class Router {
       };
       (single ? sgRules : templates).push(view);
     }
-    const active: RouteView[] = [];
-    const stopped: RouteView[] = [];
+    const installed: { view: RouteView; forwards: boolean }[] = [];
     for (const e of this.mfc.values()) {
       if (!e.installed) continue;
       const oifs: string[] = [];
@@ -539,22 +538,13 @@ export class Router {
         oifs,
         ...(detail ? this.countersOf(e.family, e.source, e.group) : {}),
       };
-      (oifs.length > 0 ? active : stopped).push(view);
+      installed.push({ view, forwards: oifs.length > 0 });
     }
     // Text lists forwarding entries before stop filters; JSON keeps install order, as upstream.
-    const kernel = mode === 'json' ? this.kernelInOrder(active, stopped) : [...active, ...stopped];
+    const kernel = mode === 'json'
+      ? installed.map((i) => i.view)
+      : [...installed.filter((i) => i.forwards), ...installed.filter((i) => !i.forwards)].map((i) => i.view);
     return { templates, sgRules, kernel, ifnameWidth: this.links.maxNameLength() };
-  }
-
-  private kernelInOrder(active: RouteView[], stopped: RouteView[]): RouteView[] {
-    const out: RouteView[] = [];
-    let a = 0;
-    let b = 0;
-    for (const e of this.mfc.values()) {
-      if (!e.installed) continue;
-      out.push(e.installed.ttls.some((t) => t > 0) ? active[a++]! : stopped[b++]!);
-    }
-    return out;
   }
 
   private countersOf(family: Family, source: Addr | undefined, group: Addr): { packets: bigint; bytes: bigint } {
