@@ -130,27 +130,29 @@ export class Daemon implements Control {
   // ---- Control: what smcroutectl asks for ----
 
   addRoute(args: RouteArgs): ControlResult {
-    const intent = routeIntent(args);
-    if (!intent.ok) return { ok: false, error: intent.error };
-    return reply(this.router.command({ op: 'add', intent: intent.value }));
+    return this.routeCommand('add', args);
   }
 
   removeRoute(args: RouteArgs): ControlResult {
-    const intent = routeIntent(args);
-    if (!intent.ok) return { ok: false, error: intent.error };
-    return reply(this.router.command({ op: 'remove', intent: intent.value }));
+    return this.routeCommand('remove', args);
   }
 
   join(args: GroupArgs): ControlResult {
-    const intent = joinIntent(args);
-    if (!intent.ok) return { ok: false, error: intent.error };
-    return reply(this.router.command({ op: 'join', intent: intent.value }));
+    return this.groupCommand('join', args);
   }
 
   leave(args: GroupArgs): ControlResult {
+    return this.groupCommand('leave', args);
+  }
+
+  private routeCommand(op: 'add' | 'remove', args: RouteArgs): ControlResult {
+    const intent = routeIntent(args);
+    return intent.ok ? reply(this.router.command({ op, intent: intent.value })) : { ok: false, error: intent.error };
+  }
+
+  private groupCommand(op: 'join' | 'leave', args: GroupArgs): ControlResult {
     const intent = joinIntent(args);
-    if (!intent.ok) return { ok: false, error: intent.error };
-    return reply(this.router.command({ op: 'leave', intent: intent.value }));
+    return intent.ok ? reply(this.router.command({ op, intent: intent.value })) : { ok: false, error: intent.error };
   }
 
   flush(): ControlResult {
