@@ -33,28 +33,8 @@ function checkIfname(name: string, role: string): string | undefined {
   return why ? `Invalid ${role} interface: ${why}` : undefined;
 }
 
-export function routeIntent(args: RouteArgs): Parsed<RouteIntent> {
-  const bad = checkIfname(args.iif, 'inbound') ?? args.oifs.map((o) => checkIfname(o, 'outbound')).find((e) => e);
-  if (bad) return { ok: false, error: bad };
-  if (args.oifs.length > MAX_VIFS) return { ok: false, error: `Too many outbound interfaces, at most ${MAX_VIFS}` };
-  const group = parseGroup(args.group);
-  if (!group.ok) return group;
-  const source = parseSource(args.source, group.value);
-  if (!source.ok) return source;
-  return {
-    ok: true,
-    value: {
-      iif: args.iif,
-      source: source.value,
-      group: group.value,
-      oifs: [...args.oifs],
-      text: { source: args.source, group: args.group },
-      origin: 'ipc',
-    },
-  };
-}
-
-export function joinIntent(args: GroupArgs): Parsed<JoinIntent> {
+/** The inbound side both commands share: interface, source (or any) and group. */
+function parseInbound(args: GroupArgs): Parsed<JoinIntent> {
   const bad = checkIfname(args.iif, 'inbound');
   if (bad) return { ok: false, error: bad };
   const group = parseGroup(args.group);
@@ -65,4 +45,16 @@ export function joinIntent(args: GroupArgs): Parsed<JoinIntent> {
     ok: true,
     value: { iif: args.iif, source: source.value, group: group.value, text: { source: args.source, group: args.group }, origin: 'ipc' },
   };
+}
+
+export function routeIntent(args: RouteArgs): Parsed<RouteIntent> {
+  const bad = args.oifs.map((o) => checkIfname(o, 'outbound')).find((e) => e);
+  if (bad) return { ok: false, error: bad };
+  if (args.oifs.length > MAX_VIFS) return { ok: false, error: `Too many outbound interfaces, at most ${MAX_VIFS}` };
+  const inbound = parseInbound(args);
+  return inbound.ok ? { ok: true, value: { ...inbound.value, oifs: [...args.oifs] } } : inbound;
+}
+
+export function joinIntent(args: GroupArgs): Parsed<JoinIntent> {
+  return parseInbound(args);
 }
