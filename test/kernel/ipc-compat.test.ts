@@ -1,0 +1,206 @@
+// Byte compatibility with upstream SMCRoute (Debian's 2.5.6) over the IPC socket: each client drives
+// the other's daemon, checked in the kernel; then `show` output compared for all four client × daemon pairs.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import type { Family } from '../../src/model/addr.js';
+import { ctlRun, ipcRequest, startRouter, upstreamSkipReason, type Impl } from '../lib/impls.js';
+import { KernelView, type NamedMfc } from '../lib/kview.js';
+import { send } from '../lib/mcast.js';
+import { withLab, type Lab } from '../lib/netns.js';
+import { pollUntil } from '../lib/proc.js';
+
+const skip = upstreamSkipReason();
+
+interface Net { s0: string; r0: string; r1: string; r2: string; x1: string; x2: string; plen: number }
+
+const NET4: Net = { s0: '10.41.1.2', r0: '10.41.1.1', r1: '10.41.2.1', r2: '10.41.3.1', x1: '10.41.2.2', x2: '10.41.3.2', plen: 24 };
+const NET6: Net = { s0: 'fd00:41:1::2', r0: 'fd00:41:1::1', r1: 'fd00:41:2::1', r2: 'fd00:41:3::1', x1: 'fd00:41:2::2', x2: 'fd00:41:3::2', plen: 64 };
+
+interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
+
+/** snd(s0) -- (r0)rtr(r1) -- (x0)rx1, rtr(r2) -- (x0)rx2, dual stack. */
+function buildTopo(lab: Lab): Topo {
+  const t = { snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'), rx2: lab.addNs('rx2') };
+  lab.veth({ ns: t.snd, ifname: 's0' }, { ns: t.rtr, ifname: 'r0' });
+  lab.veth({ ns: t.rtr, ifname: 'r1' }, { ns: t.rx1, ifname: 'x0' });
+  lab.veth({ ns: t.rtr, ifname: 'r2' }, { ns: t.rx2, ifname: 'x0' });
+  for (const n of [NET4, NET6]) {
+    lab.addAddrs(t.snd, 's0', [`${n.s0}/${n.plen}`]);
+    lab.addAddrs(t.rtr, 'r0', [`${n.r0}/${n.plen}`]);
+    lab.addAddrs(t.rtr, 'r1', [`${n.r1}/${n.plen}`]);
+    lab.addAddrs(t.rtr, 'r2', [`${n.r2}/${n.plen}`]);
+    lab.addAddrs(t.rx1, 'x0', [`${n.x1}/${n.plen}`]);
+    lab.addAddrs(t.rx2, 'x0', [`${n.x2}/${n.plen}`]);
+  }
+  return t;
+}
+
+/** Upstream 2.5.6 runs with -N (see startRouter), which needs these; ours and 2.6 accept them. */
+const PHYINTS = ['phyint r0 enable', 'phyint r1 enable', 'phyint r2 enable'];
+
+function conf(lines: readonly string[]): string {
+  return [...PHYINTS, ...lines, ''].join('\n');
+}
+
+const familyOf = (group: string): Family => (group.includes(':') ? 'inet6' : 'inet');
+
+/** The kernel's entry for (source, group) in the default table, or undefined. */
+function mfc(kv: KernelView, source: string, group: string): NamedMfc | undefined {
+  return kv.routes(familyOf(group)).find((r) => r.source === source && r.group === group);
+}
+
+/** [iif, sorted oifs] of the kernel entry, or 'absent'. */
+function mfcShape(kv: KernelView, source: string, group: string): [string | undefined, string[]] | 'absent' {
+  const r = mfc(kv, source, group);
+  return r ? [r.iif, [...r.oifs].sort()] : 'absent';
+}
+
+async function waitMfc(kv: KernelView, source: string, group: string, ok: (r: NamedMfc) => boolean, what: string): Promise<void> {
+  try {
+    await pollUntil(() => { const r = mfc(kv, source, group); return r !== undefined && ok(r); }, { timeoutMs: 10_000, what });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; kernel MFC: ${JSON.stringify(kv.routes(familyOf(group)))}`);
+  }
+}
+
+function joinedOn(kv: KernelView, family: Family, dev: string): string[] {
+  return kv.memberships(family).filter((m) => m.device === dev).map((m) => m.group);
+}
+
+/** `show interfaces` rows (-t) as name → [vif, mif], with N/A as undefined. */
+function parseInterfaces(text: string): Map<string, [number | undefined, number | undefined]> {
+  const rows = new Map<string, [number | undefined, number | undefined]>();
+  for (const line of text.split('\n').filter(Boolean)) {
+    const m = /^\s*\d+ (\S+)\s+(\d+|N\/A)\s+(\d+|N\/A)$/.exec(line);
+    if (!m) throw new Error(`not an interface row: ${JSON.stringify(line)}`);
+    const num = (s: string): number | undefined => (s === 'N/A' ? undefined : Number(s));
+    rows.set(m[1]!, [num(m[2]!), num(m[3]!)]);
+  }
+  return rows;
+}
+
+/**
+ * One client drives the other implementation's daemon through add, merge, remove, join, leave,
+ * show, reload, an error and kill; after each step the kernel must show the effect.
+ */
+async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> {
+  await withLab(async (lab) => {
+    const t = buildTopo(lab);
+    const S = NET4.s0;
+    const router = await startRouter(lab, t.rtr, daemonImpl, conf([`mroute from r0 source ${S} group 225.41.0.1 to r1`]));
+    const kv = new KernelView(lab, t.rtr);
+    const ctl = (...args: string[]): string => {
+      const r = ctlRun(lab, t.rtr, clientImpl, router.sock, args);
+      assert.equal(r.status, 0, `${clientImpl} smcroutectl ${args.join(' ')} → ${daemonImpl} daemon: exit ${r.status}\n${r.stderr}\n${router.daemon.logs.slice(-3000)}`);
+      return r.stdout;
+    };
+    assert.deepEqual(mfcShape(kv, S, '225.41.0.1'), ['r0', ['r1']], 'the config route is in the kernel');
+
+    // (S,G): add, merge an OIF in, remove one OIF, remove the route.
+    ctl('add', 'r0', S, '225.41.1.1', 'r1');
+    assert.deepEqual(mfcShape(kv, S, '225.41.1.1'), ['r0', ['r1']], 'add (S,G)');
+    ctl('add', 'r0', S, '225.41.1.1', 'r2');
+    assert.deepEqual(mfcShape(kv, S, '225.41.1.1'), ['r0', ['r1', 'r2']], 'a second add merges OIFs');
+    ctl('remove', 'r0', S, '225.41.1.1', 'r2');
+    assert.deepEqual(mfcShape(kv, S, '225.41.1.1'), ['r0', ['r1']], 'remove with an OIF drops only that OIF');
+    ctl('remove', 'r0', S, '225.41.1.1');
+    assert.equal(mfcShape(kv, S, '225.41.1.1'), 'absent', 'remove without OIFs drops the route');
+
+    // IPv6 (S,G) over the same clients.
+    ctl('add', 'r0', NET6.s0, 'ff0e::41:1', 'r2');
+    assert.deepEqual(mfcShape(kv, NET6.s0, 'ff0e::41:1'), ['r0', ['r2']], 'add IPv6 (S,G)');
+
+    // (*,G): nothing in the kernel until traffic; then the learned (S,G) follows the template.
+    ctl('add', 'r0', '225.41.2.2', 'r1');
+    assert.equal(mfcShape(kv, S, '225.41.2.2'), 'absent', 'a (*,G) installs nothing before traffic');
+    await send(lab, { ns: t.snd, iface: 's0', groups: '225.41.2.2', sources: S });
+    await waitMfc(kv, S, '225.41.2.2', (r) => r.iif === 'r0', 'the (*,G) flow learned');
+    assert.deepEqual(mfcShape(kv, S, '225.41.2.2'), ['r0', ['r1']], 'learned from the (*,G) template');
+    ctl('add', 'r0', '225.41.2.2', 'r2');
+    assert.deepEqual(mfcShape(kv, S, '225.41.2.2'), ['r0', ['r1', 'r2']], 'an add to the (*,G) merges into flows it learned');
+    ctl('remove', 'r0', '225.41.2.2');
+    assert.equal(mfcShape(kv, S, '225.41.2.2'), 'absent', 'removing the (*,G) removes the flows it learned');
+
+    // Joins, ASM and SSM, IPv4 and IPv6.
+    ctl('join', 'r0', '225.41.7.7');
+    ctl('join', 'r1', NET4.x1, '232.41.1.1');
+    ctl('join', 'r0', 'ff0e::41:7');
+    ctl('join', 'r1', NET6.x1, 'ff3e::8000:41');
+    assert.ok(joinedOn(kv, 'inet', 'r0').includes('225.41.7.7'), `ASM join on r0: ${joinedOn(kv, 'inet', 'r0')}`);
+    assert.ok(joinedOn(kv, 'inet', 'r1').includes('232.41.1.1'), `SSM join on r1: ${joinedOn(kv, 'inet', 'r1')}`);
+    assert.ok(joinedOn(kv, 'inet6', 'r0').includes('ff0e::41:7'), `IPv6 ASM join on r0: ${joinedOn(kv, 'inet6', 'r0')}`);
+    assert.ok(joinedOn(kv, 'inet6', 'r1').includes('ff3e::8000:41'), `IPv6 SSM join on r1: ${joinedOn(kv, 'inet6', 'r1')}`);
+    assert.deepEqual(kv.sourceFilters('inet').filter((f) => f.group === '232.41.1.1').map((f) => [f.source, f.include]), [[NET4.x1, 1]]);
+    assert.deepEqual(kv.sourceFilters('inet6').filter((f) => f.group === 'ff3e::8000:41').map((f) => [f.source, f.include]), [[NET6.x1, 1]]);
+
+    // show: what it lists is what the kernel has.
+    const routes = ctl('-d', '-t', 'show');
+    const row = (sg: string, rest: string): RegExp => new RegExp(`^${sg.replace(/[.()*]/g, '\\$&')} +r0 +${rest}$`, 'm');
+    const k01 = mfc(kv, S, '225.41.0.1')!;
+    assert.match(routes, row(`(${S}, 225.41.0.1)`, `${k01.packets} +${k01.bytes}  r1`), routes);
+    assert.match(routes, row(`(${NET6.s0}, ff0e::41:1)`, '0 +0  r2'), routes);
+    assert.doesNotMatch(routes, /225\.41\.1\.1|225\.41\.2\.2/, 'removed routes are not shown');
+    const groups = ctl('-d', '-t', 'show', 'groups');
+    for (const sg of ['(*, 225.41.7.7)', `(${NET4.x1}, 232.41.1.1)`, '(*, ff0e::41:7)', `(${NET6.x1}, ff3e::8000:41)`]) {
+      assert.ok(groups.split('\n').some((l) => l.startsWith(`${sg} `)), `${sg} in show groups:\n${groups}`);
+    }
+    const ifaces = parseInterfaces(ctl('-d', '-t', 'show', 'interfaces'));
+    for (const [family, at] of [['inet', 0], ['inet6', 1]] as const) {
+      const kernel = new Map(kv.vifs(family).map((v) => [v.name, v.vif]));
+      const shown = new Map([...ifaces].filter(([, v]) => v[at] !== undefined).map(([n, v]) => [n, v[at]!]));
+      assert.deepEqual(shown, kernel, `${family} VIF/MIF numbers in show interfaces match the kernel`);
+      assert.deepEqual([...kernel.keys()].sort(), ['r0', 'r1', 'r2']);
+    }
+
+    ctl('leave', 'r0', '225.41.7.7');
+    ctl('leave', 'r1', NET4.x1, '232.41.1.1');
+    ctl('leave', 'r0', 'ff0e::41:7');
+    ctl('leave', 'r1', NET6.x1, 'ff3e::8000:41');
+    assert.ok(!joinedOn(kv, 'inet', 'r0').includes('225.41.7.7'), 'ASM leave');
+    assert.ok(!joinedOn(kv, 'inet', 'r1').includes('232.41.1.1'), 'SSM leave');
+    assert.ok(!joinedOn(kv, 'inet6', 'r0').includes('ff0e::41:7'), 'IPv6 ASM leave');
+    assert.ok(!joinedOn(kv, 'inet6', 'r1').includes('ff3e::8000:41'), 'IPv6 SSM leave');
+
+    // reload: the edited file's routes replace the old ones; routes added over IPC are dropped.
+    ctl('add', 'r0', S, '225.41.3.3', 'r1');
+    assert.deepEqual(mfcShape(kv, S, '225.41.3.3'), ['r0', ['r1']]);
+    lab.writeFile(router.confName, conf([`mroute from r0 source ${S} group 225.41.0.2 to r2`, `mroute from r0 source ${NET6.s0} group ff0e::41:2 to r1`]));
+    ctl('reload');
+    assert.deepEqual(mfcShape(kv, S, '225.41.0.2'), ['r0', ['r2']], 'the new file\'s IPv4 route');
+    assert.deepEqual(mfcShape(kv, NET6.s0, 'ff0e::41:2'), ['r0', ['r1']], 'the new file\'s IPv6 route');
+    assert.equal(mfcShape(kv, S, '225.41.0.1'), 'absent', 'the old file\'s route is gone');
+    assert.equal(mfcShape(kv, S, '225.41.3.3'), 'absent', 'the IPC-added IPv4 route is gone');
+    assert.equal(mfcShape(kv, NET6.s0, 'ff0e::41:1'), 'absent', 'the IPC-added IPv6 route is gone');
+
+    // An unknown inbound interface: non-zero exit, and the daemon's own message on stderr.
+    const reply = await ipcRequest(router.sock, 'a', ['nosuch', '225.41.9.9', 'r1']);
+    assert.ok(reply.length > 1 && reply.at(-1) === 0, `an error reply is a message and a NUL: ${JSON.stringify(reply.toString())}`);
+    const message = reply.subarray(0, -1).toString();
+    const bad = ctlRun(lab, t.rtr, clientImpl, router.sock, ['add', 'nosuch', '225.41.9.9', 'r1']);
+    assert.notEqual(bad.status, 0, `unknown inbound interface must fail: ${bad.stdout}`);
+    assert.match(message, /nosuch/, 'the message names the interface');
+    assert.ok(bad.stderr.includes(`smcroutectl: ${message}\n`), `the client shows the daemon's message ${JSON.stringify(message)}; stderr: ${JSON.stringify(bad.stderr)}`);
+    assert.equal(mfcShape(kv, S, '225.41.9.9'), 'absent');
+
+    // kill: the daemon exits 0 and leaves nothing behind.
+    ctl('kill');
+    await pollUntil(() => !router.daemon.running, { timeoutMs: 10_000, what: `${daemonImpl} daemon to exit on kill` });
+    const st = await router.daemon.proc.exited;
+    if (daemonImpl === 'ours') assert.deepEqual(st, { code: 0, signal: null }, router.daemon.logs.slice(-3000));
+    for (const family of ['inet', 'inet6'] as const) {
+      assert.deepEqual(kv.mfc(family), [], `${family} MFC flushed at exit`);
+      assert.deepEqual(kv.vifs(family), [], `${family} VIFs/MIFs gone at exit`);
+    }
+    assert.equal(existsSync(router.pid), false, 'PID file removed');
+    assert.equal(existsSync(router.sock), false, 'socket removed');
+  });
+}
+
+test('upstream smcroutectl drives our smcrouted: add, merge, remove, join, leave, show, reload, errors, kill', { timeout: 60_000, skip }, async () => {
+  await driveSequence('ours', 'upstream');
+});
+
+test('our smcroutectl drives upstream smcrouted: the same sequence, checked in the kernel', { timeout: 60_000, skip }, async () => {
+  await driveSequence('upstream', 'ours');
+});
