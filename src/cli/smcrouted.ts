@@ -199,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
   log.notice(`SMCRoute v${VERSION}`);
   for (const u of unsupported) log.warning(u);
 
-  const daemon = new Daemon(createLinuxKernel(), log, {
+  const daemon = new Daemon(createLinuxKernel({ warn: (m) => log.warning(m) }), log, {
     confFile: opts.confFile ?? `${SYSCONFDIR}/${opts.ident}.conf`,
     pidFile: pidPath(opts.ident, opts.pidFile),
     sockFile: opts.sockFile ?? `${RUNSTATEDIR}/${opts.ident}.sock`,
@@ -211,7 +211,7 @@ export async function main(argv: string[]): Promise<number> {
   const failed = await daemon.start();
   if (failed !== undefined) return failed;
 
-  process.on('SIGHUP', () => daemon.reloadConfig());
+  process.on('SIGHUP', () => void daemon.reloadConfig());
   process.on('SIGTERM', () => void daemon.stop());
   process.on('SIGINT', () => void daemon.stop());
   if (isChild && process.send) {

@@ -244,6 +244,11 @@ function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigRe
     report.error(`line too long: ${bytes} bytes with its line end, at most ${MAX_LINE_BYTES} allowed`);
     return;
   }
+  // Upstream's C reader would silently stop at the NUL; say so instead.
+  if (line.includes('\0')) {
+    report.error('line contains a NUL byte, not a text line');
+    return;
+  }
   const tokens = line.split(WHITESPACE).filter((t) => t !== '');
   const first = tokens[0];
   if (first === undefined || isComment(first)) return;

@@ -70,7 +70,7 @@ export class Daemon implements Control {
       this.log.err(`Failed binding IPC socket ${this.opts.sockFile}, client disabled: ${errText(err)}`);
     }
 
-    this.applyConfig();
+    this.applyConfig(true);
     if (this.opts.cacheTimeout > 0) {
       this.timer = setInterval(() => {
         const n = this.router.expire();
@@ -81,15 +81,32 @@ export class Daemon implements Control {
     return undefined;
   }
 
-  private applyConfig(): void {
-    const loaded = readConfig(this.opts.confFile, this.fs);
+  /**
+   * Reads the config and applies it. At start-up the good lines apply even
+   * when others are broken, as upstream. On reload the file is taken whole
+   * or not at all: an unreadable file or any broken line keeps the running
+   * configuration, so a half-written edit never cuts traffic. Returns the
+   * refusal reason, if any.
+   */
+  private applyConfig(initial: boolean): string | undefined {
+    const file = this.opts.confFile;
+    const loaded = readConfig(file, this.fs);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
     for (const d of loaded.diagnostics) {
-      if (d.severity === 'error') this.log.warning(formatDiagnostic(d));
-      else this.log.notice(formatDiagnostic(d));
+      if (d.severity === 'error') this.log.err(formatDiagnostic(d));
+      else this.log.warning(formatDiagnostic(d));
     }
+    if (!initial && (loaded.files.length === 0 || errors > 0)) {
+      const why = loaded.files.length === 0 ? `cannot read ${file}` : `${errors} error${errors > 1 ? 's' : ''} in ${file}`;
+      const msg = `Reload refused, ${why}; the running configuration is kept`;
+      this.log.err(msg);
+      return msg;
+    }
+    if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     this.router.loadConfig(loaded.intents);
     const s = this.router.stats();
-    this.log.notice(`Configuration ${this.opts.confFile} applied: ${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`);
+    this.log.notice(`Configuration ${file} applied: ${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`);
+    return undefined;
   }
 
   private writePidFile(): void {
@@ -100,16 +117,18 @@ export class Daemon implements Control {
     }
   }
 
-  /** SIGHUP and `smcroutectl reload`. */
-  reloadConfig(): void {
+  /** SIGHUP and `smcroutectl reload`; the reason when the new file was refused. */
+  reloadConfig(): string | undefined {
     this.log.notice('Reloading configuration');
-    this.applyConfig();
+    const refused = this.applyConfig(false);
+    if (refused) return refused;
     try {
       const now = new Date();
       utimesSync(this.opts.pidFile, now, now);
     } catch {
       this.writePidFile();
     }
+    return undefined;
   }
 
   /** SIGTERM/SIGINT and `smcroutectl kill`: leave groups, close tables, remove files. */
@@ -162,8 +181,8 @@ export class Daemon implements Control {
   }
 
   reload(): ControlResult {
-    this.reloadConfig();
-    return { ok: true };
+    const refused = this.reloadConfig();
+    return refused ? { ok: false, error: refused } : { ok: true };
   }
 
   kill(): ControlResult {

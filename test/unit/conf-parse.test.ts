@@ -488,3 +488,12 @@ test('the example conf/smcroute.conf parses cleanly and covers every form', () =
   assert.ok(groups.some((d) => d.group.addr.family === 'inet6'), 'IPv6 join');
   assert.ok(groups.some((d) => !full(d.group.len, d.group.addr.family)), 'join range');
 });
+
+test('a line with a NUL byte is an error naming the line; the other lines still parse', () => {
+  const { directives, diagnostics } = parseConfig('mroute from eth0 group 225.1.2.3 to eth1\0junk\nmgroup from eth0 group 225.1.2.4\n', 'nul.conf');
+  assert.equal(directives.length, 1);
+  assert.equal(directives[0]!.kind, 'mgroup');
+  assert.equal(diagnostics.length, 1);
+  assert.equal(diagnostics[0]!.where.line, 1);
+  assert.match(diagnostics[0]!.message, /NUL/);
+});

@@ -1,0 +1,106 @@
+// The daemon on the fake kernel with an in-memory config: start-up,
+// all-or-nothing reloads, the PID file and a clean stop.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConfFs } from '../../src/conf/parse.js';
+import { Daemon } from '../../src/daemon/daemon.js';
+import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
+import { memoryLogger } from '../../src/log.js';
+import { formatAddr } from '../../src/model/addr.js';
+
+const LINKS = [{ name: 'eth0', index: 2, up: true, multicast: true }, { name: 'eth1', index: 3, up: true, multicast: true }];
+
+function memFs(files: Map<string, string>): ConfFs {
+  return {
+    readFile(path) {
+      const text = files.get(path);
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return text;
+    },
+    glob: (pattern) => (files.has(pattern) ? [pattern] : []),
+  };
+}
+
+async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKernel, files: Map<string, string>, log: ReturnType<typeof memoryLogger>, dir: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
+  const files = new Map<string, string>();
+  if (conf !== undefined) files.set('/etc/test.conf', conf);
+  const fake = new FakeKernel(new FakeNetns(LINKS));
+  const log = memoryLogger();
+  const d = new Daemon(fake, log, {
+    confFile: '/etc/test.conf', pidFile: join(dir, 'test.pid'), sockFile: join(dir, 'test.sock'),
+    table: 0, cacheTimeout: 0, defaultEnable: true,
+  }, memFs(files));
+  try {
+    assert.equal(await d.start(), undefined);
+    await fn(d, fake, files, log, dir);
+  } finally {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const sgs = (fake: FakeKernel) => fake.mfcs('inet').map((m) => `${formatAddr(m.source)},${formatAddr(m.group)}`).sort();
+
+test('start applies the config and writes the PID file; stop removes it and resolves exit 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
+  const pidFile = join(dir, 'test.pid');
+  const fake = new FakeKernel(new FakeNetns(LINKS));
+  const d = new Daemon(fake, memoryLogger(), {
+    confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0, defaultEnable: true,
+  }, memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])));
+  assert.equal(await d.start(), undefined);
+  assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
+  assert.equal(existsSync(pidFile), true);
+  await d.stop();
+  assert.equal(await d.exited, 0);
+  assert.equal(existsSync(pidFile), false);
+  assert.equal(existsSync(join(dir, 'test.sock')), false);
+  assert.deepEqual(fake.mfcs('inet'), []);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a reload with a broken line is refused whole: running routes stay, the error names file and line', async () => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', async (d, fake, files, log) => {
+    files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\nmroute from eth0 group 10.9.9.9 to eth1\n');
+    const r = d.reload();
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.error : '', /Reload refused, 1 error in \/etc\/test\.conf/);
+    assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
+    assert.ok(log.lines.some((l) => /^err: \/etc\/test\.conf:2: error: /.test(l)), log.lines.join('\n'));
+
+    files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\n');
+    assert.deepEqual(d.reload(), { ok: true });
+    assert.deepEqual(sgs(fake), ['10.0.0.2,225.1.2.3']);
+  });
+});
+
+test('a reload with the config file gone keeps the running configuration', async () => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', async (d, fake, files) => {
+    files.delete('/etc/test.conf');
+    const r = d.reload();
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.error : '', /cannot read \/etc\/test\.conf/);
+    assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
+  });
+});
+
+test('without a config file the daemon starts empty and waits for commands', async () => {
+  await withDaemon(undefined, async (d, fake, _files, log) => {
+    assert.deepEqual(fake.mfcs('inet'), []);
+    assert.ok(log.lines.some((l) => /does not exist/.test(l)));
+    assert.deepEqual(d.addRoute({ iif: 'eth0', source: '10.0.0.1', group: '225.1.2.3', oifs: ['eth1'] }), { ok: true });
+    assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
+  });
+});
+
+test('start-up with broken lines applies the good ones, as upstream', async () => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\nbogus line\n', async (_d, fake, _files, log) => {
+    assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
+    assert.ok(log.lines.some((l) => /test\.conf:2: error: /.test(l)));
+  });
+});
