@@ -26,6 +26,11 @@ export interface JoinSpec {
   readonly family: Family;
   readonly group: Addr;
   readonly source?: Addr;
+  /**
+   * Prefix lengths of the configured entry this join came from: upstream's
+   * kernel membership list prints every address with its range's length.
+   */
+  readonly shownLens: { readonly source: number; readonly group: number };
 }
 
 /** A join as configured (a /LEN range stays one entry), for show and leave. */
@@ -210,7 +215,10 @@ export function resolveJoin(j: JoinIntent, links: Links, settings: ReadonlyMap<s
     const sources: (Addr | undefined)[] = source ? [...expand(source)] : [undefined];
     for (const s of sources) {
       for (const g of expand(j.group)) {
-        joins.push({ key: joinKey(l.name, g, s), ifname: l.name, ifindex: l.index, family: g.family, group: g, source: s });
+        joins.push({
+          key: joinKey(l.name, g, s), ifname: l.name, ifindex: l.index, family: g.family, group: g, source: s,
+          shownLens: { source: source?.len ?? widthOf(j.group), group: j.group.len },
+        });
       }
     }
   }

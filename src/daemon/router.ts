@@ -5,7 +5,7 @@
 
 import { KernelError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { contains, formatAddr, maxLen, type Addr, type Family, type Prefix } from '../model/addr.js';
+import { contains, formatAddr, maxLen, type Addr, type Family } from '../model/addr.js';
 import type { Kernel, Upcall } from '../kernel/types.js';
 import { MAX_VIFS } from '../kernel/types.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode } from '../show/types.js';
@@ -564,8 +564,8 @@ export class Router {
   showGroups(): GroupsSnapshot {
     const conf = [...this.groups.values()].map((g) => ({ source: g.source, group: g.group, iif: g.iif }));
     const kernel = [...this.joins.values()].map(({ spec }) => ({
-      source: spec.source ? full(spec.source) : null,
-      group: full(spec.group),
+      source: spec.source ? { addr: spec.source, len: spec.shownLens.source } : null,
+      group: { addr: spec.group, len: spec.shownLens.group },
       iif: spec.ifname,
     }));
     return { conf, kernel };
@@ -626,10 +626,6 @@ function desiredContext(d: Desired, links: Links): OpContext {
 
 function newEntry(key: string, family: Family, source: Addr, group: Addr, iif: string, learned: boolean, now: number): MfcEntry {
   return { key, family, source, group, iif, learned, lastValid: 0n, lastActive: now };
-}
-
-function full(a: Addr): Prefix {
-  return { addr: a, len: maxLen(a.family) };
 }
 
 function vifWord(family: Family): string {
