@@ -3,6 +3,7 @@
 import { withLab } from '../test/lib/netns.js';
 import { buildTopo, IIF, OIF, PHYINTS, SND_IF, spawnDaemon, type DaemonId, type DaemonKind, type Topo } from './lib/daemons.js';
 import { forge, v4Add } from './lib/forge.js';
+import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey } from './lib/nsview.js';
 import { epochToNow, now, pollFrom, round, sleep } from './lib/timing.js';
 
@@ -19,6 +20,8 @@ export interface BurstParams {
 export interface BurstResult {
   daemon: DaemonId;
   k: number;
+  /** The machine's load just before this run. */
+  quiet: QuietWait;
   ok: boolean;
   /** Datagrams the sender got out, and how long its send loop took. */
   sent: number;
@@ -38,6 +41,8 @@ export interface BurstResult {
   /** Send start until the MFC settled (or the cap). */
   settledMs: number;
   daemonAlive: boolean;
+  /** From just before the burst until settled. */
+  cpu: CpuReading;
   /** The daemon's VmRSS once settled, holding the learned routes. */
   rssKiB?: number;
   error?: string;
@@ -66,6 +71,7 @@ function tally(topo: Topo, wanted: ReadonlySet<string>, iif: number, oif: number
 }
 
 export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstResult> {
+  const quiet = await waitQuiet();
   return withLab(async (lab) => {
     const topo = await buildTopo(lab);
     const conf = lab.writeFile('bench.conf', `${PHYINTS}${BURST_RULE}\n`);
@@ -84,6 +90,7 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
     const fl = flows(p.k);
     const wanted = new Set(fl.map(([s, g]) => mfcKey(s, g)));
     const rx0 = topo.rtrView.linkPackets(IIF).rx;
+    const meter = cpuMeter(d.proc.pid);
     const sent = await forge(lab, topo.snd, SND_IF, fl);
     // Timed from the first datagram, not from the sender's start-up (python, building packets).
     const t0 = epochToNow(sent.startEpochMs);
@@ -101,11 +108,13 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
       if (t.installed + t.wrong === p.k) return true;
       return t.unresolved === 0 && at - lastChange >= p.quietMs;
     }, { intervalMs: p.pollMs, capMs: p.capMs, abort: () => (d.proc.running ? undefined : 'daemon exited') });
+    const cpu = meter();
 
     const lost = p.k - last.installed;
     return {
       daemon: kind.id,
       k: p.k,
+      quiet,
       ok: settle.ok,
       sent: sent.sent,
       sendErrors: sent.errors,
@@ -118,6 +127,7 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
       lastInstallMs: round(lastInstall - t0),
       settledMs: round(settle.ms),
       daemonAlive: d.proc.running,
+      cpu,
       rssKiB: d.proc.running ? memoryKiB(d.proc.pid).rss : undefined,
       error: settle.ok ? undefined : settle.why,
     };

@@ -7,6 +7,7 @@ import {
   buildTopo, IIF, OIF, PHYINTS, SND_IF, spawnDaemon, type DaemonId, type DaemonKind, type Running, type Topo,
 } from './lib/daemons.js';
 import { forge, v4Add } from './lib/forge.js';
+import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
 import { now, pollFrom, round, sleep, spread, type Spread } from './lib/timing.js';
 
@@ -22,6 +23,8 @@ export interface RoutesParams {
 export interface ClientRun extends Partial<Spread> {
   client: DaemonId;
   ok: boolean;
+  /** The daemon's CPU time per show request. */
+  daemonCpuMsPerRun?: number;
   lines?: number;
   bytes?: number;
   error?: string;
@@ -30,6 +33,8 @@ export interface ClientRun extends Partial<Spread> {
 export interface RoutesResult {
   daemon: DaemonId;
   n: number;
+  /** The machine's load just before this daemon's run. */
+  quiet: QuietWait;
   startup: {
     ok: boolean;
     /** Spawn until all N entries are in the MFC. */
@@ -39,6 +44,7 @@ export interface RoutesResult {
     installed: number;
     /** Entries matching the config exactly (resolved, iif IIF, oifs [OIF]). */
     correct?: number;
+    cpu?: CpuReading;
     error?: string;
   };
   memory?: { rssKiB: number; hwmKiB: number };
@@ -53,6 +59,7 @@ export interface RoutesResult {
     probed: number;
     /** Of those: counters reset or entry changed/missing after the reload (deleted and re-added). */
     disturbed: number;
+    cpu?: CpuReading;
     error?: string;
   };
   /** SIGTERM until the process is gone (it removes its routes on the way out); killed after the cap. */
@@ -101,10 +108,12 @@ async function startup(topo: Topo, d: () => Running, want: readonly Route[], p: 
   let pidFileMs: number | undefined;
   const t0 = now();
   const running = d();
+  const meter = cpuMeter(running.proc.pid, 0);
   const out = await pollFrom(t0, () => {
     if (pidFileMs === undefined && existsSync(running.pidFile)) pidFileMs = round(now() - t0);
     return topo.rtrView.mfcCount() >= want.length;
   }, { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(running) });
+  const cpu = meter();
   const check = checkMfc(topo, want);
   return {
     running,
@@ -114,6 +123,7 @@ async function startup(topo: Topo, d: () => Running, want: readonly Route[], p: 
       pidFileMs,
       installed: check.rows.length,
       correct: check.correct,
+      cpu,
       error: out.ok ? (check.exact ? undefined : `MFC differs from config: ${check.correct}/${want.length} correct, ${check.rows.length} entries`) : out.why,
     },
   };
@@ -135,7 +145,9 @@ function runClient(client: DaemonKind, sock: string, capture: boolean): { ms: nu
 }
 
 /** The Unix socket is a path, not bound to a namespace, so clients run from here directly. */
-function showWith(client: DaemonKind, sock: string, reps: number): ClientRun {
+function showWith(client: DaemonKind, d: Running, reps: number): ClientRun {
+  const sock = d.sock;
+  const meter = cpuMeter(d.proc.pid);
   const first = runClient(client, sock, true);
   if (!first.ok) return { client: client.id, ok: false, error: first.err.trim().slice(0, 500) };
   const out = first.out ?? '';
@@ -145,7 +157,8 @@ function showWith(client: DaemonKind, sock: string, reps: number): ClientRun {
     if (!r.ok) return { client: client.id, ok: false, error: r.err.trim().slice(0, 500) };
     times.push(r.ms);
   }
-  return { client: client.id, ok: true, ...spread(times), lines: out.split('\n').length - 1, bytes: Buffer.byteLength(out) };
+  const daemonCpuMsPerRun = round(meter().daemonCpuMs / (reps + 1));
+  return { client: client.id, ok: true, daemonCpuMsPerRun, ...spread(times), lines: out.split('\n').length - 1, bytes: Buffer.byteLength(out) };
 }
 
 async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p: RoutesParams): Promise<NonNullable<RoutesResult['reload']>> {
@@ -164,10 +177,12 @@ async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p
   const probed = kept.filter((r) => before.has(key(r.source, r.group)));
 
   writeFileSync(d.conf, confText(next));
+  const meter = cpuMeter(d.proc.pid);
   const t0 = now();
   process.kill(d.proc.pid, 'SIGHUP');
   const out = await pollFrom(t0, () => topo.rtrView.mfcCount() === next.length && checkMfc(topo, next).exact,
     { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(d) });
+  const cpu = meter();
   // Let a daemon that is still busy finish before judging what it did to the unchanged entries.
   await sleep(500);
   const after = new Map(topo.rtrView.mfc().map((r) => [r.key, r]));
@@ -179,24 +194,25 @@ async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p
   }
   return {
     ok: out.ok, removed: removed.size, added: added.length, ms: round(out.ms),
-    probed: probed.length, disturbed, error: out.ok ? undefined : out.why,
+    probed: probed.length, disturbed, cpu, error: out.ok ? undefined : out.why,
   };
 }
 
 /** Start-up, memory, show (own and the other daemon's client), then reload; each step only if the last worked. */
 export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesParams): Promise<RoutesResult> {
+  const quiet = await waitQuiet();
   return withLab(async (lab) => {
     const topo = await buildTopo(lab);
     const routes = Array.from({ length: p.n }, (_, i) => route(i));
     const conf = lab.writeFile('bench.conf', confText(routes));
     const { running, result: startupResult } = await startup(topo, () => spawnDaemon(lab, topo, kind, conf), routes, p);
-    const result: RoutesResult = { daemon: kind.id, n: p.n, startup: startupResult };
+    const result: RoutesResult = { daemon: kind.id, n: p.n, quiet, startup: startupResult };
     if (!startupResult.ok) return result;
     // Measured once start-up work has settled, not in the middle of the last batch.
     await sleep(500);
     result.memory = (({ rss, hwm }) => ({ rssKiB: rss, hwmKiB: hwm }))(memoryKiB(running.proc.pid));
     await waitForSocket(running, p);
-    result.show = { own: showWith(kind, running.sock, p.showReps), cross: showWith(other, running.sock, p.showReps) };
+    result.show = { own: showWith(kind, running, p.showReps), cross: showWith(other, running, p.showReps) };
     result.reload = await reload(lab, topo, running, routes, p);
     const t0 = now();
     const st = await running.proc.stop('SIGTERM', p.capMs);

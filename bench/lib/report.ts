@@ -2,6 +2,7 @@
 // Formatting only: every number shown comes from the results object as measured.
 import type { BurstParams, BurstResult } from '../burst.js';
 import type { ClientRun, RoutesParams, RoutesResult } from '../routes.js';
+import type { CpuReading } from './cpu.js';
 import type { DaemonId } from './daemons.js';
 import type { MachineInfo } from './machine.js';
 
@@ -24,6 +25,14 @@ function table(head: string[], rows: string[][]): string {
 const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x} ms`);
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
 
+function cpuCell(c: CpuReading | undefined): string {
+  return c ? ms(c.daemonCpuMs) : '–';
+}
+
+function otherCell(c: CpuReading | undefined): string {
+  return c ? `${c.otherBusyPct}% of all CPUs` : '–';
+}
+
 function clientCell(c: ClientRun | undefined): string {
   if (!c) return '–';
   if (!c.ok) return `failed: ${c.error ?? '?'}`;
@@ -39,9 +48,12 @@ function routesSection(r: Results): string {
   const head = ['', ...ORDER.map((id) => NAMES[id])];
   const otherClient = (id: DaemonId) => (id === 'ours' ? 'upstream' : 'ours');
   const s1 = table(head, [
+    ['host busy before the run (waited for < 20%)', ...cell((x) => `${x.quiet.busyPct}% (waited ${ms(x.quiet.waitedMs)})`)],
     [`spawn → all ${n} (S,G) in kernel MFC`, ...cell((x) => (x.startup.ok ? ms(x.startup.ms) : `FAILED after ${ms(x.startup.ms)}: ${x.startup.error}`))],
-    ['spawn → PID file written', ...cell((x) => (x.startup.pidFileMs === undefined ? 'after MFC complete' : ms(x.startup.pidFileMs)))],
+    ['spawn → PID file written', ...cell((x) => (x.startup.pidFileMs === undefined ? 'after the MFC was complete' : ms(x.startup.pidFileMs)))],
     ['MFC entries matching config', ...cell((x) => `${x.startup.correct ?? '?'} / ${n}`)],
+    ['daemon CPU (user+sys) during start-up', ...cell((x) => cpuCell(x.startup.cpu))],
+    ['other load on the host meanwhile', ...cell((x) => otherCell(x.startup.cpu))],
     ['RSS after start-up (VmRSS / VmHWM)', ...cell((x) => (x.memory ? `${mib(x.memory.rssKiB)} / ${mib(x.memory.hwmKiB)}` : '–'))],
     ['SIGTERM → exited', ...cell((x) => (x.stop ? (x.stop.ok ? ms(x.stop.ms) : `killed after ${ms(x.stop.ms)}`) : '–'))],
   ]);
@@ -49,6 +61,8 @@ function routesSection(r: Results): string {
     ['routes removed / added', ...cell((x) => (x.reload ? `${x.reload.removed} / ${x.reload.added}` : '–'))],
     ['SIGHUP → MFC equals new config', ...cell((x) => (x.reload ? (x.reload.ok ? ms(x.reload.ms) : `FAILED: ${x.reload.error}`) : '–'))],
     ['unchanged entries disturbed / probed', ...cell((x) => (x.reload ? `${x.reload.disturbed} / ${x.reload.probed}` : '–'))],
+    ['daemon CPU (user+sys) during reload', ...cell((x) => cpuCell(x.reload?.cpu))],
+    ['other load on the host meanwhile', ...cell((x) => otherCell(x.reload?.cpu))],
   ]);
   const s3 = table(head, [
     ['own client: median (min–max)', ...cell((x) => clientCell(x.show?.own))],
@@ -56,24 +70,26 @@ function routesSection(r: Results): string {
       const x = by.get(id);
       return x && 'show' in x ? `${otherClient(id)}: ${clientCell(x.show?.cross)}` : '–';
     })],
+    ['daemon CPU per show request', ...cell((x) => (x.show?.own.daemonCpuMsPerRun === undefined ? '–' : ms(x.show.own.daemonCpuMsPerRun)))],
     ['output lines / bytes', ...cell((x) => (x.show?.own.ok ? `${x.show.own.lines} / ${x.show.own.bytes}` : '–'))],
   ]);
+
   return `## 1. Start-up with N = ${n} (S,G) routes\n\n${s1}\n\n## 2. Reload (SIGHUP) with ${n} routes installed\n\n${s2}\n\n`
     + `## 3. \`smcroutectl show\` with ${n} routes (${r.params.routes.showReps} timed runs each)\n\n${s3}\n`;
 }
 
 function burstSection(r: Results): string {
   const rows = r.burst.map((b) => {
-    if ('error' in b && !('installed' in b)) return [String(b.k), NAMES[b.daemon], `error: ${b.error}`, '', '', '', '', '', ''];
+    if ('error' in b && !('installed' in b)) return [String(b.k), NAMES[b.daemon], `error: ${b.error}`, '', '', '', '', '', '', '', ''];
     const x = b as BurstResult;
     return [
       String(x.k), NAMES[x.daemon], `${x.sent}${x.sendErrors ? ` (${x.sendErrors} errors)` : ''} in ${x.sendMs} ms`,
       String(x.delivered), `${x.installed}${x.wrong ? ` (+${x.wrong} wrong)` : ''}`, `${x.lost} (${x.lossPct}%)`,
-      ms(x.lastInstallMs), x.rssKiB === undefined ? '–' : mib(x.rssKiB), `${x.ok ? '' : `${x.error}; `}${x.daemonAlive ? '' : 'daemon died'}`,
+      ms(x.lastInstallMs), ms(x.cpu.daemonCpuMs), `${x.quiet.busyPct}%`, x.rssKiB === undefined ? '–' : mib(x.rssKiB), `${x.ok ? '' : `${x.error}; `}${x.daemonAlive ? '' : 'daemon died'}`,
     ];
   });
   return `## 4. Upcall burst: one \`mroute from vin group 225.1.0.0/16 to vout\` rule\n\n`
-    + table(['K', 'daemon', 'sent (send loop)', 'router rx', 'installed', 'lost', 'first packet → last install', 'RSS after', 'notes'], rows) + '\n';
+    + table(['K', 'daemon', 'sent (send loop)', 'router rx', 'installed', 'lost', 'first packet → last install', 'daemon CPU', 'host busy before', 'RSS after', 'notes'], rows) + '\n';
 }
 
 const method = (poll: number, quiet: number): string => `## Method
@@ -97,6 +113,10 @@ const method = (poll: number, quiet: number): string => `## Method
   rx counter (it may include a stray link-local frame). The burst has settled when every flow is in the MFC, or
   nothing changed for ${quiet} ms with no unresolved entry left. Lost = K − flows installed with the right oif.
   Upstream 2.5.6 supports (*,G/LEN) rules (since 2.5.0), so both daemons run the same rule.
+- CPU: the daemon's utime + stime from /proc/PID/stat (all threads; 10 ms ticks). "Other load" is the host's busy
+  time minus the daemon's and this benchmark process's, as a share of all CPUs: the machine may be shared, and wall
+  times stretch when it is busy. Each daemon run first waits (up to 2 min) for the host to be under 20% busy.
+  In the burst, "daemon CPU" runs from the first datagram until settled.
 - Known difference in set-up: our daemon asks for a 16 MiB receive buffer on the mroute socket
   (SO_RCVBUFFORCE); upstream keeps the kernel default (net.core.rmem_default), which bounds how many upcalls
   can queue while it is busy.
