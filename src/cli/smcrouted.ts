@@ -23,7 +23,6 @@ interface Options {
   ident: string;
   logLevel: LevelName | 'silent';
   foreground: boolean;
-  noVifs: boolean;
   pidFile?: string;
   syslog: boolean;
   table: number;
@@ -56,7 +55,7 @@ Options:
   -l LVL          Log level: none, err, notice*, info, debug
   -m SEC          Multicast router discovery interval (not supported yet)
   -n              Run in the foreground, as under systemd or finit
-  -N              phyint lines create no VIF/MIF unless they say enable
+  -N              Accepted for compatibility, no effect: VIFs/MIFs are made on demand
   -p USER:GROUP   Drop privileges after start-up (not supported yet)
   -P FILE         PID file, default from NAME: ${o.pidFile}
   -s              Log to syslog also in the foreground
@@ -140,7 +139,6 @@ function parse(argv: string[]): { opts: Options; unsupported: string[] } | numbe
       ident,
       logLevel,
       foreground: o.n === true,
-      noVifs: o.N === true,
       pidFile: o.P as string | undefined,
       syslog: o.s === true,
       table: o.t as number,
@@ -205,7 +203,6 @@ export async function main(argv: string[]): Promise<number> {
     sockFile: opts.sockFile ?? `${RUNSTATEDIR}/${opts.ident}.sock`,
     table: opts.table,
     cacheTimeout: opts.cacheTimeout,
-    defaultEnable: !opts.noVifs,
   }, nodeConfFs);
 
   const failed = await daemon.start();

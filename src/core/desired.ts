@@ -75,9 +75,9 @@ export function emptyDesired(): Desired {
   };
 }
 
-export function buildDesired(intents: ConfIntents, links: Links, defaultEnable: boolean): Desired {
+export function buildDesired(intents: ConfIntents, links: Links): Desired {
   const d = emptyDesired();
-  applyPhyints(d, intents.phyints, links, defaultEnable);
+  applyPhyints(d, intents.phyints, links);
   for (const r of intents.routes) {
     const res = resolveRoute(r, links, d.settings);
     recordRoute(d, r, res, 'merge');
@@ -89,14 +89,15 @@ export function buildDesired(intents: ConfIntents, links: Links, defaultEnable: 
   return d;
 }
 
-function applyPhyints(d: Desired, phyints: readonly PhyintIntent[], links: Links, defaultEnable: boolean): void {
+function applyPhyints(d: Desired, phyints: readonly PhyintIntent[], links: Links): void {
   for (const p of phyints) {
     const matched = links.resolve(p.ifname);
     if (matched.length === 0) {
       d.problems.push({ origin: p.origin, message: `phyint ${p.ifname} does not exist (yet?) on this system` });
       continue;
     }
-    const enable = p.enable ?? defaultEnable;
+    // A bare `phyint X` enables X, as upstream does without -N (and -N is a no-op in 2.6).
+    const enable = p.enable ?? true;
     for (const l of matched) {
       d.settings.set(l.name, { threshold: p.threshold, mrdisc: p.mrdisc, disabled: !enable, enabled: enable });
       if (enable && l.multicast) d.vifNeeds.add(l.name);

@@ -21,7 +21,6 @@ export interface DaemonOptions {
   readonly table: number;
   /** Seconds between flushes of idle learned routes; 0 disables. */
   readonly cacheTimeout: number;
-  readonly defaultEnable: boolean;
 }
 
 /** sysexits.h codes the daemon exits with. */
@@ -42,7 +41,7 @@ export class Daemon implements Control {
     private readonly opts: DaemonOptions,
     private readonly fs: ConfFs,
   ) {
-    this.router = new Router(kernel, log, { table: opts.table, defaultEnable: opts.defaultEnable, cacheTimeout: opts.cacheTimeout });
+    this.router = new Router(kernel, log, { table: opts.table, cacheTimeout: opts.cacheTimeout });
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 

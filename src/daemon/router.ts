@@ -21,8 +21,6 @@ import { VifTable, type VifSlot } from '../core/vif-table.js';
 export interface RouterOptions {
   /** Multicast routing table (-t). */
   readonly table: number;
-  /** `phyint X` without enable/disable creates a VIF (false with -N). */
-  readonly defaultEnable: boolean;
   /** Learned routes idle this long are flushed (-c), in seconds; 0 = never. */
   readonly cacheTimeout: number;
 }
@@ -105,7 +103,7 @@ export class Router {
   }
 
   private reconcile(): void {
-    const d = buildDesired(this.conf, this.links, this.opts.defaultEnable);
+    const d = buildDesired(this.conf, this.links);
     const ctx = desiredContext(d, this.links);
     for (const op of this.ipcLog) {
       const res = applyOp(op, ctx);

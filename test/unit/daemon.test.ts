@@ -33,7 +33,7 @@ async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKe
   const log = memoryLogger();
   const d = new Daemon(fake, log, {
     confFile: '/etc/test.conf', pidFile: join(dir, 'test.pid'), sockFile: join(dir, 'test.sock'),
-    table: 0, cacheTimeout: 0, defaultEnable: true,
+    table: 0, cacheTimeout: 0,
   }, memFs(files));
   try {
     assert.equal(await d.start(), undefined);
@@ -51,7 +51,7 @@ test('start applies the config and writes the PID file; stop removes it and reso
   const pidFile = join(dir, 'test.pid');
   const fake = new FakeKernel(new FakeNetns(LINKS));
   const d = new Daemon(fake, memoryLogger(), {
-    confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0, defaultEnable: true,
+    confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0,
   }, memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])));
   assert.equal(await d.start(), undefined);
   assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);

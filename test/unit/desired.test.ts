@@ -9,10 +9,10 @@ import type { LinkInfo } from '../../src/kernel/types.js';
 const link = (name: string, index: number, multicast = true): LinkInfo => ({ name, index, up: true, multicast });
 const links = new Links([link('lo', 1, false), link('eth0', 2), link('eth1', 3), link('eth2', 4), link('wlan0', 5)]);
 
-function desired(text: string, defaultEnable = true) {
+function desired(text: string) {
   const { directives, diagnostics } = parseConfig(text, 'test.conf');
   assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
-  return buildDesired(toIntents(directives), links, defaultEnable);
+  return buildDesired(toIntents(directives), links);
 }
 
 test('mroute lines become rules; duplicates in one file merge their outbound interfaces', () => {
@@ -75,9 +75,9 @@ mroute from eth0 group 225.1.2.3 to eth1 eth2
   assert.match(d.problems.map((p) => p.message).join('\n'), /eth2 is disabled/);
 });
 
-test('with -N a bare phyint creates no VIF, but an explicit enable does', () => {
-  const d = desired('phyint eth0\nphyint eth1 enable\n', false);
-  assert.equal(d.vifNeeds.has('eth0'), false);
+test('a bare phyint gives the interface a VIF; enable says the same', () => {
+  const d = desired('phyint eth0\nphyint eth1 enable\n');
+  assert.equal(d.vifNeeds.has('eth0'), true);
   assert.equal(d.vifNeeds.has('eth1'), true);
 });
 

@@ -37,7 +37,7 @@ function setup(conf: string, opts: Partial<RouterOptions> = {}, ns = new FakeNet
   const s = spy(fake);
   const log = memoryLogger();
   let now = 0;
-  const router = new Router(s.kernel, log, { table: 0, defaultEnable: true, cacheTimeout: 60, ...opts }, () => now);
+  const router = new Router(s.kernel, log, { table: 0, cacheTimeout: 60, ...opts }, () => now);
   assert.deepEqual(router.start(), []);
   fake.onUpcall((b) => router.upcalls(b));
   fake.onLinkChange(() => router.linksChanged());
@@ -252,8 +252,8 @@ test('a second router on another table coexists; the same table is refused with 
   const ns = new FakeNetns(LINKS);
   setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', { table: 0 }, ns);
   const other = new FakeKernel(ns);
-  const r2 = new Router(other, memoryLogger(), { table: 7, defaultEnable: true, cacheTimeout: 0 });
+  const r2 = new Router(other, memoryLogger(), { table: 7, cacheTimeout: 0 });
   assert.deepEqual(r2.start(), []);
-  const third = new Router(new FakeKernel(ns), memoryLogger(), { table: 7, defaultEnable: true, cacheTimeout: 0 });
+  const third = new Router(new FakeKernel(ns), memoryLogger(), { table: 7, cacheTimeout: 0 });
   assert.deepEqual(third.start().map((e) => e.code), ['EADDRINUSE', 'EADDRINUSE']);
 });
