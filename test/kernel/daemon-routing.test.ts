@@ -4,17 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Family } from '../../src/model/addr.js';
 import { KernelView } from '../lib/kview.js';
 import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
-import { rootSkipReason, withLab, type Daemon, type Lab } from '../lib/netns.js';
+import { rootSkipReason, withLab, type Lab } from '../lib/netns.js';
+import { ctl, SMCROUTED, startOurs } from '../lib/ours.js';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const SMCROUTED = join(ROOT, 'bin', 'smcrouted');
-const SMCROUTECTL = join(ROOT, 'bin', 'smcroutectl');
 
 interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
 
@@ -38,25 +34,6 @@ function buildTopo(lab: Lab): Topo {
     lab.addAddrs(t.rx2, 'x0', [`${a.x2}/${a.plen}`]);
   }
   return t;
-}
-
-interface Ours { daemon: Daemon; conf: string; sock: string; pid: string }
-
-async function startOurs(lab: Lab, ns: string, conf: string, extra: string[] = [], name = 'smcrouted'): Promise<Ours> {
-  const cfg = lab.writeFile(`${name}.conf`, conf);
-  const sock = lab.path(`${name}.sock`);
-  const pid = lab.path(`${name}.pid`);
-  const daemon = await lab.startDaemon({
-    ns, cmd: SMCROUTED, args: ['-n', '-l', 'debug', '-i', `smct-${lab.id}`, '-f', cfg, '-u', sock, '-P', pid, ...extra],
-    readyFiles: [pid, sock], label: name,
-  });
-  return { daemon, conf: cfg, sock, pid };
-}
-
-function ctl(lab: Lab, ns: string, sock: string, ...args: string[]): string {
-  const r = lab.exec(ns, SMCROUTECTL, ['-u', sock, ...args], { check: false });
-  assert.equal(r.status, 0, `smcroutectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
 }
 
 const skip = rootSkipReason();
