@@ -27,6 +27,8 @@ export interface ClientRun extends Partial<Spread> {
   daemonCpuMsPerRun?: number;
   lines?: number;
   bytes?: number;
+  /** For the other daemon's client: whether it printed exactly what the daemon's own client did. */
+  sameOutputAsOwn?: boolean;
   error?: string;
 }
 
@@ -145,20 +147,23 @@ function runClient(client: DaemonKind, sock: string, capture: boolean): { ms: nu
 }
 
 /** The Unix socket is a path, not bound to a namespace, so clients run from here directly. */
-function showWith(client: DaemonKind, d: Running, reps: number): ClientRun {
+function showWith(client: DaemonKind, d: Running, reps: number): { run: ClientRun; out?: string } {
   const sock = d.sock;
   const meter = cpuMeter(d.proc.pid);
   const first = runClient(client, sock, true);
-  if (!first.ok) return { client: client.id, ok: false, error: first.err.trim().slice(0, 500) };
+  if (!first.ok) return { run: { client: client.id, ok: false, error: first.err.trim().slice(0, 500) } };
   const out = first.out ?? '';
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const r = runClient(client, sock, false);
-    if (!r.ok) return { client: client.id, ok: false, error: r.err.trim().slice(0, 500) };
+    if (!r.ok) return { run: { client: client.id, ok: false, error: r.err.trim().slice(0, 500) } };
     times.push(r.ms);
   }
   const daemonCpuMsPerRun = round(meter().daemonCpuMs / (reps + 1));
-  return { client: client.id, ok: true, daemonCpuMsPerRun, ...spread(times), lines: out.split('\n').length - 1, bytes: Buffer.byteLength(out) };
+  return {
+    run: { client: client.id, ok: true, daemonCpuMsPerRun, ...spread(times), lines: out.split('\n').length - 1, bytes: Buffer.byteLength(out) },
+    out,
+  };
 }
 
 async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p: RoutesParams): Promise<NonNullable<RoutesResult['reload']>> {
@@ -212,7 +217,10 @@ export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesPa
     await sleep(500);
     result.memory = (({ rss, hwm }) => ({ rssKiB: rss, hwmKiB: hwm }))(memoryKiB(running.proc.pid));
     await waitForSocket(running, p);
-    result.show = { own: showWith(kind, running, p.showReps), cross: showWith(other, running, p.showReps) };
+    const own = showWith(kind, running, p.showReps);
+    const cross = showWith(other, running, p.showReps);
+    if (own.out !== undefined && cross.out !== undefined) cross.run.sameOutputAsOwn = own.out === cross.out;
+    result.show = { own: own.run, cross: cross.run };
     result.reload = await reload(lab, topo, running, routes, p);
     const t0 = now();
     const st = await running.proc.stop('SIGTERM', p.capMs);

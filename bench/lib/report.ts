@@ -68,7 +68,10 @@ function routesSection(r: Results): string {
     ['own client: median (min–max)', ...cell((x) => clientCell(x.show?.own))],
     ['other daemon\'s client', ...ORDER.map((id) => {
       const x = by.get(id);
-      return x && 'show' in x ? `${otherClient(id)}: ${clientCell(x.show?.cross)}` : '–';
+      const c = x && 'show' in x ? x.show?.cross : undefined;
+      if (!c) return '–';
+      const same = c.sameOutputAsOwn === undefined ? '' : c.sameOutputAsOwn ? ', same output' : ', DIFFERENT output';
+      return `${otherClient(id)}: ${clientCell(c)}${same}`;
     })],
     ['daemon CPU per show request', ...cell((x) => (x.show?.own.daemonCpuMsPerRun === undefined ? '–' : ms(x.show.own.daemonCpuMsPerRun)))],
     ['output lines / bytes', ...cell((x) => (x.show?.own.ok ? `${x.show.own.lines} / ${x.show.own.bytes}` : '–'))],
