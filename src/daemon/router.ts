@@ -52,6 +52,8 @@ export class Router {
   private groups = new Map<string, GroupEntry>();
   private readonly joins = new Map<string, LiveJoin>();
   private pending: PendingView[] = [];
+  /** Problems reported by the last reconcile, so repeats stay quiet. */
+  private problems = new Set<string>();
   private vifNeeds = new Set<string>();
   private readonly vifs: Record<Family, VifTable> = { inet: new VifTable(), inet6: new VifTable() };
   private readonly mfc = new MfcTable();
@@ -91,6 +93,7 @@ export class Router {
   loadConfig(conf: ConfIntents): void {
     this.conf = conf;
     this.ipcLog = [];
+    this.problems.clear(); // a reload reports everything again
     // As upstream re-reads interfaces on reload, in case an event was missed.
     this.links = new Links(this.kernel.links());
     this.reconcile();
@@ -113,7 +116,10 @@ export class Router {
   }
 
   private applyDesired(d: Desired): void {
-    for (const p of d.problems) this.log.warning(`${p.origin}: ${p.message}`);
+    // Link events re-resolve everything; say each problem once, not at every event.
+    const problems = new Set(d.problems.map((p) => `${p.origin}: ${p.message}`));
+    for (const p of problems) if (!this.problems.has(p)) this.log.warning(p);
+    this.problems = problems;
     this.settings = d.settings;
     const dirty = new Map<string, Dirty>();
     for (const rule of [...this.rules.values()]) {

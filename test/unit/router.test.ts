@@ -257,3 +257,14 @@ test('a second router on another table coexists; the same table is refused with 
   const third = new Router(new FakeKernel(ns), memoryLogger(), { table: 7, cacheTimeout: 0 });
   assert.deepEqual(third.start().map((e) => e.code), ['EADDRINUSE', 'EADDRINUSE']);
 });
+
+test('a problem is logged once, not again at every link event; a reload reports it again', () => {
+  const { ns, log, load } = setup('mroute from eth0 group 225.1.2.3 to lo\n');
+  const count = () => log.lines.filter((l) => /lo is not multicast capable/.test(l)).length;
+  assert.equal(count(), 1);
+  ns.setLinks([...LINKS, link('eth7', 30)]);
+  ns.setLinks(LINKS);
+  assert.equal(count(), 1);
+  load('mroute from eth0 group 225.1.2.3 to lo\n');
+  assert.equal(count(), 2);
+});
