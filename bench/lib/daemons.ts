@@ -29,9 +29,10 @@ export const DAEMONS: readonly DaemonKind[] = [
   {
     id: 'ours',
     label: 'our TypeScript smcrouted',
-    // Node itself, so the pid we hold is the daemon's (ip netns exec execs it directly).
-    daemon: [process.execPath, `${REPO}bin/smcrouted`],
-    client: [process.execPath, `${REPO}bin/smcroutectl`],
+    // As operators and systemd run it, through its shebang (node with the launcher's V8 flags);
+    // ip netns exec and env both exec, so the pid we hold is still the daemon's.
+    daemon: [`${REPO}bin/smcrouted`],
+    client: [`${REPO}bin/smcroutectl`],
   },
 ];
 
