@@ -85,7 +85,9 @@ export function parseAddr(text: string): Addr | undefined {
 }
 
 function formatV4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String(Number((v >> s) & 0xffn))).join('.');
+  // One conversion to a plain number: show prints thousands of these.
+  const n = Number(v);
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 function formatV6(v: bigint): string {
