@@ -11,6 +11,7 @@ import { MAX_VIFS } from '../kernel/types.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { buildDesired, settingsOf, type Desired, type GroupEntry, type IfaceSettings, type JoinSpec } from '../core/desired.js';
 import type { ConfIntents } from '../core/intents.js';
+import { CommandLog } from '../core/command-log.js';
 import { applyOp, type IpcOp, type OpContext } from '../core/ipc-ops.js';
 import { Links } from '../core/links.js';
 import { MfcTable, sgKey, type MfcEntry } from '../core/mfc-table.js';
@@ -46,7 +47,7 @@ export class Router {
   private links: Links = new Links([]);
   private conf: ConfIntents = { phyints: [], routes: [], joins: [] };
   /** Runtime commands since the last reload, replayed after link changes. */
-  private ipcLog: IpcOp[] = [];
+  private readonly commands = new CommandLog();
   private settings: ReadonlyMap<string, IfaceSettings> = new Map();
   private readonly rules = new RuleTable();
   private groups = new Map<string, GroupEntry>();
@@ -92,7 +93,7 @@ export class Router {
   /** Replaces the configuration: runtime additions are dropped, differences applied. */
   loadConfig(conf: ConfIntents): void {
     this.conf = conf;
-    this.ipcLog = [];
+    this.commands.clear();
     this.problems.clear(); // a reload reports everything again
     // As upstream re-reads interfaces on reload, in case an event was missed.
     this.links = new Links(this.kernel.links());
@@ -108,7 +109,7 @@ export class Router {
   private reconcile(): void {
     const d = buildDesired(this.conf, this.links);
     const ctx = desiredContext(d, this.links);
-    for (const op of this.ipcLog) {
+    for (const op of this.commands.replay()) {
       const res = applyOp(op, ctx);
       if (res.pending) d.pending.push(res.pending);
     }
@@ -383,7 +384,7 @@ export class Router {
       if (p) problems.push(p);
     }
     this.recompute(dirty);
-    this.ipcLog.push(op);
+    this.commands.record(op);
     if (res.pending) this.pending.push(res.pending);
     if (problems.length > 0) return { ok: false, error: problems[0]! };
     return { ok: true, warnings: res.warnings };

@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CommandLog } from '../../src/core/command-log.js';
+import type { RouteIntent } from '../../src/core/intents.js';
+import { parsePrefix } from '../../src/model/addr.js';
+
+const route = (oifs: string[]): RouteIntent => ({
+  iif: 'eth0', source: parsePrefix('10.0.0.1').prefix, group: parsePrefix('225.1.2.3').prefix!, oifs,
+  text: { source: '10.0.0.1', group: '225.1.2.3' }, origin: 'ipc',
+});
+
+test('a script toggling one route for a long time leaves one entry, replayed as its net effect', () => {
+  const log = new CommandLog();
+  for (let i = 0; i < 10_000; i++) {
+    log.record({ op: 'add', intent: route(['eth1']) });
+    log.record({ op: 'remove', intent: route(['eth1']) });
+  }
+  assert.equal(log.size, 1);
+  assert.deepEqual([...log.replay()].map((o) => [o.op, o.op === 'add' || o.op === 'remove' ? o.intent.oifs : []]), [
+    ['add', []],
+    ['remove', ['eth1']],
+  ]);
+  log.record({ op: 'remove', intent: route([]) });
+  assert.deepEqual([...log.replay()].map((o) => o.op), ['remove']);
+  log.clear();
+  assert.equal(log.size, 0);
+});
