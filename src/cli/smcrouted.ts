@@ -205,12 +205,26 @@ export async function main(argv: string[]): Promise<number> {
     cacheTimeout: opts.cacheTimeout,
   }, nodeConfFs);
 
+  // Handlers go in before start-up: without one, an early SIGHUP or SIGTERM
+  // would kill the process outright. What arrives early waits for start-up.
+  let started = false;
+  let early: 'reload' | 'stop' | undefined;
+  process.on('SIGHUP', () => {
+    if (started) daemon.reloadConfig();
+    else early ??= 'reload';
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      if (started) void daemon.stop();
+      else early = 'stop';
+    });
+  }
+
   const failed = await daemon.start();
   if (failed !== undefined) return failed;
-
-  process.on('SIGHUP', () => void daemon.reloadConfig());
-  process.on('SIGTERM', () => void daemon.stop());
-  process.on('SIGINT', () => void daemon.stop());
+  started = true;
+  if (early === 'stop') void daemon.stop();
+  else if (early === 'reload') daemon.reloadConfig();
   if (isChild && process.send) {
     process.send('ready');
     process.disconnect?.();

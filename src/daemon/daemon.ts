@@ -55,8 +55,8 @@ export class Daemon implements Control {
       this.kernel.shutdown();
       return busy ? EX.UNAVAILABLE : EX.PROTOCOL;
     }
-    this.kernel.onUpcall((batch) => this.router.upcalls(batch));
-    this.kernel.onLinkChange(() => this.router.linksChanged());
+    this.kernel.onUpcall((batch) => this.guard('Handling kernel upcalls', () => this.router.upcalls(batch)));
+    this.kernel.onLinkChange(() => this.guard('Handling an interface change', () => this.router.linksChanged()));
 
     try {
       this.server = await startIpcServer(this.opts.sockFile, this, {
@@ -71,10 +71,10 @@ export class Daemon implements Control {
 
     this.applyConfig(true);
     if (this.opts.cacheTimeout > 0) {
-      this.timer = setInterval(() => {
+      this.timer = setInterval(() => this.guard('Expiring idle routes', () => {
         const n = this.router.expire();
         if (n > 0) this.log.info(`Cache timeout, flushed ${n} unused (*,G) routes`);
-      }, this.opts.cacheTimeout * 1000);
+      }), this.opts.cacheTimeout * 1000);
     }
     this.writePidFile();
     return undefined;
@@ -108,6 +108,19 @@ export class Daemon implements Control {
     return undefined;
   }
 
+  /**
+   * Runs one event's handling; an unexpected failure (say, a kernel call
+   * failing with EMFILE) is logged and the daemon serves on with the state
+   * it has, rather than dying with every route.
+   */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.err(`${what} failed: ${errText(err)}`);
+    }
+  }
+
   private writePidFile(): void {
     try {
       writeFileSync(this.opts.pidFile, `${process.pid}\n`);
@@ -119,7 +132,10 @@ export class Daemon implements Control {
   /** SIGHUP and `smcroutectl reload`; the reason when the new file was refused. */
   reloadConfig(): string | undefined {
     this.log.notice('Reloading configuration');
-    const refused = this.applyConfig(false);
+    let refused: string | undefined;
+    this.guard('Reloading', () => {
+      refused = this.applyConfig(false);
+    });
     if (refused) return refused;
     try {
       const now = new Date();

@@ -104,3 +104,17 @@ test('start-up with broken lines applies the good ones, as upstream', async () =
     assert.ok(log.lines.some((l) => /test\.conf:2: error: /.test(l)));
   });
 });
+
+test('an unexpected kernel failure while handling an event is logged; the daemon serves on', async () => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', async (d, fake, _files, log) => {
+    const original = fake.links.bind(fake);
+    fake.links = () => {
+      throw new Error('links: EMFILE');
+    };
+    fake.triggerLinkChange();
+    assert.ok(log.lines.some((l) => /^err: Handling an interface change failed: links: EMFILE/.test(l)), log.lines.join('\n'));
+    fake.links = original;
+    assert.deepEqual(d.addRoute({ iif: 'eth0', source: '10.0.0.2', group: '225.1.2.3', oifs: ['eth1'] }), { ok: true });
+    assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.2.3']);
+  });
+});
