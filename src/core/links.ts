@@ -26,6 +26,15 @@ export class Links {
     return this.list.filter((l) => matchIfname(pattern, l.name));
   }
 
+  /** Same names, indexes and multicast capability: nothing to re-resolve. */
+  sameAs(other: Links): boolean {
+    if (other.list.length !== this.list.length) return false;
+    return this.list.every((l, i) => {
+      const o = other.list[i]!;
+      return l.name === o.name && l.index === o.index && l.multicast === o.multicast;
+    });
+  }
+
   /** Width of the widest interface name, for show's IIF column. */
   maxNameLength(): number {
     let w = 0;

@@ -102,7 +102,10 @@ export class Router {
 
   /** Interfaces came or went: re-resolve everything against what exists now. */
   linksChanged(): void {
-    this.links = new Links(this.kernel.links());
+    const links = new Links(this.kernel.links());
+    // Netlink also reports changes that do not matter here (up/down, MTU, ...).
+    if (links.sameAs(this.links)) return;
+    this.links = links;
     this.reconcile();
   }
 

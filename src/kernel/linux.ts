@@ -11,7 +11,7 @@ import {
   SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, IPPROTO_IP, IPPROTO_IGMP, IPPROTO_IPV6, IPPROTO_ICMPV6,
   IP_MULTICAST_ALL, IPV6_MULTICAST_ALL, ICMP6_FILTER, MRT_INIT, MRT_DONE, MRT_ADD_VIF, MRT_DEL_VIF,
   MRT_ADD_MFC, MRT_DEL_MFC, MRT_PIM, MRT_TABLE, SIOCGETSGCNT, SIOCGIFFLAGS, IFF_UP, IFF_MULTICAST,
-  NETLINK_ROUTE, RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, OPS, MSG_DONTWAIT,
+  NETLINK_ROUTE, RTMGRP_LINK, OPS, MSG_DONTWAIT,
   VIFCTL_SIZE, MIF6CTL_SIZE, MFCCTL_SIZE, MF6CCTL_SIZE, SIOC_SG_REQ6_SIZE, IFREQ_SIZE,
   encodeVifctl, encodeMif6ctl, encodeMfcctl, encodeMf6cctl, encodeSgReq, decodeSgReq,
   encodeIfreqName, decodeIfreqFlags, encodeSockaddrNl, icmp6FilterBlockAll,
@@ -327,7 +327,9 @@ export class LinuxKernel implements Kernel {
 function openNetlink(): number {
   const fd = ffi.socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
   try {
-    ffi.bind('bind', fd, encodeSockaddrNl(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR));
+    // Link events only: VIFs/MIFs are made by ifindex, so addresses never matter, and address
+    // churn (DHCP, IPv6 DAD, temporary addresses) would only cost re-resolving.
+    ffi.bind('bind', fd, encodeSockaddrNl(RTMGRP_LINK));
   } catch (err) {
     ffi.close(fd);
     throw err;

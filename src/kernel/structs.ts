@@ -55,8 +55,6 @@ export const IFF_MULTICAST = 0x1000;
 
 export const NETLINK_ROUTE = 0;
 export const RTMGRP_LINK = 0x1;
-export const RTMGRP_IPV4_IFADDR = 0x10;
-export const RTMGRP_IPV6_IFADDR = 0x100;
 
 export const IGMPMSG_NOCACHE = 1;
 export const IGMPMSG_WRONGVIF = 2;

@@ -308,3 +308,10 @@ test('runtime commands survive link events: the compacted command log rebuilds t
     assert.equal(snapshot(), before, `after step ${i}`);
   }
 });
+
+test('a link event that changes nothing the router uses (state, MTU) costs no re-resolve', () => {
+  const { ns, calls, resetCalls } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
+  resetCalls();
+  ns.setLinks(LINKS.map((l) => ({ ...l, up: !l.up })));
+  assert.deepEqual([...calls.keys()], ['links']);
+});
