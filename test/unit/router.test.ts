@@ -310,8 +310,14 @@ test('runtime commands survive link events: the compacted command log rebuilds t
 });
 
 test('a link event that changes nothing the router uses (state, MTU) costs no re-resolve', () => {
-  const { ns, calls, resetCalls } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
+  const { ns, router, calls, resetCalls } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth9\n');
+  // Each re-resolve rebuilds the pending list, so its identity tells whether one ran.
+  const pending = router.showPending();
   resetCalls();
   ns.setLinks(LINKS.map((l) => ({ ...l, up: !l.up })));
   assert.deepEqual([...calls.keys()], ['links']);
+  assert.equal(router.showPending(), pending);
+  ns.setLinks([...LINKS, link('eth9', 40)]);
+  assert.notEqual(router.showPending(), pending);
+  assert.equal(router.showPending().length, 0);
 });
