@@ -24,7 +24,8 @@ export interface RuleStore {
 
 export interface GroupStore {
   getEntry(key: string): GroupEntry | undefined;
-  addEntry(entry: GroupEntry, joins: readonly JoinSpec[]): void;
+  /** Adds the entry and its joins, or changes nothing and says why. */
+  addEntry(entry: GroupEntry, joins: readonly JoinSpec[]): string | undefined;
   deleteEntry(key: string, joins: readonly JoinSpec[]): void;
 }
 
@@ -100,7 +101,8 @@ function join(intent: JoinIntent, ctx: OpContext): OpResult {
   if (ctx.groups.getEntry(res.entry.key)) return { error: `Already joined ${describe(intent)}`, warnings };
   if (res.iifMissing) return { error: `Unknown interface ${intent.iif}`, warnings };
   if (res.joins.length === 0) return { error: warnings[0] ?? `Cannot join ${describe(intent)}`, warnings };
-  ctx.groups.addEntry(res.entry, res.joins);
+  const failed = ctx.groups.addEntry(res.entry, res.joins);
+  if (failed) return { error: failed, warnings };
   for (const j of res.joins) ctx.needVif(j.ifname);
   return { warnings };
 }

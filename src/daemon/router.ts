@@ -342,7 +342,6 @@ export class Router {
   command(op: IpcOp): CommandResult {
     const dirty = new Map<string, Dirty>();
     const needs: string[] = [];
-    const joinErrors: string[] = [];
     const ctx: OpContext = {
       links: this.links,
       settings: this.settings,
@@ -354,16 +353,25 @@ export class Router {
       groups: {
         getEntry: (k) => this.groups.get(k),
         addEntry: (entry, joins) => {
-          this.groups.set(entry.key, entry);
+          // All of the entry's joins or none: a half-made entry would answer
+          // "Already joined" to the operator's retry.
+          const made: JoinSpec[] = [];
+          for (const j of joins) {
+            if (this.joins.has(j.key)) continue;
+            const err = this.joinKernel(j);
+            if (err) {
+              for (const m of made) this.leaveKernel(m);
+              return err;
+            }
+            made.push(j);
+          }
           for (const j of joins) {
             const live = this.joins.get(j.key);
             if (live) live.refs++;
-            else {
-              const err = this.joinKernel(j);
-              if (err) joinErrors.push(err);
-              else this.joins.set(j.key, { spec: j, refs: 1 });
-            }
+            else this.joins.set(j.key, { spec: j, refs: 1 });
           }
+          this.groups.set(entry.key, entry);
+          return undefined;
         },
         deleteEntry: (key, joins) => {
           this.groups.delete(key);
@@ -380,7 +388,7 @@ export class Router {
     const res = applyOp(op, ctx);
     if (res.error) return { ok: false, error: res.error };
     for (const w of res.warnings) this.log.warning(`ipc: ${w}`);
-    const problems: string[] = [...joinErrors];
+    const problems: string[] = [];
     for (const n of needs) {
       this.vifNeeds.add(n);
       const p = this.ensureVif(n, dirty);
@@ -389,7 +397,8 @@ export class Router {
     this.recompute(dirty);
     this.commands.record(op);
     if (res.pending) this.pending.push(res.pending);
-    if (problems.length > 0) return { ok: false, error: problems[0]! };
+    // The command took effect as far as it could; say what is missing.
+    if (problems.length > 0) return { ok: false, error: `${problems[0]!}; the rest of the command was applied` };
     return { ok: true, warnings: res.warnings };
   }
 
@@ -615,6 +624,7 @@ function desiredContext(d: Desired, links: Links): OpContext {
           d.joins.set(j.key, j);
           d.joinRefs.set(j.key, (d.joinRefs.get(j.key) ?? 0) + 1);
         }
+        return undefined; // the kernel is not touched here: nothing can fail
       },
       deleteEntry: (key, joins) => {
         d.groups.delete(key);

@@ -321,3 +321,22 @@ test('a link event that changes nothing the router uses (state, MTU) costs no re
   assert.notEqual(router.showPending(), pending);
   assert.equal(router.showPending().length, 0);
 });
+
+test('a join the kernel refuses changes nothing: no half-made entry, a retry is not "Already joined"', () => {
+  const { fake, router } = setup('');
+  const intent = { iif: 'eth1', group: parsePrefix('225.5.5.0/31').prefix!, text: { group: '225.5.5.0/31' }, origin: 'ipc' };
+  const realJoin = fake.join.bind(fake);
+  let calls = 0;
+  fake.join = (ifindex, group, source) => {
+    if (++calls === 2) throw new Error('join: ENOBUFS');
+    realJoin(ifindex, group, source);
+  };
+  const r = router.command({ op: 'join', intent });
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.error : '', /ENOBUFS/);
+  assert.equal(fake.memberships().length, 0, 'the first address of the range was left again');
+  assert.deepEqual(router.showGroups().conf, []);
+  fake.join = realJoin;
+  assert.equal(router.command({ op: 'join', intent }).ok, true);
+  assert.equal(fake.memberships().length, 2);
+});
