@@ -8,13 +8,14 @@ import type {
   Diagnostic, Directive, DirectiveText, MGroupDirective, MRouteDirective, PhyintDirective, Where,
 } from './directives.js';
 import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
+import { MAX_JOIN_BITS } from '../core/intents.js';
+import { MAX_VIFS } from '../kernel/types.js';
 
 /** Upstream reads lines into a 512-byte buffer; longer lines get chopped into garbage. */
 export const MAX_LINE_BYTES = 512;
 /** Upstream keeps at most this many outbound interfaces per route (MAX_MC_VIFS). */
-export const MAX_OIFS = 32;
-/** An mgroup line may expand (sources × groups) to at most 2^16 joins. */
-export const MAX_JOIN_BITS = 16;
+export const MAX_OIFS = MAX_VIFS;
+export { MAX_JOIN_BITS };
 /** Nested include levels below the top file; deeper includes are refused. */
 export const MAX_INCLUDE_DEPTH = 16;
 

@@ -5,7 +5,7 @@
 import { addrKey, expand, type Addr, type Family, type Prefix } from '../model/addr.js';
 import type { LinkInfo } from '../kernel/types.js';
 import type { PendingView } from '../show/types.js';
-import { DEFAULT_THRESHOLD, type ConfIntents, type JoinIntent, type Origin, type PhyintIntent, type RouteIntent } from './intents.js';
+import { DEFAULT_THRESHOLD, MAX_JOIN_BITS, type ConfIntents, type JoinIntent, type Origin, type PhyintIntent, type RouteIntent } from './intents.js';
 import { isWildcard, type Links } from './links.js';
 import { makeRule, type Rule } from './rule.js';
 import { RuleTable } from './rule-table.js';
@@ -59,8 +59,6 @@ export interface Desired {
   readonly problems: Problem[];
 }
 
-/** Upstream expands a joined range address by address; refuse absurd ranges. */
-export const MAX_JOIN_EXPANSION = 1024;
 
 export function emptyDesired(): Desired {
   return {
@@ -202,8 +200,8 @@ export function resolveJoin(j: JoinIntent, links: Links, settings: ReadonlyMap<s
   const iifs = links.resolve(j.iif);
   if (iifs.length === 0) return { entry, joins: [], iifMissing: true, problems };
   const count = (1n << BigInt(widthOf(j.group) - j.group.len)) * (source ? 1n << BigInt(widthOf(source) - source.len) : 1n);
-  if (count > BigInt(MAX_JOIN_EXPANSION)) {
-    problems.push({ origin: j.origin, message: `join of ${count} (S,G) pairs refused, at most ${MAX_JOIN_EXPANSION} per line` });
+  if (count > 1n << BigInt(MAX_JOIN_BITS)) {
+    problems.push({ origin: j.origin, message: `join of ${count} (S,G) pairs refused, at most ${2 ** MAX_JOIN_BITS} per line` });
     return { entry, joins: [], iifMissing: false, problems };
   }
   const joins: JoinSpec[] = [];

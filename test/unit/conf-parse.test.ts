@@ -242,12 +242,12 @@ test('mroute with no "to" is kept as a stop filter, with a warning', () => {
   }
 });
 
-test('mgroup: a join range may expand to at most 2^16 joins', () => {
-  one('mgroup from eth0 group 225.1.0.0/16', 'mgroup');
-  one('mgroup from eth0 source 10.0.0.0/24 group 225.1.2.0/24', 'mgroup');
-  one('mgroup from eth0 group ff05::/112', 'mgroup');
-  errorOnly('mgroup from eth0 group 225.0.0.0/15', /expands to 131072 joins, at most 65536/);
-  errorOnly('mgroup from eth0 source 10.0.0.0/23 group 225.1.2.0/24', /expands to 131072 joins/);
+test('mgroup: a join range may expand to at most 2^10 joins, the limit the daemon applies too', () => {
+  one('mgroup from eth0 group 225.1.0.0/22', 'mgroup');
+  one('mgroup from eth0 source 10.0.0.0/27 group 225.1.2.0/27', 'mgroup');
+  one('mgroup from eth0 group ff05::/118', 'mgroup');
+  errorOnly('mgroup from eth0 group 225.1.0.0/21', /expands to 2048 joins, at most 1024/);
+  errorOnly('mgroup from eth0 source 10.0.0.0/26 group 225.1.2.0/27', /expands to 2048 joins/);
   errorOnly('mgroup from eth0 group ff05::/16', /expands to 2\^112 joins/);
   // Routes are templates, not joins: no such limit.
   one('mroute from eth0 group 225.0.0.0/8 to eth1', 'mroute');
