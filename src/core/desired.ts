@@ -12,11 +12,8 @@ import { RuleTable } from './rule-table.js';
 
 export interface IfaceSettings {
   readonly threshold: number;
-  readonly mrdisc: boolean;
   /** Explicit `phyint X disable`: no VIF/MIF, routes through it refused. */
   readonly disabled: boolean;
-  /** Explicit `phyint X enable` (or implied by default): VIF/MIF even when unused. */
-  readonly enabled: boolean;
 }
 
 export interface JoinSpec {
@@ -94,10 +91,13 @@ function applyPhyints(d: Desired, phyints: readonly PhyintIntent[], links: Links
       d.problems.push({ origin: p.origin, message: `phyint ${p.ifname} does not exist (yet?) on this system` });
       continue;
     }
+    if (p.mrdisc) {
+      d.problems.push({ origin: p.origin, message: `phyint ${p.ifname}: mrdisc (multicast router discovery) is not supported yet, ignored` });
+    }
     // A bare `phyint X` enables X, as upstream does without -N (and -N is a no-op in 2.6).
     const enable = p.enable ?? true;
     for (const l of matched) {
-      d.settings.set(l.name, { threshold: p.threshold, mrdisc: p.mrdisc, disabled: !enable, enabled: enable });
+      d.settings.set(l.name, { threshold: p.threshold, disabled: !enable });
       if (enable && l.multicast) d.vifNeeds.add(l.name);
       else d.vifNeeds.delete(l.name);
     }
@@ -105,7 +105,7 @@ function applyPhyints(d: Desired, phyints: readonly PhyintIntent[], links: Links
 }
 
 export function settingsOf(settings: ReadonlyMap<string, IfaceSettings>, name: string): IfaceSettings {
-  return settings.get(name) ?? { threshold: DEFAULT_THRESHOLD, mrdisc: false, disabled: false, enabled: false };
+  return settings.get(name) ?? { threshold: DEFAULT_THRESHOLD, disabled: false };
 }
 
 export interface ResolvedRoute {

@@ -87,3 +87,9 @@ test('interfaces without multicast are refused with a message naming them', () =
   assert.match(d.problems[0]!.message, /lo is not multicast capable/);
   assert.match(d.problems[0]!.origin, /test\.conf:1/);
 });
+
+test('phyint mrdisc is accepted with a message naming the line: not supported yet', () => {
+  const d = desired('phyint eth0 enable mrdisc\n');
+  assert.equal(d.vifNeeds.has('eth0'), true);
+  assert.match(d.problems.map((p) => `${p.origin}: ${p.message}`).join('\n'), /test\.conf:1: phyint eth0: mrdisc .* not supported yet/);
+});
