@@ -75,7 +75,7 @@ const ARGUMENTS = `Arguments:
 
 Note:
   IIF and OIF take an interface name or a wildcard: "eth+" stands for any
-  interface whose name starts with "eth" and ends in digits (eth0, eth15, ...).
+  interface whose name starts with "eth" (eth0, eth15, ...).
 
 `;
 
