@@ -8,6 +8,7 @@ import type { PendingView } from '../show/types.js';
 import { DEFAULT_THRESHOLD, MAX_JOIN_BITS, type ConfIntents, type JoinIntent, type Origin, type PhyintIntent, type RouteIntent } from './intents.js';
 import { isWildcard, type Links } from './links.js';
 import { makeRule, type Rule } from './rule.js';
+import { JoinSet } from './join-set.js';
 import { RuleTable } from './rule-table.js';
 
 export interface IfaceSettings {
@@ -45,9 +46,8 @@ export interface Problem {
 
 export interface Desired {
   readonly rules: RuleTable;
-  readonly joins: Map<string, JoinSpec>;
-  /** How many configured entries want each join (ranges may overlap). */
-  readonly joinRefs: Map<string, number>;
+  /** Kernel joins, counted by how many entries want each (ranges may overlap). */
+  readonly joins: JoinSet;
   readonly groups: Map<string, GroupEntry>;
   readonly settings: Map<string, IfaceSettings>;
   /** Interfaces that need a VIF and a MIF, by name. */
@@ -60,8 +60,7 @@ export interface Desired {
 export function emptyDesired(): Desired {
   return {
     rules: new RuleTable(),
-    joins: new Map(),
-    joinRefs: new Map(),
+    joins: new JoinSet(),
     groups: new Map(),
     settings: new Map(),
     vifNeeds: new Set(),
@@ -240,9 +239,6 @@ export function recordJoin(d: Desired, j: JoinIntent, res: ResolvedJoin): void {
     return;
   }
   d.groups.set(res.entry.key, res.entry);
-  for (const js of res.joins) {
-    d.joins.set(js.key, js);
-    d.joinRefs.set(js.key, (d.joinRefs.get(js.key) ?? 0) + 1);
-    d.vifNeeds.add(js.ifname);
-  }
+  d.joins.acquire(res.joins);
+  for (const js of res.joins) d.vifNeeds.add(js.ifname);
 }

@@ -16,6 +16,7 @@ import { applyOp, type IpcOp, type OpContext } from '../core/ipc-ops.js';
 import { Links } from '../core/links.js';
 import { MfcTable, sgKey, type MfcEntry } from '../core/mfc-table.js';
 import { isSingleSG, sameOifs, sgRuleKey, type Rule } from '../core/rule.js';
+import { JoinSet } from '../core/join-set.js';
 import { RuleTable } from '../core/rule-table.js';
 import { VifTable, type VifSlot } from '../core/vif-table.js';
 
@@ -34,11 +35,6 @@ interface Dirty {
   readonly iif: string;
 }
 
-interface LiveJoin {
-  spec: JoinSpec;
-  refs: number;
-}
-
 export type CommandResult = { ok: true; warnings: string[] } | { ok: false; error: string };
 
 const FAMILIES: readonly Family[] = ['inet', 'inet6'];
@@ -51,7 +47,7 @@ export class Router {
   private settings: ReadonlyMap<string, IfaceSettings> = new Map();
   private readonly rules = new RuleTable();
   private groups = new Map<string, GroupEntry>();
-  private readonly joins = new Map<string, LiveJoin>();
+  private readonly joins = new JoinSet();
   private pending: PendingView[] = [];
   /** Problems reported by the last reconcile, so repeats stay quiet. */
   private problems = new Set<string>();
@@ -301,19 +297,17 @@ export class Router {
   // ---- group memberships ----
 
   private syncJoins(d: Desired): void {
-    for (const [k, live] of [...this.joins]) {
-      const want = d.joins.get(k);
-      if (want && want.ifindex === live.spec.ifindex) {
-        live.refs = d.joinRefs.get(k) ?? 1;
+    for (const live of [...this.joins.values()]) {
+      const want = d.joins.get(live.key);
+      if (want && want.ifindex === live.ifindex) {
+        this.joins.put(live, d.joins.refsOf(live.key));
         continue;
       }
-      this.leaveKernel(live.spec);
-      this.joins.delete(k);
+      this.leaveKernel(live);
+      this.joins.delete(live.key);
     }
-    for (const [k, spec] of d.joins) {
-      if (!this.joins.has(k) && this.joinKernel(spec) === undefined) {
-        this.joins.set(k, { spec, refs: d.joinRefs.get(k) ?? 1 });
-      }
+    for (const spec of d.joins.values()) {
+      if (!this.joins.has(spec.key) && this.joinKernel(spec) === undefined) this.joins.put(spec, d.joins.refsOf(spec.key));
     }
   }
 
@@ -365,22 +359,13 @@ export class Router {
             }
             made.push(j);
           }
-          for (const j of joins) {
-            const live = this.joins.get(j.key);
-            if (live) live.refs++;
-            else this.joins.set(j.key, { spec: j, refs: 1 });
-          }
+          this.joins.acquire(joins);
           this.groups.set(entry.key, entry);
           return undefined;
         },
         deleteEntry: (key, joins) => {
           this.groups.delete(key);
-          for (const j of joins) {
-            const live = this.joins.get(j.key);
-            if (!live || --live.refs > 0) continue;
-            this.leaveKernel(live.spec);
-            this.joins.delete(j.key);
-          }
+          for (const gone of this.joins.release(joins)) this.leaveKernel(gone);
         },
       },
       needVif: (n) => void needs.push(n),
@@ -510,7 +495,7 @@ export class Router {
 
   /** Leaves every group and closes the routing sockets (the kernel flushes the table). */
   stop(): void {
-    for (const live of this.joins.values()) this.leaveKernel(live.spec);
+    for (const j of this.joins.values()) this.leaveKernel(j);
     this.joins.clear();
     for (const family of this.open) {
       try {
@@ -580,7 +565,7 @@ export class Router {
 
   showGroups(): GroupsSnapshot {
     const conf = [...this.groups.values()].map((g) => ({ source: g.source, group: g.group, iif: g.iif }));
-    const kernel = [...this.joins.values()].map(({ spec }) => ({
+    const kernel = [...this.joins.values()].map((spec) => ({
       source: spec.source ? { addr: spec.source, len: spec.shownLens.source } : null,
       group: { addr: spec.group, len: spec.shownLens.group },
       iif: spec.ifname,
@@ -620,22 +605,12 @@ function desiredContext(d: Desired, links: Links): OpContext {
       getEntry: (k) => d.groups.get(k),
       addEntry: (entry, joins) => {
         d.groups.set(entry.key, entry);
-        for (const j of joins) {
-          d.joins.set(j.key, j);
-          d.joinRefs.set(j.key, (d.joinRefs.get(j.key) ?? 0) + 1);
-        }
+        d.joins.acquire(joins);
         return undefined; // the kernel is not touched here: nothing can fail
       },
       deleteEntry: (key, joins) => {
         d.groups.delete(key);
-        for (const j of joins) {
-          const refs = (d.joinRefs.get(j.key) ?? 1) - 1;
-          if (refs > 0) d.joinRefs.set(j.key, refs);
-          else {
-            d.joinRefs.delete(j.key);
-            d.joins.delete(j.key);
-          }
-        }
+        d.joins.release(joins);
       },
     },
     needVif: (n) => void d.vifNeeds.add(n),

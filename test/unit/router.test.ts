@@ -340,3 +340,16 @@ test('a join the kernel refuses changes nothing: no half-made entry, a retry is 
   assert.equal(router.command({ op: 'join', intent }).ok, true);
   assert.equal(fake.memberships().length, 2);
 });
+
+test('overlapping joins: an address wanted by two entries stays joined until both are left', () => {
+  const { fake, router } = setup('');
+  const j = (g: string) => ({ iif: 'eth1', group: parsePrefix(g).prefix!, text: { group: g }, origin: 'ipc' });
+  assert.equal(router.command({ op: 'join', intent: j('225.1.1.0/30') }).ok, true);
+  assert.equal(router.command({ op: 'join', intent: j('225.1.1.1') }).ok, true);
+  const joined = () => fake.memberships().map((m) => formatAddr(m.group)).sort();
+  assert.deepEqual(joined(), ['225.1.1.0', '225.1.1.1', '225.1.1.2', '225.1.1.3']);
+  assert.equal(router.command({ op: 'leave', intent: j('225.1.1.0/30') }).ok, true);
+  assert.deepEqual(joined(), ['225.1.1.1']);
+  assert.equal(router.command({ op: 'leave', intent: j('225.1.1.1') }).ok, true);
+  assert.deepEqual(joined(), []);
+});
