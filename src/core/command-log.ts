@@ -3,7 +3,6 @@
 // replays after a link change) one entry per thing touched, not every
 // command ever sent. Pure.
 
-import { groupEntryKey } from './desired.js';
 import type { JoinIntent, RouteIntent } from './intents.js';
 import type { IpcOp } from './ipc-ops.js';
 import { ruleKey } from './rule.js';
@@ -43,7 +42,7 @@ export class CommandLog {
   record(op: IpcOp): void {
     if (op.op === 'join' || op.op === 'leave') {
       const i = op.intent;
-      const key = groupEntryKey(i.iif, i.source ?? null, i.group);
+      const key = ruleKey(i.iif, i.source ?? null, i.group);
       const net = this.joins.get(key) ?? { intent: i, reset: false, exists: false };
       if (op.op === 'join') net.exists = true;
       else {

@@ -7,7 +7,7 @@ import type { LinkInfo } from '../kernel/types.js';
 import type { PendingView } from '../show/types.js';
 import { DEFAULT_THRESHOLD, MAX_JOIN_BITS, type ConfIntents, type JoinIntent, type Origin, type PhyintIntent, type RouteIntent } from './intents.js';
 import { isWildcard, type Links } from './links.js';
-import { makeRule, type Rule } from './rule.js';
+import { makeRule, ruleKey, withMoreOifs, type Rule } from './rule.js';
 import { JoinSet } from './join-set.js';
 import { RuleTable } from './rule-table.js';
 
@@ -74,7 +74,7 @@ export function buildDesired(intents: ConfIntents, links: Links): Desired {
   applyPhyints(d, intents.phyints, links);
   for (const r of intents.routes) {
     const res = resolveRoute(r, links, d.settings);
-    recordRoute(d, r, res, 'merge');
+    recordRoute(d, r, res);
   }
   for (const j of intents.joins) {
     const res = resolveJoin(j, links, d.settings);
@@ -162,15 +162,14 @@ export function routePending(r: RouteIntent, res: ResolvedRoute): PendingView | 
   return { kind: 'mroute', iif: r.iif, source: r.text.source, group: r.text.group, oifs: [...r.oifs] };
 }
 
-/** Adds a resolved route to `d`: 'merge' unions outbound sets of equal rules (as .conf and IPC add do). */
-export function recordRoute(d: Desired, r: RouteIntent, res: ResolvedRoute, mode: 'merge'): void {
+/** Adds a resolved route to `d`; equal rules (same file, or file and IPC) merge their outbound sets. */
+export function recordRoute(d: Desired, r: RouteIntent, res: ResolvedRoute): void {
   d.problems.push(...res.problems);
   const pending = routePending(r, res);
   if (pending) d.pending.push(pending);
   for (const rule of res.rules) {
     const old = d.rules.get(rule.key);
-    if (old && mode === 'merge') d.rules.set(makeRule(rule.iif, rule.source, rule.group, [...old.oifs, ...rule.oifs]));
-    else d.rules.set(rule);
+    d.rules.set(old ? withMoreOifs(old, rule.oifs) : rule);
     d.vifNeeds.add(rule.iif);
     for (const o of rule.oifs) d.vifNeeds.add(o);
   }
@@ -183,18 +182,13 @@ export interface ResolvedJoin {
   readonly problems: Problem[];
 }
 
-export function groupEntryKey(iif: string, source: Prefix | null, group: Prefix): string {
-  const src = source ? `${addrKey(source.addr)}/${source.len}` : '*';
-  return `${iif}|${src}|${addrKey(group.addr)}/${group.len}`;
-}
-
 export function joinKey(ifname: string, group: Addr, source?: Addr): string {
   return `${ifname}|${source ? addrKey(source) : '*'}|${addrKey(group)}`;
 }
 
 export function resolveJoin(j: JoinIntent, links: Links, settings: ReadonlyMap<string, IfaceSettings>): ResolvedJoin {
   const source = j.source ?? null;
-  const entry: GroupEntry = { key: groupEntryKey(j.iif, source, j.group), iif: j.iif, source, group: j.group };
+  const entry: GroupEntry = { key: ruleKey(j.iif, source, j.group), iif: j.iif, source, group: j.group };
   const problems: Problem[] = [];
   const iifs = links.resolve(j.iif);
   if (iifs.length === 0) return { entry, joins: [], iifMissing: true, problems };

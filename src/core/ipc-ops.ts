@@ -8,7 +8,7 @@ import type { PendingView } from '../show/types.js';
 import { resolveJoin, resolveRoute, routePending, type GroupEntry, type IfaceSettings, type JoinSpec } from './desired.js';
 import type { JoinIntent, RouteIntent } from './intents.js';
 import type { Links } from './links.js';
-import { makeRule, type Rule } from './rule.js';
+import { makeRule, withMoreOifs, type Rule } from './rule.js';
 
 export type IpcOp =
   | { readonly op: 'add'; readonly intent: RouteIntent }
@@ -61,7 +61,7 @@ function addRoute(intent: RouteIntent, ctx: OpContext): OpResult {
   if (res.rules.length === 0) return { error: warnings[0] ?? `No usable inbound interface ${intent.iif}`, warnings };
   for (const rule of res.rules) {
     const old = ctx.rules.get(rule.key);
-    ctx.rules.set(old ? makeRule(rule.iif, rule.source, rule.group, [...old.oifs, ...rule.oifs]) : rule);
+    ctx.rules.set(old ? withMoreOifs(old, rule.oifs) : rule);
     ctx.needVif(rule.iif);
     for (const o of rule.oifs) ctx.needVif(o);
   }

@@ -16,6 +16,7 @@ export interface Rule {
   readonly oifs: ReadonlySet<string>;
 }
 
+/** Identity of anything keyed by inbound interface, source and group (rules, joined entries). */
 export function ruleKey(iif: string, source: Prefix | null, group: Prefix): string {
   const src = source ? `${addrKey(source.addr)}/${source.len}` : '*';
   return `${iif}|${src}|${addrKey(group.addr)}/${group.len}`;
@@ -42,6 +43,11 @@ export function makeRule(iif: string, source: Prefix | null, group: Prefix, oifs
  * A rule that names exactly one source and one group: installed in the
  * kernel as it stands. Everything else is a template resolved on upcalls.
  */
+/** The rule with `more` outbound interfaces added, as .conf duplicates and IPC add merge. */
+export function withMoreOifs(rule: Rule, more: Iterable<string>): Rule {
+  return makeRule(rule.iif, rule.source, rule.group, [...rule.oifs, ...more]);
+}
+
 export function isSingleSG(rule: Rule): boolean {
   const w = maxLen(rule.family);
   return rule.source !== null && rule.source.len === w && rule.group.len === w;
