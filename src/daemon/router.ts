@@ -5,10 +5,10 @@
 
 import { KernelError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { contains, formatAddr, maxLen, type Addr, type Family } from '../model/addr.js';
+import { contains, formatAddr, type Addr, type Family } from '../model/addr.js';
 import type { Kernel, Upcall } from '../kernel/types.js';
 import { MAX_VIFS } from '../kernel/types.js';
-import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode } from '../show/types.js';
+import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { buildDesired, settingsOf, type Desired, type GroupEntry, type IfaceSettings, type JoinSpec } from '../core/desired.js';
 import type { ConfIntents } from '../core/intents.js';
 import { CommandLog } from '../core/command-log.js';
@@ -18,6 +18,7 @@ import { MfcTable, sgKey, type MfcEntry } from '../core/mfc-table.js';
 import { isSingleSG, sameOifs, sgRuleKey, type Rule } from '../core/rule.js';
 import { JoinSet } from '../core/join-set.js';
 import { RuleTable } from '../core/rule-table.js';
+import { groupsView, interfacesView, routesView, type ViewState } from './views.js';
 import { VifTable, type VifSlot } from '../core/vif-table.js';
 
 export interface RouterOptions {
@@ -507,80 +508,22 @@ export class Router {
     this.open.clear();
   }
 
-  // ---- views for show ----
+  // ---- views for show (built in views.ts from the state held here) ----
+
+  private viewState(): ViewState {
+    return { rules: this.rules, mfc: this.mfc, vifs: this.vifs, joins: this.joins, groups: this.groups, links: this.links, kernel: this.kernel };
+  }
 
   showRoutes(mode: ShowMode): RoutesSnapshot {
-    const detail = mode === 'detail';
-    const templates: RouteView[] = [];
-    const sgRules: RouteView[] = [];
-    for (const r of this.rules.values()) {
-      const single = isSingleSG(r);
-      const view: RouteView = {
-        source: r.source,
-        group: r.group,
-        iif: r.iif,
-        oifs: this.orderByVif(r.family, r.oifs),
-        ...(detail ? this.countersOf(r.family, single ? r.source!.addr : undefined, r.group.addr) : {}),
-      };
-      (single ? sgRules : templates).push(view);
-    }
-    const installed: { view: RouteView; forwards: boolean }[] = [];
-    for (const e of this.mfc.values()) {
-      if (!e.installed) continue;
-      const oifs: string[] = [];
-      e.installed.ttls.forEach((ttl, vif) => {
-        const slot = ttl > 0 ? this.vifs[e.family].at(vif) : undefined;
-        if (slot) oifs.push(slot.name);
-      });
-      const w = maxLen(e.family);
-      const view: RouteView = {
-        source: { addr: e.source, len: w },
-        group: { addr: e.group, len: w },
-        iif: e.iif,
-        oifs,
-        ...(detail ? this.countersOf(e.family, e.source, e.group) : {}),
-      };
-      installed.push({ view, forwards: oifs.length > 0 });
-    }
-    // Text lists forwarding entries before stop filters; JSON keeps install order, as upstream.
-    const kernel = mode === 'json'
-      ? installed.map((i) => i.view)
-      : [...installed.filter((i) => i.forwards), ...installed.filter((i) => !i.forwards)].map((i) => i.view);
-    return { templates, sgRules, kernel, ifnameWidth: this.links.maxNameLength() };
-  }
-
-  private countersOf(family: Family, source: Addr | undefined, group: Addr): { packets: bigint; bytes: bigint } {
-    const c = source ? this.kernel.counters(family, source, group) : undefined;
-    return { packets: c?.packets ?? 0n, bytes: c?.bytes ?? 0n };
-  }
-
-  private orderByVif(family: Family, names: ReadonlySet<string>): string[] {
-    const table = this.vifs[family];
-    return [...names]
-      .map((n) => table.get(n))
-      .filter((s): s is VifSlot => s !== undefined)
-      .sort((a, b) => a.vif - b.vif)
-      .map((s) => s.name);
+    return routesView(this.viewState(), mode);
   }
 
   showGroups(): GroupsSnapshot {
-    const conf = [...this.groups.values()].map((g) => ({ source: g.source, group: g.group, iif: g.iif }));
-    const kernel = [...this.joins.values()].map((spec) => ({
-      source: spec.source ? { addr: spec.source, len: spec.shownLens.source } : null,
-      group: { addr: spec.group, len: spec.shownLens.group },
-      iif: spec.ifname,
-    }));
-    return { conf, kernel };
+    return groupsView(this.viewState());
   }
 
   showInterfaces(): InterfacesSnapshot {
-    const interfaces = this.links.list.map((l) => ({
-      index: l.index,
-      name: l.name,
-      vif: this.vifs.inet.get(l.name)?.vif,
-      mif: this.vifs.inet6.get(l.name)?.vif,
-    }));
-    return { interfaces, ifnameWidth: this.links.maxNameLength() };
+    return interfacesView(this.viewState());
   }
 
   showPending(): readonly PendingView[] {
