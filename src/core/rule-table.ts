@@ -15,6 +15,8 @@ export class RuleTable {
   /** Insertion order is kept: it is the order `show` lists rules in. */
   private readonly rules = new Map<string, Rule>();
   private readonly templates = new Map<string, TemplateBucket>();
+  /** Rules by every interface they name, inbound or outbound. */
+  private readonly byIface = new Map<string, Set<string>>();
 
   get size(): number {
     return this.rules.size;
@@ -44,6 +46,11 @@ export class RuleTable {
     return old;
   }
 
+  /** Rules naming `name` as inbound or outbound interface. */
+  naming(name: string): Rule[] {
+    return [...(this.byIface.get(name) ?? [])].map((k) => this.rules.get(k)!);
+  }
+
   /** Every rule covering a packet from `source` to `group` arriving on `iif`. */
   match(family: Family, iif: string, source: Addr, group: Addr): Rule[] {
     const out: Rule[] = [];
@@ -60,6 +67,11 @@ export class RuleTable {
   }
 
   private index(rule: Rule): void {
+    for (const name of [rule.iif, ...rule.oifs]) {
+      let keys = this.byIface.get(name);
+      if (!keys) this.byIface.set(name, (keys = new Set()));
+      keys.add(rule.key);
+    }
     if (isSingleSG(rule)) return; // found through the main map by key
     const bk = bucketKey(rule.family, rule.iif);
     let bucket = this.templates.get(bk);
@@ -80,6 +92,11 @@ export class RuleTable {
   }
 
   private unindex(rule: Rule): void {
+    for (const name of [rule.iif, ...rule.oifs]) {
+      const keys = this.byIface.get(name);
+      keys?.delete(rule.key);
+      if (keys?.size === 0) this.byIface.delete(name);
+    }
     if (isSingleSG(rule)) return;
     const bk = bucketKey(rule.family, rule.iif);
     const bucket = this.templates.get(bk);

@@ -252,11 +252,20 @@ export class Router {
       // The kernel drops the VIF itself when the interface goes away.
       if (linkExists) this.log.err(`Failed removing ${vifWord(family)} ${slot.vif} of ${slot.name}: ${errText(err)}`);
     }
-    for (const e of this.mfc.values()) {
-      if (e.family !== family) continue;
-      const uses = e.iif === slot.name || (e.installed !== undefined && e.installed.ttls[slot.vif]! > 0);
-      if (uses) dirty.set(e.key, { family, source: e.source, group: e.group, iif: e.iif });
+    this.markUsing(family, slot.name, dirty);
+  }
+
+  /**
+   * Marks every MFC entry that may use `name`: flows arriving on it, and the
+   * entries of rules naming it (a rule deleted in this same change was
+   * marked when it went).
+   */
+  private markUsing(family: Family, name: string, dirty: Map<string, Dirty>): void {
+    for (const k of this.mfc.keysOnIif(family, name)) {
+      const e = this.mfc.get(k)!;
+      dirty.set(k, { family, source: e.source, group: e.group, iif: e.iif });
     }
+    for (const rule of this.rules.naming(name)) if (rule.family === family) this.markCovered(rule, dirty);
   }
 
   /**
@@ -283,9 +292,7 @@ export class Router {
         this.kernel.addVif(family, vif, link.index, threshold);
         table.put({ vif, name, ifindex: link.index, threshold });
         this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${link.index} TTL threshold ${threshold}`);
-        for (const rule of this.rules.values()) {
-          if (rule.family === family && (rule.iif === name || rule.oifs.has(name))) this.markCovered(rule, dirty);
-        }
+        this.markUsing(family, name, dirty);
       } catch (err) {
         const msg = `Failed creating ${vifWord(family)} for ${name}: ${errText(err)}`;
         this.log.err(msg);
