@@ -1,5 +1,6 @@
-// Scenario 4 for one daemon and one burst size K in a fresh lab: one (*,G/LEN) rule, then K datagrams,
-// each from a new forged source, sent back to back. Counts which flows the daemon got into the MFC.
+// Scenarios 4 and 5 for one daemon and one burst size K in a fresh lab: one (*,G/LEN) rule, then K datagrams,
+// each from a new forged source, sent back to back (4) or paced at a fixed rate (5). Counts which flows the
+// daemon got into the MFC.
 import { withLab } from '../test/lib/netns.js';
 import { buildTopo, IIF, OIF, PHYINTS, SND_IF, spawnDaemon, type DaemonId, type DaemonKind, type Topo } from './lib/daemons.js';
 import { forge, v4Add } from './lib/forge.js';
@@ -11,6 +12,8 @@ export const BURST_RULE = `mroute from ${IIF} group 225.1.0.0/16 to ${OIF}`;
 
 export interface BurstParams {
   k: number;
+  /** Datagrams per second the sender aims for; undefined: back to back, as fast as it can. */
+  rate?: number;
   capMs: number;
   /** Settled: the MFC has not changed for this long and holds no unresolved entry. */
   quietMs: number;
@@ -20,6 +23,8 @@ export interface BurstParams {
 export interface BurstResult {
   daemon: DaemonId;
   k: number;
+  /** The target rate of a paced burst; absent for back to back. */
+  rate?: number;
   /** The machine's load just before this run. */
   quiet: QuietWait;
   ok: boolean;
@@ -27,6 +32,10 @@ export interface BurstResult {
   sent: number;
   sendErrors: number;
   sendMs: number;
+  /** Datagrams per second the sender achieved: sent / send loop time. */
+  sendRate: number;
+  /** Paced only: the latest a datagram left after its due time (the sender could not keep up if large). */
+  maxLagMs?: number;
   /** Datagrams the router's inbound interface received (its rx counter). */
   delivered: number;
   /** Flows in the MFC with iif IIF and exactly oif OIF. */
@@ -91,7 +100,7 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
     const wanted = new Set(fl.map(([s, g]) => mfcKey(s, g)));
     const rx0 = topo.rtrView.linkPackets(IIF).rx;
     const meter = cpuMeter(d.proc.pid);
-    const sent = await forge(lab, topo.snd, SND_IF, fl);
+    const sent = await forge(lab, topo.snd, SND_IF, fl, { rate: p.rate });
     // Timed from the first datagram, not from the sender's start-up (python, building packets).
     const t0 = epochToNow(sent.startEpochMs);
     const delivered = topo.rtrView.linkPackets(IIF).rx - rx0;
@@ -114,11 +123,14 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
     return {
       daemon: kind.id,
       k: p.k,
+      rate: p.rate,
       quiet,
       ok: settle.ok,
       sent: sent.sent,
       sendErrors: sent.errors,
       sendMs: round(sent.seconds * 1000),
+      sendRate: round(sent.sent / sent.seconds, 0),
+      maxLagMs: p.rate === undefined ? undefined : round(sent.maxLagSeconds * 1000, 2),
       delivered,
       installed: last.installed,
       wrong: last.wrong,

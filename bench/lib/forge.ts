@@ -1,12 +1,17 @@
-// Sends UDP datagrams with forged IPv4 sources (raw socket, IP_HDRINCL) from inside a lab namespace,
-// as fast as python3 can loop over prebuilt packets. Destinations must be groups routed inside the lab.
+// Sends UDP datagrams with forged IPv4 sources (raw socket, IP_HDRINCL) from inside a lab namespace, over
+// prebuilt packets: back to back, or paced at a fixed rate. Destinations must be groups routed inside the lab.
 import type { Lab } from '../../test/lib/netns.js';
 
-/** The sender: reads a JSON spec file, prebuilds every packet, then sends them back to back. */
+/**
+ * The sender: reads a JSON spec file, prebuilds every packet, then sends them back to back (rate 0) or
+ * each at its own due time start + i/rate. Pacing spins on the clock rather than sleeping: the gaps
+ * (50 us at 20,000/s) are below what time.sleep() can hit, and spinning keeps the rate the same whatever
+ * the daemon under test does, as long as the sender keeps up; maxLag says whether it did.
+ */
 const FORGER = String.raw`
 import json, socket, struct, sys, time
 spec = json.load(open(sys.argv[1]))
-iface, ttl, port, rounds = spec["iface"], spec["ttl"], spec["port"], spec["rounds"]
+iface, ttl, port, rounds, rate = spec["iface"], spec["ttl"], spec["port"], spec["rounds"], spec["rate"]
 payload = b"smct-bench"
 def packet(src, dst):
     udp = struct.pack("!HHHH", 40000, port, 8 + len(payload), 0) + payload
@@ -20,17 +25,38 @@ sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
 sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, struct.pack("=4s4si", bytes(4), bytes(4), socket.if_nametoindex(iface)))
 sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
 sent = errors = 0
+max_lag = 0.0
+clock = time.perf_counter
 start = time.time()
-t0 = time.perf_counter()
-for _ in range(rounds):
-    for p, d in packets:
-        try:
-            sock.sendto(p, d)
-            sent += 1
-        except OSError:
-            errors += 1
-elapsed = time.perf_counter() - t0
-print(json.dumps({"sent": sent, "errors": errors, "seconds": elapsed, "startEpochMs": start * 1000}))
+t0 = clock()
+if rate > 0:
+    gap = 1.0 / rate
+    i = 0
+    for _ in range(rounds):
+        for p, d in packets:
+            due = t0 + i * gap
+            t = clock()
+            while t < due:
+                t = clock()
+            if t - due > max_lag:
+                max_lag = t - due
+            try:
+                sock.sendto(p, d)
+                sent += 1
+            except OSError:
+                errors += 1
+            i += 1
+else:
+    for _ in range(rounds):
+        for p, d in packets:
+            try:
+                sock.sendto(p, d)
+                sent += 1
+            except OSError:
+                errors += 1
+elapsed = clock() - t0
+print(json.dumps({"sent": sent, "errors": errors, "seconds": elapsed, "startEpochMs": start * 1000,
+                  "maxLagSeconds": max_lag}))
 `;
 
 export interface ForgeResult {
@@ -39,21 +65,26 @@ export interface ForgeResult {
   errors: number;
   /** Time spent in the send loop alone (packets are prebuilt). */
   seconds: number;
+  /** Paced only (else 0): the latest any datagram left after its due time; large means the sender fell behind. */
+  maxLagSeconds: number;
   /** Wall clock (ms since the epoch) when the first datagram went out. */
   startEpochMs: number;
 }
 
 let seq = 0;
 
-/** Sends `rounds` datagrams per [source, group] flow, in flow order, out of iface in ns. */
+/**
+ * Sends `rounds` datagrams per [source, group] flow, in flow order, out of iface in ns; back to back,
+ * or `rate` datagrams per second when rate is set.
+ */
 export async function forge(
   lab: Lab, ns: string, iface: string, flows: readonly (readonly [string, string])[],
-  opts: { rounds?: number; ttl?: number; port?: number } = {},
+  opts: { rounds?: number; ttl?: number; port?: number; rate?: number } = {},
 ): Promise<ForgeResult> {
   const n = ++seq;
   const script = lab.writeFile(`forge-${n}.py`, FORGER);
   const spec = lab.writeFile(`forge-${n}.json`, JSON.stringify({
-    iface, flows, rounds: opts.rounds ?? 1, ttl: opts.ttl ?? 8, port: opts.port ?? 5001,
+    iface, flows, rounds: opts.rounds ?? 1, ttl: opts.ttl ?? 8, port: opts.port ?? 5001, rate: opts.rate ?? 0,
   }));
   const proc = lab.spawn(ns, 'python3', [script, spec], { label: `forge@${iface}` });
   const st = await proc.exited;

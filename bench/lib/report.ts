@@ -9,9 +9,14 @@ import type { MachineInfo } from './machine.js';
 export interface Results {
   kind: 'full' | 'custom';
   machine: MachineInfo;
-  params: { routes: Omit<RoutesParams, 'n'> & { n: number }; burst: Omit<BurstParams, 'k'> & { k: number[] } };
+  params: {
+    routes: Omit<RoutesParams, 'n'> & { n: number };
+    burst: Omit<BurstParams, 'k' | 'rate'> & { k: number[] };
+    paced: { k: number; rates: number[] };
+  };
   routes: (RoutesResult | { daemon: DaemonId; error: string })[];
-  burst: (BurstResult | { daemon: DaemonId; k: number; error: string })[];
+  /** Back-to-back bursts have no rate; paced ones carry their target rate. */
+  burst: (BurstResult | { daemon: DaemonId; k: number; rate?: number; error: string })[];
 }
 
 const ORDER: DaemonId[] = ['upstream', 'ours'];
@@ -24,6 +29,7 @@ function table(head: string[], rows: string[][]): string {
 
 const ms = (x: number | undefined): string => (x === undefined ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x} ms`);
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
+const perSec = (x: number): string => `${Math.round(x).toLocaleString('en-US')}/s`;
 
 function cpuCell(c: CpuReading | undefined): string {
   return c ? ms(c.daemonCpuMs) : '–';
@@ -81,18 +87,48 @@ function routesSection(r: Results): string {
     + `## 3. \`smcroutectl show\` with ${n} routes (${r.params.routes.showReps} timed runs each)\n\n${s3}\n`;
 }
 
+/** The cells after the first two columns, shared by the back-to-back and the paced tables. */
+function burstCells(x: BurstResult): string[] {
+  return [
+    String(x.delivered), `${x.installed}${x.wrong ? ` (+${x.wrong} wrong)` : ''}`, `${x.lost} (${x.lossPct}%)`,
+    ms(x.lastInstallMs), ms(x.cpu.daemonCpuMs), `${x.quiet.busyPct}%`, x.rssKiB === undefined ? '–' : mib(x.rssKiB),
+    `${x.ok ? '' : `${x.error}; `}${x.daemonAlive ? '' : 'daemon died'}`,
+  ];
+}
+
+const sentCell = (x: BurstResult): string => `${x.sent}${x.sendErrors ? ` (${x.sendErrors} errors)` : ''} in ${x.sendMs} ms`;
+const BURST_TAIL = ['router rx', 'installed', 'lost', 'first packet → last install', 'daemon CPU', 'host busy before', 'RSS after', 'notes'];
+
 function burstSection(r: Results): string {
-  const rows = r.burst.map((b) => {
-    if ('error' in b && !('installed' in b)) return [String(b.k), NAMES[b.daemon], `error: ${b.error}`, '', '', '', '', '', '', '', ''];
-    const x = b as BurstResult;
-    return [
-      String(x.k), NAMES[x.daemon], `${x.sent}${x.sendErrors ? ` (${x.sendErrors} errors)` : ''} in ${x.sendMs} ms`,
-      String(x.delivered), `${x.installed}${x.wrong ? ` (+${x.wrong} wrong)` : ''}`, `${x.lost} (${x.lossPct}%)`,
-      ms(x.lastInstallMs), ms(x.cpu.daemonCpuMs), `${x.quiet.busyPct}%`, x.rssKiB === undefined ? '–' : mib(x.rssKiB), `${x.ok ? '' : `${x.error}; `}${x.daemonAlive ? '' : 'daemon died'}`,
-    ];
+  const failed = (b: Results['burst'][number]): b is { daemon: DaemonId; k: number; rate?: number; error: string } =>
+    'error' in b && !('installed' in b);
+  const errorRow = (lead: string[], b: { error: string }) => [...lead, `error: ${b.error}`, ...BURST_TAIL.map(() => '')];
+  const unpaced = r.burst.filter((b) => b.rate === undefined).map((b) => {
+    const lead = [String(b.k), NAMES[b.daemon]];
+    if (failed(b)) return errorRow(lead, b);
+    return [...lead, `${sentCell(b)} (${perSec(b.sendRate)})`, ...burstCells(b)];
   });
-  return `## 4. Upcall burst: one \`mroute from vin group 225.1.0.0/16 to vout\` rule\n\n`
-    + table(['K', 'daemon', 'sent (send loop)', 'router rx', 'installed', 'lost', 'first packet → last install', 'daemon CPU', 'host busy before', 'RSS after', 'notes'], rows) + '\n';
+  const paced = r.burst.filter((b) => b.rate !== undefined).map((b) => {
+    const lead = [perSec(b.rate!), String(b.k), NAMES[b.daemon]];
+    if (failed(b)) return [...errorRow(lead, b), ''];
+    const lag = b.maxLagMs === undefined ? '–' : `${b.maxLagMs} ms`;
+    const cells = burstCells(b);
+    // A sender that fell behind gave this daemon a lower rate than the target: not like for like.
+    if (b.sendRate < 0.97 * b.rate!) cells[cells.length - 1] = ['SENDER FELL BEHIND the target rate', cells.at(-1)].filter(Boolean).join('; ');
+    return [...lead, perSec(b.sendRate), lag, sentCell(b), ...cells];
+  });
+  const rule = 'one `mroute from vin group 225.1.0.0/16 to vout` rule';
+  const s4 = `## 4. Upcall burst, back to back (NOT paced): ${rule}\n\n`
+    + 'The sender goes as fast as it can on the same CPUs as the daemon, so the two daemons do not face the same '
+    + 'packet rate: the achieved rate is in the "sent" column. Section 5 fixes the rate.\n\n'
+    + table(['K', 'daemon', 'sent (send loop, achieved rate)', ...BURST_TAIL], unpaced) + '\n';
+  if (paced.length === 0) return s4;
+  const s5 = `\n## 5. Upcall burst, PACED at a fixed rate, the same for both daemons: ${rule}\n\n`
+    + 'Same scenario as 4, but every datagram i leaves at its due time (start + i / target rate). '
+    + '"Max lag" is the latest any datagram left after its due time: if it stays small, the sender kept up and '
+    + 'both daemons faced the same rate.\n\n'
+    + table(['target rate', 'K', 'daemon', 'achieved rate', 'max lag', 'sent (send loop)', ...BURST_TAIL], paced) + '\n';
+  return s4 + s5;
 }
 
 const method = (poll: number, quiet: number): string => `## Method
@@ -112,14 +148,17 @@ const method = (poll: number, quiet: number): string => `## Method
 - show: the client is run from the host (the Unix socket is a path, not bound to a namespace), stdout to /dev/null;
   the first run (untimed) measures the output size. Node start-up is part of our client's time.
 - Burst: K datagrams, each from a distinct never-seen source (10.64.0.1 + i) to a distinct group in
-  225.1.0.0/16, sent back to back by one python3 raw socket (IP_HDRINCL, packets prebuilt). "router rx" is vin's
+  225.1.0.0/16, sent by one python3 raw socket (IP_HDRINCL, packets prebuilt): back to back in section 4, so the
+  rate is whatever the sender reaches while sharing the CPUs with the daemon; paced in section 5, where the
+  sender spins on the clock until each datagram's due time (start + i / rate), the same schedule for both
+  daemons, and holds one CPU busy while doing so. Achieved rate = datagrams sent / send-loop time. "router rx" is vin's
   rx counter (it may include a stray link-local frame). The burst has settled when every flow is in the MFC, or
   nothing changed for ${quiet} ms with no unresolved entry left. Lost = K − flows installed with the right oif.
   Upstream 2.5.6 supports (*,G/LEN) rules (since 2.5.0), so both daemons run the same rule.
 - CPU: the daemon's utime + stime from /proc/PID/stat (all threads; 10 ms ticks). "Other load" is the host's busy
   time minus the daemon's and this benchmark process's, as a share of all CPUs: the machine may be shared, and wall
   times stretch when it is busy. Each daemon run first waits (up to 2 min) for the host to be under 20% busy.
-  In the burst, "daemon CPU" runs from the first datagram until settled.
+  In the bursts, "daemon CPU" runs from the first datagram until settled.
 - Known difference in set-up: our daemon asks for a 16 MiB receive buffer on the mroute socket
   (SO_RCVBUFFORCE); upstream keeps the kernel default (net.core.rmem_default), which bounds how many upcalls
   can queue while it is busy.
