@@ -1,4 +1,5 @@
-// Error classes with stable codes, so callers branch on `code`, never on text.
+// The kernel error class, with a stable errno-name `code` so callers branch
+// on the code, never on the text; and errno names for the kernel contract.
 
 /** A failed system call: which operation, and the errno name the kernel gave. */
 export class KernelError extends Error {
@@ -12,17 +13,6 @@ export class KernelError extends Error {
     this.op = op;
     this.code = code;
     this.errno = errno;
-  }
-}
-
-/** A request the daemon refuses: bad argument, unknown interface, no free VIF. */
-export class RequestError extends Error {
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'RequestError';
-    this.code = code;
   }
 }
 

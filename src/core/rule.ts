@@ -2,7 +2,7 @@
 // one inbound interface, a source (or any) prefix, a group prefix, the
 // outbound interfaces. Pure values and their identity keys.
 
-import { addrKey, formatPrefix, maxLen, type Addr, type Family, type Prefix } from '../model/addr.js';
+import { addrKey, maxLen, type Addr, type Family, type Prefix } from '../model/addr.js';
 
 export interface Rule {
   /** Identity: inbound interface, source prefix, group prefix. */
@@ -51,11 +51,6 @@ export function withMoreOifs(rule: Rule, more: Iterable<string>): Rule {
 export function isSingleSG(rule: Rule): boolean {
   const w = maxLen(rule.family);
   return rule.source !== null && rule.source.len === w && rule.group.len === w;
-}
-
-export function describeRule(rule: Rule): string {
-  const src = rule.source ? formatPrefix(rule.source) : '*';
-  return `(${src}, ${formatPrefix(rule.group)}) from ${rule.iif}`;
 }
 
 export function sameOifs(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
