@@ -16,13 +16,18 @@ export const LEVELS = {
 
 export type LevelName = keyof typeof LEVELS;
 
+/** A message, or a function making it: hot paths pass functions so text is built only when logged. */
+export type Msg = string | (() => string);
+
 export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  notice(msg: string): void;
-  warning(msg: string): void;
-  err(msg: string): void;
+  debug(msg: Msg): void;
+  info(msg: Msg): void;
+  notice(msg: Msg): void;
+  warning(msg: Msg): void;
+  err(msg: Msg): void;
 }
+
+const text = (m: Msg): string => (typeof m === 'function' ? m() : m);
 
 /**
  * Resolves a `-l LVL` argument the way upstream does: the first syslog
@@ -76,17 +81,14 @@ export function createLogger(level: LevelName | 'silent', sinks: LogSink[]): Log
     { customLevels: LEVELS, useOnlyCustomLevels: true, level, base: undefined, timestamp: false },
     destination,
   );
-  return {
-    debug: (m) => p.debug(m),
-    info: (m) => p.info(m),
-    notice: (m) => p.notice(m),
-    warning: (m) => p.warning(m),
-    err: (m) => p.err(m),
+  const at = (lvl: LevelName) => (m: Msg): void => {
+    if (p.isLevelEnabled(lvl)) p[lvl](text(m));
   };
+  return { debug: at('debug'), info: at('info'), notice: at('notice'), warning: at('warning'), err: at('err') };
 }
 
 /** A logger that records lines, for tests. */
 export function memoryLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const rec = (level: string) => (m: string) => void lines.push(`${level}: ${m}`);
+  const rec = (level: string) => (m: Msg) => void lines.push(`${level}: ${text(m)}`);
   return { lines, debug: rec('debug'), info: rec('info'), notice: rec('notice'), warning: rec('warning'), err: rec('err') };
 }

@@ -427,9 +427,10 @@ export class Router {
     // Several upcalls for one new flow can arrive in a burst: resolve once.
     if (e?.installed && e.iif === iif) return;
     const matched = this.rules.match(u.family, iif, u.source, u.group);
-    const src = formatAddr(u.source);
-    const grp = formatAddr(u.group);
-    this.log.debug(`New multicast data from ${src} to group ${grp} on ${iif}`);
+    // A burst brings thousands of these: build the text only when it is logged.
+    const src = () => formatAddr(u.source);
+    const grp = () => formatAddr(u.group);
+    this.log.debug(() => `New multicast data from ${src()} to group ${grp()} on ${iif}`);
     if (!e) {
       e = newEntry(k, u.family, u.source, u.group, iif, true, this.clock());
       this.mfc.add(e);
@@ -437,7 +438,7 @@ export class Router {
       this.mfc.moveIif(e, iif);
     }
     e.learned = !matched.some(isSingleSG);
-    if (matched.length === 0) this.log.info(`Multicast from ${src}, group ${grp}, on ${iif} does not match any (*,G) rule`);
+    if (matched.length === 0) this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
     this.install(e, matched);
   }
 
