@@ -3,14 +3,10 @@
 // smcrouted in the router, sends multicast, shows what was routed and what
 // was not, then removes everything it made.
 
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Receiver, send } from './mcast.js';
 import { isRoot, run, withLab } from './netns.js';
+import { SMCROUTECTL, SMCROUTED } from './ours.js';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const SMCROUTED = join(ROOT, 'bin', 'smcrouted');
-const SMCROUTECTL = join(ROOT, 'bin', 'smcroutectl');
 
 const CONF = `# The demo's smcroute.conf: one (S,G) route, one (*,G/LEN) template,
 # an IPv6 (*,G) template, and a join on the inbound interface.

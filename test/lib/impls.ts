@@ -65,18 +65,42 @@ export function ipcFrame(cmd: string, args: readonly string[]): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Sends one frame to a daemon's socket and returns every byte it sends back before closing. */
-export function ipcRequest(sock: string, cmd: string, args: readonly string[], timeoutMs = 5000): Promise<Buffer> {
+export interface RawReply {
+  /** Everything the daemon sent before closing. */
+  bytes: Buffer;
+  /** Set when the connection ended with an error (e.g. ECONNRESET) rather than a clean close. */
+  error?: string;
+}
+
+/**
+ * Connects to an IPC socket, writes the chunks as they are, half-closes (unless keepOpen), and
+ * collects the reply until the daemon closes. Rejects only when nothing closes within timeoutMs.
+ */
+export function rawIpc(path: string, chunks: readonly Buffer[], opts: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const conn = net.createConnection({ path: sock });
+    const sock = net.createConnection({ path });
     const got: Buffer[] = [];
+    let error: string | undefined;
     const timer = setTimeout(() => {
-      conn.destroy();
-      reject(new Error(`no close from ${sock} within ${timeoutMs} ms for '${cmd}' ${args.join(' ')}`));
-    }, timeoutMs);
-    conn.on('data', (c: Buffer) => got.push(c));
-    conn.on('error', (e) => { clearTimeout(timer); reject(e); });
-    conn.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(got)); });
-    conn.once('connect', () => conn.write(ipcFrame(cmd, args)));
+      sock.destroy();
+      reject(new Error(`IPC connection to ${path} not closed within ${opts.timeoutMs ?? 10_000} ms; got ${Buffer.concat(got).length} bytes`));
+    }, opts.timeoutMs ?? 10_000);
+    sock.on('data', (c: Buffer) => got.push(c));
+    sock.on('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ bytes: Buffer.concat(got), error });
+    });
+    sock.once('connect', () => {
+      for (const c of chunks) sock.write(c);
+      if (!opts.keepOpen) sock.end();
+    });
   });
+}
+
+/** Sends one frame, as upstream's client does (no half-close), and returns every byte sent back before closing. */
+export async function ipcRequest(sock: string, cmd: string, args: readonly string[], timeoutMs = 5000): Promise<Buffer> {
+  const r = await rawIpc(sock, [ipcFrame(cmd, args)], { keepOpen: true, timeoutMs });
+  if (r.error) throw new Error(`IPC '${cmd}' ${args.join(' ')} to ${sock}: ${r.error}`);
+  return r.bytes;
 }

@@ -1,14 +1,12 @@
 // Our smcrouted and smcroutectl in a lab: start the daemon with its files in the lab dir, run the
 // client, talk raw bytes to the IPC socket, wait for log lines. Drives bin/ programs only; asserts nothing.
-import net from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ctlRun as implCtlRun, PROGRAMS } from './impls.js';
 import type { Daemon, ExecResult, Lab } from './netns.js';
 import { pollUntil } from './proc.js';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-export const SMCROUTED = join(ROOT, 'bin', 'smcrouted');
-export const SMCROUTECTL = join(ROOT, 'bin', 'smcroutectl');
+export { rawIpc, type RawReply } from './impls.js';
+export const SMCROUTED = PROGRAMS.ours.daemon;
+export const SMCROUTECTL = PROGRAMS.ours.ctl;
 
 export interface Ours {
   daemon: Daemon;
@@ -32,7 +30,7 @@ export async function startOurs(lab: Lab, ns: string, conf: string, extra: reado
 
 /** bin/smcroutectl -u SOCK ARGS inside the namespace; the caller checks the status. */
 export function ctlRun(lab: Lab, ns: string, sock: string, ...args: string[]): ExecResult {
-  return lab.exec(ns, SMCROUTECTL, ['-u', sock, ...args], { check: false });
+  return implCtlRun(lab, ns, 'ours', sock, args);
 }
 
 /** bin/smcroutectl; throws with its stderr unless it exits 0. */
@@ -45,39 +43,6 @@ export function ctl(lab: Lab, ns: string, sock: string, ...args: string[]): stri
 /** `smcroutectl -j show WHAT`, parsed. */
 export function ctlJson<T>(lab: Lab, ns: string, sock: string, what: string): T {
   return JSON.parse(ctl(lab, ns, sock, '-j', 'show', what)) as T;
-}
-
-export interface RawReply {
-  /** Everything the daemon sent before closing. */
-  bytes: Buffer;
-  /** Set when the connection ended with an error (e.g. ECONNRESET) rather than a clean close. */
-  error?: string;
-}
-
-/**
- * Connects to an IPC socket, writes the chunks as they are, half-closes (unless keepOpen), and
- * collects the reply until the daemon closes. Rejects only when nothing closes within timeoutMs.
- */
-export function rawIpc(path: string, chunks: readonly Buffer[], opts: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<RawReply> {
-  return new Promise((resolve, reject) => {
-    const sock = net.createConnection({ path });
-    const got: Buffer[] = [];
-    let error: string | undefined;
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`IPC connection to ${path} not closed within ${opts.timeoutMs ?? 10_000} ms; got ${Buffer.concat(got).length} bytes`));
-    }, opts.timeoutMs ?? 10_000);
-    sock.on('data', (c: Buffer) => got.push(c));
-    sock.on('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; });
-    sock.on('close', () => {
-      clearTimeout(timer);
-      resolve({ bytes: Buffer.concat(got), error });
-    });
-    sock.once('connect', () => {
-      for (const c of chunks) sock.write(c);
-      if (!opts.keepOpen) sock.end();
-    });
-  });
 }
 
 /** Lines of the daemon's log (stdout and stderr) so far. */

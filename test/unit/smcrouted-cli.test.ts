@@ -7,9 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SMCROUTED } from '../lib/ours.js';
 
-const SMCROUTED = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'bin', 'smcrouted');
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [SMCROUTED, ...args], { encoding: 'utf8', timeout: 20_000 });
