@@ -79,8 +79,7 @@ export class Router {
         errors.push(e);
       }
     }
-    this.links = new Links(this.kernel.links());
-    return errors;
+    return errors; // interfaces are read by loadConfig, which always follows
   }
 
   isOpen(family: Family): boolean {
