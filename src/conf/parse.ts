@@ -8,8 +8,8 @@ import type {
   Diagnostic, Directive, DirectiveText, MGroupDirective, MRouteDirective, PhyintDirective, Where,
 } from './directives.js';
 import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
-import { MAX_JOIN_BITS } from '../core/intents.js';
-import { MAX_VIFS } from '../kernel/types.js';
+import { MAX_JOIN_BITS } from '../model/limits.js';
+import { MAX_VIFS } from '../model/limits.js';
 
 /** Upstream reads lines into a 512-byte buffer; longer lines get chopped into garbage. */
 export const MAX_LINE_BYTES = 512;

@@ -5,7 +5,8 @@
 import { addrKey, expand, type Addr, type Family, type Prefix } from '../model/addr.js';
 import type { LinkInfo } from '../kernel/types.js';
 import type { PendingView } from '../show/types.js';
-import { DEFAULT_THRESHOLD, MAX_JOIN_BITS, type ConfIntents, type JoinIntent, type Origin, type PhyintIntent, type RouteIntent } from './intents.js';
+import { DEFAULT_THRESHOLD, MAX_JOIN_BITS } from '../model/limits.js';
+import { type ConfIntents, type JoinIntent, type Origin, type PhyintIntent, type RouteIntent } from './intents.js';
 import { isWildcard } from '../iface/match.js';
 import type { Links } from './links.js';
 import { makeRule, ruleKey, withMoreOifs, type Rule } from './rule.js';

@@ -40,13 +40,3 @@ export interface ConfIntents {
   readonly routes: readonly RouteIntent[];
   readonly joins: readonly JoinIntent[];
 }
-
-/** Default TTL threshold of an interface: packets need TTL >= 1 to pass. */
-export const DEFAULT_THRESHOLD = 1;
-
-/**
- * One mgroup line or join command may expand (sources × groups) to at most
- * 2^MAX_JOIN_BITS kernel joins: the parser refuses more (so -F and reload
- * catch it) and the runtime path checks the same limit.
- */
-export const MAX_JOIN_BITS = 10;

@@ -1,7 +1,7 @@
 // Which interface holds which VIF (IPv4) or MIF (IPv6) index: lowest free
 // index first, at most MAX_VIFS. Pure bookkeeping; the router makes the calls.
 
-import { MAX_VIFS } from '../kernel/types.js';
+import { MAX_VIFS } from '../model/limits.js';
 
 export interface VifSlot {
   readonly vif: number;

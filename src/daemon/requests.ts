@@ -5,7 +5,7 @@ import { isAny, isMulticast, parsePrefix, type Prefix } from '../model/addr.js';
 import { ifnameError } from '../iface/match.js';
 import type { GroupArgs, RouteArgs } from '../ipc/control.js';
 import type { JoinIntent, RouteIntent } from '../core/intents.js';
-import { MAX_VIFS } from '../kernel/types.js';
+import { MAX_VIFS } from '../model/limits.js';
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -7,7 +7,7 @@ import { KernelError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { contains, formatAddr, type Addr, type Family } from '../model/addr.js';
 import type { Kernel, Upcall } from '../kernel/types.js';
-import { MAX_VIFS } from '../kernel/types.js';
+import { MAX_VIFS } from '../model/limits.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { buildDesired, settingsOf, type Desired, type GroupEntry, type IfaceSettings, type JoinSpec } from '../core/desired.js';
 import type { ConfIntents } from '../core/intents.js';

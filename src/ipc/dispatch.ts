@@ -2,7 +2,7 @@
 // rules and error texts. Pure apart from calling Control; no sockets here.
 
 import { isMulticast, parseAddr } from '../model/addr.js';
-import { MAX_VIFS } from '../kernel/types.js';
+import { MAX_VIFS } from '../model/limits.js';
 import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../show/format.js';
 import type { ShowMode } from '../show/types.js';
 import type { Frame } from './codec.js';

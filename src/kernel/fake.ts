@@ -3,7 +3,7 @@
 
 import { ERRNO, KernelError } from '../errors.js';
 import { addrKey, isAny, isMulticast, type Addr, type Family } from '../model/addr.js';
-import { MAX_VIFS } from './types.js';
+import { MAX_VIFS } from '../model/limits.js';
 import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
 import { OPS, iifFits, joinOp, vifArgsFit } from './structs.js';
 

@@ -3,7 +3,7 @@
 
 import type { Addr, Family } from '../model/addr.js';
 import type { Upcall, UpcallKind, TtlVector } from './types.js';
-import { MAX_VIFS } from './types.js';
+import { MAX_VIFS } from '../model/limits.js';
 
 // Sizes and offsets below were checked against <linux/mroute.h>,
 // <linux/mroute6.h> and glibc headers with a C program on this machine.

@@ -4,9 +4,6 @@
 
 import type { Addr, Family } from '../model/addr.js';
 
-/** Kernel limit on VIFs (IPv4) and MIFs (IPv6) per table: MAXVIFS / MAXMIFS. */
-export const MAX_VIFS = 32;
-
 export interface LinkInfo {
   readonly name: string;
   readonly index: number;

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { KernelError } from '../../src/errors.js';
 import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
-import { MAX_VIFS, type Kernel, type Upcall } from '../../src/kernel/types.js';
+import { MAX_VIFS } from '../../src/model/limits.js';
+import type { Kernel, Upcall } from '../../src/kernel/types.js';
 
 export interface EnvIface {
   readonly index: number;

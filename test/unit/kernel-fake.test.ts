@@ -9,7 +9,8 @@ import {
   GROUP_REQ_SIZE, GROUP_SOURCE_REQ_SIZE, IFREQ_SIZE, MF6CCTL_SIZE, MFCCTL_SIZE, MIF6CTL_SIZE, SIOC_SG_REQ6_SIZE,
   SIOC_SG_REQ_SIZE, VIFCTL_SIZE,
 } from '../../src/kernel/structs.js';
-import { MAX_VIFS, type LinkInfo } from '../../src/kernel/types.js';
+import { MAX_VIFS } from '../../src/model/limits.js';
+import type { LinkInfo } from '../../src/kernel/types.js';
 import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
 import { kernelContract, type KernelEnv } from '../lib/kernel-contract.js';
 
