@@ -29,3 +29,11 @@ export function errnoName(errno: number): string {
   for (const [name, n] of Object.entries(ERRNO)) if (n === errno) return name;
   return `E${errno}`;
 }
+
+/** Readable text for anything thrown: a KernelError's own message, an errno code, or the message. */
+export function describeError(err: unknown): string {
+  if (err instanceof KernelError) return err.message;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -19,12 +19,15 @@ export type LevelName = keyof typeof LEVELS;
 /** A message, or a function making it: hot paths pass functions so text is built only when logged. */
 export type Msg = string | (() => string);
 
+/** Structured context of a record: source, group, iif, cmd, error, ... */
+export type LogFields = Readonly<Record<string, unknown>>;
+
 export interface Logger {
-  debug(msg: Msg): void;
-  info(msg: Msg): void;
-  notice(msg: Msg): void;
-  warning(msg: Msg): void;
-  err(msg: Msg): void;
+  debug(msg: Msg, fields?: LogFields): void;
+  info(msg: Msg, fields?: LogFields): void;
+  notice(msg: Msg, fields?: LogFields): void;
+  warning(msg: Msg, fields?: LogFields): void;
+  err(msg: Msg, fields?: LogFields): void;
 }
 
 const text = (m: Msg): string => (typeof m === 'function' ? m() : m);

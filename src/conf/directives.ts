@@ -1,7 +1,7 @@
 // Types for a parsed smcroute.conf: one Directive per accepted line, one Diagnostic per problem.
 // Types only; parsing lives in parse.ts and nothing here touches the OS.
 
-import type { Prefix } from '../model/addr.js';
+import type { Flow, RouteFlow } from '../model/intents.js';
 
 /** A position in a configuration file. Line 0 means the file as a whole. */
 export interface Where {
@@ -22,35 +22,16 @@ export interface PhyintDirective {
   readonly ttlThreshold?: number;
 }
 
-/** The source and group exactly as written on the line, for show and pending listings. */
-export interface DirectiveText {
-  /** Present whenever `source` was written, even as 0.0.0.0 or ::. */
-  readonly source?: string;
-  readonly group: string;
-}
-
 /** `mgroup|ssmgroup from IIF [source ADDR[/LEN]] group GROUP[/LEN]` */
-export interface MGroupDirective {
+export interface MGroupDirective extends Flow {
   readonly kind: 'mgroup';
   readonly where: Where;
-  readonly iif: string;
-  /** Undefined for an any-source join (source omitted, 0.0.0.0 or ::). */
-  readonly source?: Prefix;
-  readonly group: Prefix;
-  readonly text: DirectiveText;
 }
 
 /** `mroute from IIF [source ADDR[/LEN]] group GROUP[/LEN] [to OIF ...]` */
-export interface MRouteDirective {
+export interface MRouteDirective extends RouteFlow {
   readonly kind: 'mroute';
   readonly where: Where;
-  readonly iif: string;
-  /** Undefined for a (*,G) template (source omitted, 0.0.0.0 or ::). */
-  readonly source?: Prefix;
-  readonly group: Prefix;
-  /** As written, in order; empty means a route that forwards nowhere (a stop filter). */
-  readonly oifs: readonly string[];
-  readonly text: DirectiveText;
 }
 
 export type Directive = PhyintDirective | MGroupDirective | MRouteDirective;

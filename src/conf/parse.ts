@@ -2,20 +2,13 @@
 // Pure: file access only through the injected ConfFs; never touches interfaces or the kernel.
 
 import { posix } from 'node:path';
-import { isMulticast, maxLen, parsePrefix, type Prefix } from '../model/addr.js';
 import { ifnameError } from '../iface/match.js';
-import type {
-  Diagnostic, Directive, DirectiveText, MGroupDirective, MRouteDirective, PhyintDirective, Where,
-} from './directives.js';
+import { checkJoin, checkRoute, type Checked, type FlowArgs } from '../model/validate.js';
+import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective, Where } from './directives.js';
 import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
-import { MAX_JOIN_BITS } from '../model/limits.js';
-import { MAX_VIFS } from '../model/limits.js';
 
 /** Upstream reads lines into a 512-byte buffer; longer lines get chopped into garbage. */
 export const MAX_LINE_BYTES = 512;
-/** Upstream keeps at most this many outbound interfaces per route (MAX_MC_VIFS). */
-export const MAX_OIFS = MAX_VIFS;
-export { MAX_JOIN_BITS };
 /** Nested include levels below the top file; deeper includes are refused. */
 export const MAX_INCLUDE_DEPTH = 16;
 
@@ -137,13 +130,10 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
   return f;
 }
 
-function checkIfname(name: string, op: string, report: LineReport): void {
-  const err = ifnameError(name);
-  if (err) report.error(`${op}: ${err}`);
-}
 
 function phyint(ifname: string, f: Fields, report: LineReport): PhyintDirective | undefined {
-  checkIfname(ifname, 'phyint', report);
+  const badName = ifnameError(ifname);
+  if (badName) report.error(`phyint: ${badName}`);
   let ttlThreshold: number | undefined;
   if (f.missing.has('ttl-threshold')) report.error('phyint: "ttl-threshold" needs a value (1-255)');
   if (f.ttl !== undefined) {
@@ -163,78 +153,42 @@ function phyint(ifname: string, f: Fields, report: LineReport): PhyintDirective 
   };
 }
 
-interface Flow {
-  iif: string;
-  source?: Prefix;
-  group: Prefix;
-  text: DirectiveText;
+/** Reports what the validator found, prefixed with the directive's name. */
+function checked<T>(op: 'mgroup' | 'mroute', res: Checked<T>, report: LineReport): T | undefined {
+  if (!res.ok) {
+    for (const e of res.error) report.error(`${op}: ${e.message}`);
+    return undefined;
+  }
+  for (const w of res.value.warnings) report.warn(`${op}: ${w}`);
+  return res.value.value;
 }
 
-/** Validates the from/source/group part shared by mgroup and mroute. */
-function flow(op: 'mgroup' | 'mroute', f: Fields, report: LineReport): Flow | undefined {
+/** The from/source/group words both mgroup and mroute need, or an error for each one missing. */
+function flowArgs(op: 'mgroup' | 'mroute', f: Fields, report: LineReport): FlowArgs | undefined {
   if (f.iif === undefined) report.error(`${op}: missing inbound interface, expected "from IFNAME"`);
-  else checkIfname(f.iif, op, report);
-
-  let group: Prefix | undefined;
   if (f.group === undefined) report.error(`${op}: missing multicast group, expected "group GROUP[/LEN]"`);
-  else {
-    const g = parsePrefix(f.group);
-    if (!g.prefix) report.error(`${op}: group "${f.group}": ${g.error}`);
-    else if (!isMulticast(g.prefix.addr)) report.error(`${op}: group ${f.group} is not a multicast address`);
-    else {
-      group = g.prefix;
-      if (group.len < (group.addr.family === 'inet' ? 4 : 8)) {
-        report.warn(`${op}: group range ${f.group} reaches outside the multicast address space`);
-      }
-    }
-  }
-
-  let source: Prefix | undefined;
   if (f.missing.has('source')) report.error(`${op}: "source" needs an address`);
-  if (f.source !== undefined) {
-    const s = parsePrefix(f.source);
-    if (!s.prefix) report.error(`${op}: source "${f.source}": ${s.error}`);
-    else if (group && s.prefix.addr.family !== group.addr.family) {
-      const fam = (p: Prefix) => (p.addr.family === 'inet' ? 'IPv4' : 'IPv6');
-      report.error(`${op}: source ${f.source} is ${fam(s.prefix)} but group ${f.group} is ${fam(group)}`);
-    } else if (s.prefix.addr.value !== 0n) {
-      // Any all-zero source means "any source", whatever its length, as upstream.
-      source = s.prefix;
-      if (isMulticast(source.addr)) report.warn(`${op}: source ${f.source} is a multicast address; no traffic can match`);
-    }
-  }
-
-  if (report.failed || f.iif === undefined || !group || f.group === undefined) return undefined;
-  const text: DirectiveText = f.source !== undefined ? { source: f.source, group: f.group } : { group: f.group };
-  return { iif: f.iif, group, text, ...(source && { source }) };
-}
-
-function bitsText(bits: number): string {
-  return bits <= 53 ? `${2 ** bits}` : `2^${bits}`;
+  if (f.iif === undefined || f.group === undefined) return undefined;
+  return { iif: f.iif, group: f.group, ...(f.source !== undefined && { source: f.source }) };
 }
 
 function mgroup(f: Fields, report: LineReport): MGroupDirective | undefined {
-  const fl = flow('mgroup', f, report);
-  if (!fl) return undefined;
-  const width = maxLen(fl.group.addr.family);
-  const bits = width - fl.group.len + (fl.source ? width - fl.source.len : 0);
-  if (bits > MAX_JOIN_BITS) {
-    report.error(`mgroup: expands to ${bitsText(bits)} joins, at most ${2 ** MAX_JOIN_BITS} allowed`);
-    return undefined;
-  }
-  return { kind: 'mgroup', where: report.where, ...fl };
+  const args = flowArgs('mgroup', f, report);
+  if (!args) return undefined;
+  const flow = checked('mgroup', checkJoin(args), report);
+  if (!flow || report.failed) return undefined;
+  return { kind: 'mgroup', where: report.where, ...flow };
 }
 
 function mroute(f: Fields, report: LineReport): MRouteDirective | undefined {
-  const fl = flow('mroute', f, report);
-  const oifs = f.oifs ?? [];
-  for (const oif of oifs) checkIfname(oif, 'mroute', report);
-  if (oifs.length > MAX_OIFS) report.error(`mroute: ${oifs.length} outbound interfaces, at most ${MAX_OIFS} allowed`);
-  if (!fl || report.failed) return undefined;
-  if (oifs.length === 0) {
+  const args = flowArgs('mroute', f, report);
+  if (!args) return undefined;
+  const route = checked('mroute', checkRoute({ ...args, oifs: f.oifs ?? [] }), report);
+  if (!route || report.failed) return undefined;
+  if (route.oifs.length === 0) {
     report.warn('mroute: no outbound interfaces ("to OIF ..."); matching traffic will be dropped (stop filter)');
   }
-  return { kind: 'mroute', where: report.where, ...fl, oifs };
+  return { kind: 'mroute', where: report.where, ...route };
 }
 
 /** Parses one line into `out`; never throws, whatever the line holds. */

@@ -3,8 +3,7 @@
 // replays after a link change) one entry per thing touched, not every
 // command ever sent. Pure.
 
-import type { JoinIntent, RouteIntent } from './intents.js';
-import type { IpcOp } from './ipc-ops.js';
+import type { Command, JoinIntent, RouteIntent } from '../model/intents.js';
 import { ruleKey } from './rule.js';
 
 interface RouteNet {
@@ -39,7 +38,7 @@ export class CommandLog {
   }
 
   /** Records a command that succeeded. */
-  record(op: IpcOp): void {
+  record(op: Command): void {
     if (op.op === 'join' || op.op === 'leave') {
       const i = op.intent;
       const key = ruleKey(i.iif, i.source ?? null, i.group);
@@ -72,7 +71,7 @@ export class CommandLog {
   }
 
   /** Commands that rebuild the same net effect, in the order things were last touched. */
-  *replay(): Generator<IpcOp> {
+  *replay(): Generator<Command> {
     for (const net of this.routes.values()) {
       const base = net.intent;
       if (net.reset) yield { op: 'remove', intent: { ...base, oifs: [] } };

@@ -1,8 +1,8 @@
 // Kernel joins with reference counts: configured ranges may overlap, so one
 // (S,G) on one interface can be wanted by several entries and is left only
-// when the last lets go. Pure; the router makes the kernel calls.
+// when the last lets go. Pure; the desired state holds one of these.
 
-import type { JoinSpec } from './desired.js';
+import type { JoinSpec } from './resolve.js';
 
 export class JoinSet {
   private readonly specs = new Map<string, JoinSpec>();
@@ -28,51 +28,24 @@ export class JoinSet {
     return this.specs.values();
   }
 
-  /** One more reference to each join; returns the joins not held before. */
-  acquire(joins: readonly JoinSpec[]): JoinSpec[] {
-    const fresh: JoinSpec[] = [];
+  /** One more reference to each join. */
+  acquire(joins: readonly JoinSpec[]): void {
     for (const j of joins) {
       const n = this.refs.get(j.key) ?? 0;
-      if (n === 0) {
-        this.specs.set(j.key, j);
-        fresh.push(j);
-      }
+      if (n === 0) this.specs.set(j.key, j);
       this.refs.set(j.key, n + 1);
     }
-    return fresh;
   }
 
-  /** One reference less to each join; returns the joins no longer held. */
-  release(joins: readonly JoinSpec[]): JoinSpec[] {
-    const gone: JoinSpec[] = [];
+  /** One reference less to each join; the last one lets it go. */
+  release(joins: readonly JoinSpec[]): void {
     for (const j of joins) {
       const n = this.refs.get(j.key) ?? 0;
-      if (n === 0) continue;
-      if (n > 1) {
-        this.refs.set(j.key, n - 1);
-        continue;
+      if (n > 1) this.refs.set(j.key, n - 1);
+      else {
+        this.refs.delete(j.key);
+        this.specs.delete(j.key);
       }
-      const spec = this.specs.get(j.key)!;
-      this.refs.delete(j.key);
-      this.specs.delete(j.key);
-      gone.push(spec);
     }
-    return gone;
-  }
-
-  /** Takes over a join as held elsewhere, with its reference count. */
-  put(spec: JoinSpec, refs: number): void {
-    this.specs.set(spec.key, spec);
-    this.refs.set(spec.key, refs);
-  }
-
-  delete(key: string): void {
-    this.specs.delete(key);
-    this.refs.delete(key);
-  }
-
-  clear(): void {
-    this.specs.clear();
-    this.refs.clear();
   }
 }

@@ -41,9 +41,25 @@ export class MfcTable {
     return this.entries.values();
   }
 
-  add(e: MfcEntry): void {
-    this.entries.set(e.key, e);
-    this.indexIif(e);
+  /**
+   * The entry for (S,G), made if missing (as learned, with `now` as its last
+   * activity), arriving on `iif` from now on.
+   */
+  upsert(source: Addr, group: Addr, iif: string, now: number): MfcEntry {
+    const key = sgKey(source, group);
+    const e = this.entries.get(key);
+    if (!e) {
+      const made: MfcEntry = { key, family: source.family, source, group, iif, learned: true, lastValid: 0n, lastActive: now };
+      this.entries.set(key, made);
+      this.indexIif(made);
+      return made;
+    }
+    if (e.iif !== iif) {
+      this.unindexIif(e);
+      e.iif = iif;
+      this.indexIif(e);
+    }
+    return e;
   }
 
   delete(key: string): MfcEntry | undefined {
@@ -54,15 +70,14 @@ export class MfcTable {
     return e;
   }
 
-  moveIif(e: MfcEntry, iif: string): void {
-    this.unindexIif(e);
-    e.iif = iif;
-    this.indexIif(e);
-  }
-
-  /** Keys of entries arriving on `iif` (a snapshot, safe to mutate the table after). */
-  keysOnIif(family: Family, iif: string): string[] {
-    return [...(this.byIif.get(`${family}|${iif}`) ?? [])];
+  /** Entries arriving on `iif` (a snapshot, safe to change the table after). */
+  onIif(family: Family, iif: string): MfcEntry[] {
+    const out: MfcEntry[] = [];
+    for (const k of this.byIif.get(`${family}|${iif}`) ?? []) {
+      const e = this.entries.get(k);
+      if (e) out.push(e);
+    }
+    return out;
   }
 
   private indexIif(e: MfcEntry): void {

@@ -4,7 +4,7 @@
 import { loadConfig, type ConfFs } from '../conf/parse.js';
 import type { Diagnostic, Directive } from '../conf/directives.js';
 import { DEFAULT_THRESHOLD } from '../model/limits.js';
-import { type ConfIntents, type JoinIntent, type PhyintIntent, type RouteIntent } from '../core/intents.js';
+import type { ConfIntents, JoinIntent, PhyintIntent, RouteIntent } from '../model/intents.js';
 
 export interface LoadedConfig {
   readonly intents: ConfIntents;

@@ -4,15 +4,17 @@
 
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import type { ConfFs } from '../conf/parse.js';
-import { KernelError } from '../errors.js';
-import type { Control, ControlResult, GroupArgs, RouteArgs } from '../ipc/control.js';
+import { KernelError, describeError } from '../errors.js';
+import type { Control } from '../ipc/control.js';
 import { startIpcServer, type IpcServer } from '../ipc/server.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { formatDiagnostic, readConfig } from './config.js';
-import { joinIntent, routeIntent } from './requests.js';
-import { errText, Router, type CommandResult } from './router.js';
+import type { Command } from '../model/intents.js';
+import type { Valid } from '../model/validate.js';
+import { fail, ok, type Result } from '../result.js';
+import { Router } from './router.js';
 
 export interface DaemonOptions {
   readonly confFile: string;
@@ -66,7 +68,7 @@ export class Daemon implements Control {
         },
       });
     } catch (err) {
-      this.log.err(`Failed binding IPC socket ${this.opts.sockFile}, client disabled: ${errText(err)}`);
+      this.log.err(`Failed binding IPC socket ${this.opts.sockFile}, client disabled: ${describeError(err)}`);
     }
 
     this.applyConfig(true);
@@ -84,10 +86,9 @@ export class Daemon implements Control {
    * Reads the config and applies it. At start-up the good lines apply even
    * when others are broken, as upstream. On reload the file is taken whole
    * or not at all: an unreadable file or any broken line keeps the running
-   * configuration, so a half-written edit never cuts traffic. Returns the
-   * refusal reason, if any.
+   * configuration, so a half-written edit never cuts traffic.
    */
-  private applyConfig(initial: boolean): string | undefined {
+  private applyConfig(initial: boolean): Result {
     const file = this.opts.confFile;
     const loaded = readConfig(file, this.fs);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
@@ -99,13 +100,13 @@ export class Daemon implements Control {
       const why = loaded.files.length === 0 ? `cannot read ${file}` : `${errors} error${errors > 1 ? 's' : ''} in ${file}`;
       const msg = `Reload refused, ${why}; the running configuration is kept`;
       this.log.err(msg);
-      return msg;
+      return fail(msg);
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     this.router.loadConfig(loaded.intents);
     const s = this.router.stats();
     this.log.notice(`Configuration ${file} applied: ${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`);
-    return undefined;
+    return ok();
   }
 
   /**
@@ -117,7 +118,7 @@ export class Daemon implements Control {
     try {
       fn();
     } catch (err) {
-      this.log.err(`${what} failed: ${errText(err)}`);
+      this.log.err(`${what} failed: ${describeError(err)}`);
     }
   }
 
@@ -125,25 +126,25 @@ export class Daemon implements Control {
     try {
       writeFileSync(this.opts.pidFile, `${process.pid}\n`);
     } catch (err) {
-      this.log.err(`Failed writing PID file ${this.opts.pidFile}: ${errText(err)}`);
+      this.log.err(`Failed writing PID file ${this.opts.pidFile}: ${describeError(err)}`);
     }
   }
 
   /** SIGHUP and `smcroutectl reload`; the reason when the new file was refused. */
-  reloadConfig(): string | undefined {
+  reloadConfig(): Result {
     this.log.notice('Reloading configuration');
-    let refused: string | undefined;
+    let applied: Result = fail('Reload failed, see the log');
     this.guard('Reloading', () => {
-      refused = this.applyConfig(false);
+      applied = this.applyConfig(false);
     });
-    if (refused) return refused;
+    if (!applied.ok) return applied;
     try {
       const now = new Date();
       utimesSync(this.opts.pidFile, now, now);
     } catch {
       this.writePidFile();
     }
-    return undefined;
+    return ok();
   }
 
   /** SIGTERM/SIGINT and `smcroutectl kill`: leave groups, close tables, remove files. */
@@ -163,46 +164,26 @@ export class Daemon implements Control {
 
   // ---- Control: what smcroutectl asks for ----
 
-  addRoute(args: RouteArgs): ControlResult {
-    return this.routeCommand('add', args);
+  command(req: Valid<Command>): Result {
+    const { op, intent } = req.value;
+    for (const w of req.warnings) this.log.warning(`ipc: ${w}`, { cmd: op, iif: intent.iif });
+    const res = this.router.command(req.value);
+    return res.ok ? ok() : res;
   }
 
-  removeRoute(args: RouteArgs): ControlResult {
-    return this.routeCommand('remove', args);
-  }
-
-  join(args: GroupArgs): ControlResult {
-    return this.groupCommand('join', args);
-  }
-
-  leave(args: GroupArgs): ControlResult {
-    return this.groupCommand('leave', args);
-  }
-
-  private routeCommand(op: 'add' | 'remove', args: RouteArgs): ControlResult {
-    const intent = routeIntent(args);
-    return intent.ok ? reply(this.router.command({ op, intent: intent.value })) : { ok: false, error: intent.error };
-  }
-
-  private groupCommand(op: 'join' | 'leave', args: GroupArgs): ControlResult {
-    const intent = joinIntent(args);
-    return intent.ok ? reply(this.router.command({ op, intent: intent.value })) : { ok: false, error: intent.error };
-  }
-
-  flush(): ControlResult {
+  flush(): Result {
     const n = this.router.flush();
     this.log.info(`Flushed ${n} learned routes`);
-    return { ok: true };
+    return ok();
   }
 
-  reload(): ControlResult {
-    const refused = this.reloadConfig();
-    return refused ? { ok: false, error: refused } : { ok: true };
+  reload(): Result {
+    return this.reloadConfig();
   }
 
-  kill(): ControlResult {
+  kill(): Result {
     setImmediate(() => void this.stop());
-    return { ok: true };
+    return ok();
   }
 
   showRoutes(mode: ShowMode): RoutesSnapshot {
@@ -220,10 +201,6 @@ export class Daemon implements Control {
   showPending(): readonly PendingView[] {
     return this.router.showPending();
   }
-}
-
-function reply(r: CommandResult): ControlResult {
-  return r.ok ? { ok: true } : { ok: false, error: r.error };
 }
 
 function describeOpenError(e: KernelError): string {

@@ -2,8 +2,7 @@
 // kernel MFC copy, joins and interfaces. Reads only; counters come from the
 // kernel in detail mode.
 
-import type { GroupEntry } from '../core/desired.js';
-import type { JoinSet } from '../core/join-set.js';
+import type { GroupEntry, JoinSpec } from '../core/resolve.js';
 import type { Links } from '../core/links.js';
 import type { MfcTable } from '../core/mfc-table.js';
 import { isSingleSG } from '../core/rule.js';
@@ -17,7 +16,8 @@ export interface ViewState {
   readonly rules: RuleTable;
   readonly mfc: MfcTable;
   readonly vifs: Readonly<Record<Family, VifTable>>;
-  readonly joins: JoinSet;
+  /** Memberships the kernel holds now. */
+  readonly joins: { values(): IterableIterator<JoinSpec> };
   readonly groups: ReadonlyMap<string, GroupEntry>;
   readonly links: Links;
   readonly kernel: Kernel;
@@ -35,7 +35,7 @@ export function routesView(st: ViewState, mode: ShowMode): RoutesSnapshot {
       iif: r.iif,
       oifs: orderByVif(st.vifs[r.family], r.oifs),
       // Upstream asks the kernel for a template's (*,G) too, which never exists: zeros.
-      ...(detail ? countersOf(st.kernel, r.family, single ? r.source!.addr : undefined, r.group.addr) : {}),
+      ...(detail ? countersOf(st.kernel, r.family, single && r.source ? r.source.addr : undefined, r.group.addr) : {}),
     };
     (single ? sgRules : templates).push(view);
   }

@@ -1,6 +1,8 @@
 // The smcroute IPC request frame, byte-exact with upstream (x86_64 layout):
 // encoding for the client, a streaming decoder for the server. Pure; no I/O.
 
+import { fail, ok, type Result } from '../result.js';
+
 /** u64 len, u16 cmd, u16 count, 4 bytes of padding (the C struct's alignment). */
 export const HEADER_LEN = 16;
 /** Upstream's client refuses anything larger; its server buffer is this size. */
@@ -35,7 +37,7 @@ export interface Frame {
   readonly args: readonly string[];
 }
 
-export type DecodeResult = { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly error: FrameError };
+export type DecodeResult = Result<Frame, FrameError>;
 
 /** Builds one request frame; throws FrameError when it cannot be sent. */
 export function encodeRequest(cmd: string, args: readonly string[]): Buffer {
@@ -92,7 +94,7 @@ export class FrameDecoder {
       if (this.buf.length - pos < header.len) break; // wait for the rest
       const frame = parseFrame(this.buf.subarray(pos, pos + header.len), header);
       if (frame instanceof FrameError) return this.fail(out, frame);
-      out.push({ ok: true, frame });
+      out.push(ok(frame));
       pos += header.len;
     }
     this.buf = pos === 0 ? this.buf : Buffer.from(this.buf.subarray(pos));
@@ -109,7 +111,7 @@ export class FrameDecoder {
   private fail(out: DecodeResult[], error: FrameError): DecodeResult[] {
     this.failed = true;
     this.buf = Buffer.alloc(0);
-    out.push({ ok: false, error });
+    out.push(fail(error));
     return out;
   }
 }

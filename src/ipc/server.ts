@@ -193,7 +193,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     closeCheck = undefined;
     for (const item of decoder.push(chunk)) {
       // Requests before a bad one are still answered, in order; the decoder yields nothing after it.
-      if (item.ok) queue.push(item.frame);
+      if (item.ok) queue.push(item.value);
       else badFrame = item.error;
     }
     if (!waitingDrain) drainQueue();

@@ -1,6 +1,8 @@
 // IPv4/IPv6 addresses and prefixes as plain values: parsing, canonical text
 // (as glibc's inet_ntop prints it), masking and containment. Pure; no OS calls.
 
+import { fail, ok, type Result } from '../result.js';
+
 export type Family = 'inet' | 'inet6';
 
 export interface Addr {
@@ -162,19 +164,19 @@ export function addrKey(a: Addr): string {
 }
 
 /** "ADDR" or "ADDR/LEN" as typed in smcroute.conf or on the smcroutectl command line. */
-export function parsePrefix(text: string): { prefix?: Prefix; error?: string } {
+export function parsePrefix(text: string): Result<Prefix> {
   const slash = text.indexOf('/');
   const addrText = slash >= 0 ? text.slice(0, slash) : text;
   const addr = parseAddr(addrText);
-  if (!addr) return { error: `invalid address ${addrText}` };
+  if (!addr) return fail(`invalid address ${addrText}`);
   const width = maxLen(addr.family);
-  if (slash < 0) return { prefix: { addr, len: width } };
+  if (slash < 0) return ok({ addr, len: width });
   const lenText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenText)) return { error: `invalid prefix length /${lenText}` };
+  if (!/^\d{1,3}$/.test(lenText)) return fail(`invalid prefix length /${lenText}`);
   const len = Number(lenText);
-  if (len > width) return { error: `prefix length /${len} out of range (0-${width})` };
+  if (len > width) return fail(`prefix length /${len} out of range (0-${width})`);
   // As upstream: "/0" means "no length given", i.e. a single address.
-  return { prefix: { addr, len: len === 0 ? width : len } };
+  return ok({ addr, len: len === 0 ? width : len });
 }
 
 /** Text as upstream's show prints it: "ADDR" for a full-width prefix, else "ADDR/LEN". */

@@ -2,25 +2,36 @@
 // server and smcroutectl tests. No daemon logic.
 
 import { parsePrefix, type Prefix } from '../../src/model/addr.js';
-import type { Control, ControlResult, GroupArgs, RouteArgs } from '../../src/ipc/control.js';
+import type { Control } from '../../src/ipc/control.js';
+import { decodeCommand, type CommandLetter } from '../../src/ipc/requests.js';
+import type { Command } from '../../src/model/intents.js';
+import type { FlowArgs, RouteArgs, Valid } from '../../src/model/validate.js';
+import { ok, type Result } from '../../src/result.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../../src/show/types.js';
 
 export function prefix(text: string): Prefix {
-  const { prefix: p, error } = parsePrefix(text);
-  if (!p) throw new Error(error);
-  return p;
+  const p = parsePrefix(text);
+  if (!p.ok) throw new Error(p.error);
+  return p.value;
+}
+
+/** A checked command from the words smcroutectl would send, for tests that drive a Control directly. */
+export function request(cmd: CommandLetter, ...words: string[]): Valid<Command> {
+  const r = decodeCommand(cmd, words);
+  if (!r.ok) throw new Error(r.error.code === 'invalid' ? r.error.message : 'malformed request');
+  return r.value;
 }
 
 export type Call =
   | { op: 'addRoute' | 'removeRoute'; args: RouteArgs }
-  | { op: 'join' | 'leave'; args: GroupArgs }
+  | { op: 'join' | 'leave'; args: FlowArgs }
   | { op: 'flush' | 'reload' | 'kill' }
   | { op: 'showRoutes' | 'showGroups' | 'showInterfaces' | 'showPending'; mode: ShowMode };
 
 export class FakeControl implements Control {
   readonly calls: Call[] = [];
   /** Returned by every non-show command; set to make them fail. */
-  result: ControlResult = { ok: true };
+  result: Result = ok();
   /** When set, every call throws this. */
   throws?: Error;
 
@@ -45,31 +56,27 @@ export class FakeControl implements Control {
     if (this.throws) throw this.throws;
   }
 
-  addRoute(args: RouteArgs): ControlResult {
-    this.record({ op: 'addRoute', args });
+  /** Records a command as the words it came from, as the calls of the old interface read. */
+  command(req: Valid<Command>): Result {
+    const { op, intent } = req.value;
+    const source = intent.text.source;
+    if (op === 'add' || op === 'remove') {
+      const args = { iif: intent.iif, source, group: intent.text.group, oifs: [...intent.oifs] };
+      this.record({ op: op === 'add' ? 'addRoute' : 'removeRoute', args });
+    } else {
+      this.record({ op, args: { iif: intent.iif, ...(source !== undefined && { source }), group: intent.text.group } });
+    }
     return this.result;
   }
-  removeRoute(args: RouteArgs): ControlResult {
-    this.record({ op: 'removeRoute', args });
-    return this.result;
-  }
-  join(args: GroupArgs): ControlResult {
-    this.record({ op: 'join', args });
-    return this.result;
-  }
-  leave(args: GroupArgs): ControlResult {
-    this.record({ op: 'leave', args });
-    return this.result;
-  }
-  flush(): ControlResult {
+  flush(): Result {
     this.record({ op: 'flush' });
     return this.result;
   }
-  reload(): ControlResult {
+  reload(): Result {
     this.record({ op: 'reload' });
     return this.result;
   }
-  kill(): ControlResult {
+  kill(): Result {
     this.record({ op: 'kill' });
     return this.result;
   }

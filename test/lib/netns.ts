@@ -263,7 +263,11 @@ export async function withLab<T>(fn: (lab: Lab) => Promise<T> | T): Promise<T> {
 }
 
 // Test addresses stay in 10.0.0.0/8 and fd00::/8, so traffic can only ever be meant for a lab.
-const TEST_NETS = ['10.0.0.0/8', 'fd00::/8'].map((t) => parsePrefix(t).prefix!);
+const TEST_NETS = ['10.0.0.0/8', 'fd00::/8'].map((t) => {
+  const p = parsePrefix(t);
+  if (!p.ok) throw new Error(p.error);
+  return p.value;
+});
 
 function checkTestAddr(cidr: string): void {
   const addr = parseAddr(cidr.split('/')[0]!);

@@ -24,8 +24,8 @@ function v6(text: string): Addr {
 
 function prefix(text: string): Prefix {
   const r = parsePrefix(text);
-  assert.ok(r.prefix, `${text} should parse: ${r.error}`);
-  return r.prefix;
+  assert.ok(r.ok, `${text} should parse: ${r.ok ? '' : r.error}`);
+  return r.value;
 }
 
 /** Deterministic PRNG so the random round trips are reproducible. */
@@ -193,8 +193,8 @@ test('parsePrefix reads ADDR and ADDR/LEN, "/0" meaning a single address', () =>
 test('parsePrefix explains what is wrong', () => {
   const err = (text: string) => {
     const r = parsePrefix(text);
-    assert.equal(r.prefix, undefined, text);
-    assert.ok(r.error, text);
+    assert.equal(r.ok, false, text);
+    assert.ok(!r.ok && r.error, text);
     return r.error;
   };
   assert.match(err('225.1.2.3/33'), /out of range \(0-32\)/);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandLog } from '../../src/core/command-log.js';
-import type { RouteIntent } from '../../src/core/intents.js';
-import { parsePrefix } from '../../src/model/addr.js';
+import type { RouteIntent } from '../../src/model/intents.js';
+import { prefix } from '../lib/fake-control.js';
 
 const route = (oifs: string[]): RouteIntent => ({
-  iif: 'eth0', source: parsePrefix('10.0.0.1').prefix, group: parsePrefix('225.1.2.3').prefix!, oifs,
+  iif: 'eth0', source: prefix('10.0.0.1'), group: prefix('225.1.2.3'), oifs,
   text: { source: '10.0.0.1', group: '225.1.2.3' }, origin: 'ipc',
 });
 

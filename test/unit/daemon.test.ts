@@ -11,6 +11,8 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import { memoryLogger } from '../../src/log.js';
 import { formatAddr } from '../../src/model/addr.js';
+import { ok } from '../../src/result.js';
+import { request } from '../lib/fake-control.js';
 
 const LINKS = [{ name: 'eth0', index: 2, up: true, multicast: true }, { name: 'eth1', index: 3, up: true, multicast: true }];
 
@@ -74,7 +76,7 @@ test('a reload with a broken line is refused whole: running routes stay, the err
     assert.ok(log.lines.some((l) => /^err: \/etc\/test\.conf:2: error: /.test(l)), log.lines.join('\n'));
 
     files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\n');
-    assert.deepEqual(d.reload(), { ok: true });
+    assert.deepEqual(d.reload(), ok());
     assert.deepEqual(sgs(fake), ['10.0.0.2,225.1.2.3']);
   });
 });
@@ -93,7 +95,7 @@ test('without a config file the daemon starts empty and waits for commands', asy
   await withDaemon(undefined, async (d, fake, _files, log) => {
     assert.deepEqual(fake.mfcs('inet'), []);
     assert.ok(log.lines.some((l) => /does not exist/.test(l)));
-    assert.deepEqual(d.addRoute({ iif: 'eth0', source: '10.0.0.1', group: '225.1.2.3', oifs: ['eth1'] }), { ok: true });
+    assert.deepEqual(d.command(request('a', 'eth0', '10.0.0.1', '225.1.2.3', 'eth1')), ok());
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
   });
 });
@@ -114,7 +116,7 @@ test('an unexpected kernel failure while handling an event is logged; the daemon
     fake.triggerLinkChange();
     assert.ok(log.lines.some((l) => /^err: Handling an interface change failed: links: EMFILE/.test(l)), log.lines.join('\n'));
     fake.links = original;
-    assert.deepEqual(d.addRoute({ iif: 'eth0', source: '10.0.0.2', group: '225.1.2.3', oifs: ['eth1'] }), { ok: true });
+    assert.deepEqual(d.command(request('a', 'eth0', '10.0.0.2', '225.1.2.3', 'eth1')), ok());
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.2.3']);
   });
 });

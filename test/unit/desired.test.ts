@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/conf/parse.js';
-import { buildDesired } from '../../src/core/desired.js';
+import { buildDesired } from '../../src/core/changes.js';
 import { Links } from '../../src/core/links.js';
 import { toIntents } from '../../src/daemon/config.js';
 import type { LinkInfo } from '../../src/kernel/types.js';

@@ -17,7 +17,7 @@ function ascii(s: string): string {
 function frames(results: DecodeResult[]): Frame[] {
   return results.map((r) => {
     assert.ok(r.ok, r.ok ? '' : r.error.message);
-    return r.frame;
+    return r.value;
   });
 }
 
@@ -122,7 +122,7 @@ test('round-trips UTF-8 arguments and the maximum argument count', () => {
   const args = ['wlän0', ...Array.from({ length: 34 }, (_, i) => `e${i}`)];
   const [r] = new FrameDecoder().push(encodeRequest('a', args));
   assert.ok(r?.ok);
-  assert.deepEqual(r.frame.args, args);
+  assert.deepEqual(r.value.args, args);
 });
 
 test('keeps a command code above 0xff distinct from its low byte', () => {
@@ -130,8 +130,8 @@ test('keeps a command code above 0xff distinct from its low byte', () => {
   buf.writeUInt16LE(0x161, 8);
   const [r] = new FrameDecoder().push(buf);
   assert.ok(r?.ok);
-  assert.equal(r.frame.code, 0x161);
-  assert.notEqual(r.frame.cmd, 'a');
+  assert.equal(r.value.code, 0x161);
+  assert.notEqual(r.value.cmd, 'a');
 });
 
 test('ignores bytes between the last argument and the declared end, as upstream does', () => {
@@ -187,7 +187,7 @@ test('a malformed frame ends decoding; frames before it are still delivered', ()
   const d = new FrameDecoder();
   const results = d.push(Buffer.concat([encodeRequest('F', []), hex(header(3, 's', 0)), encodeRequest('k', [])]));
   assert.equal(results.length, 2);
-  assert.ok(results[0]!.ok && results[0]!.frame.cmd === 'F');
+  assert.ok(results[0]!.ok && results[0]!.value.cmd === 'F');
   assert.ok(!results[1]!.ok);
   assert.deepEqual(d.push(encodeRequest('k', [])), []);
   assert.equal(d.buffered, 0);

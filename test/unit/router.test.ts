@@ -9,8 +9,10 @@ import { Router, type RouterOptions } from '../../src/daemon/router.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import type { Kernel, LinkInfo } from '../../src/kernel/types.js';
 import { memoryLogger } from '../../src/log.js';
-import { formatAddr, parseAddr, parsePrefix, type Addr, type Family } from '../../src/model/addr.js';
-import type { RouteIntent } from '../../src/core/intents.js';
+import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
+import { prefix } from '../lib/fake-control.js';
+import { ok } from '../../src/result.js';
+import type { RouteIntent } from '../../src/model/intents.js';
 
 const A = (s: string): Addr => parseAddr(s)!;
 const link = (name: string, index: number): LinkInfo => ({ name, index, up: true, multicast: true });
@@ -63,8 +65,8 @@ const vifOf = (fake: FakeKernel, ifindex: number, family: Family = 'inet') => fa
 function routeIntent(iif: string, source: string | undefined, group: string, oifs: string[]): RouteIntent {
   return {
     iif, oifs, origin: 'ipc',
-    source: source ? parsePrefix(source).prefix : undefined,
-    group: parsePrefix(group).prefix!,
+    source: source ? prefix(source) : undefined,
+    group: prefix(group),
     text: { source, group },
   };
 }
@@ -129,7 +131,7 @@ test('reload applies only differences: unchanged routes get no kernel call, runt
   const conf = Array.from({ length: 50 }, (_, i) => `mroute from eth0 source 10.0.0.${i + 1} group 225.1.2.3 to eth1`).join('\n');
   const { fake, router, calls, resetCalls, load } = setup(conf);
   assert.equal(mfcOf(fake).length, 50);
-  assert.deepEqual(router.command({ op: 'add', intent: routeIntent('eth0', '10.5.5.5', '225.9.9.9', ['eth2']) }), { ok: true, warnings: [] });
+  assert.deepEqual(router.command({ op: 'add', intent: routeIntent('eth0', '10.5.5.5', '225.9.9.9', ['eth2']) }), ok({ warnings: [] }));
   assert.equal(mfcOf(fake).length, 51);
 
   resetCalls();
@@ -184,7 +186,7 @@ test('joins: ASM and SSM, duplicates refused, leave of an unknown group refused'
   const { fake, router } = setup('mgroup from eth0 group 225.1.2.3\n');
   assert.equal(fake.memberships().length, 1);
   const j = (src: string | undefined, grp: string) => ({
-    iif: 'eth1', source: src ? parsePrefix(src).prefix : undefined, group: parsePrefix(grp).prefix!, text: { source: src, group: grp }, origin: 'ipc',
+    iif: 'eth1', source: src ? prefix(src) : undefined, group: prefix(grp), text: { source: src, group: grp }, origin: 'ipc',
   });
   assert.equal(router.command({ op: 'join', intent: j('10.0.0.1', '232.1.1.1') }).ok, true);
   const ssm = fake.memberships().find((m) => m.source);
@@ -299,7 +301,7 @@ test('runtime commands survive link events: the compacted command log rebuilds t
     else if (kind <= 2) router.command({ op: 'remove', intent: routeIntent('eth0', source, group, rnd(12) === 0 ? [] : oifs) });
     else {
       const g = `225.7.7.${7 + rnd(3)}`;
-      const intent = { iif: 'eth0', group: parsePrefix(g).prefix!, text: { group: g }, origin: 'ipc' };
+      const intent = { iif: 'eth0', group: prefix(g), text: { group: g }, origin: 'ipc' };
       router.command({ op: kind === 3 ? 'join' : 'leave', intent });
     }
     const before = snapshot();
@@ -324,7 +326,7 @@ test('a link event that changes nothing the router uses (state, MTU) costs no re
 
 test('a join the kernel refuses changes nothing: no half-made entry, a retry is not "Already joined"', () => {
   const { fake, router } = setup('');
-  const intent = { iif: 'eth1', group: parsePrefix('225.5.5.0/31').prefix!, text: { group: '225.5.5.0/31' }, origin: 'ipc' };
+  const intent = { iif: 'eth1', group: prefix('225.5.5.0/31'), text: { group: '225.5.5.0/31' }, origin: 'ipc' };
   const realJoin = fake.join.bind(fake);
   let calls = 0;
   fake.join = (ifindex, group, source) => {
@@ -343,7 +345,7 @@ test('a join the kernel refuses changes nothing: no half-made entry, a retry is 
 
 test('overlapping joins: an address wanted by two entries stays joined until both are left', () => {
   const { fake, router } = setup('');
-  const j = (g: string) => ({ iif: 'eth1', group: parsePrefix(g).prefix!, text: { group: g }, origin: 'ipc' });
+  const j = (g: string) => ({ iif: 'eth1', group: prefix(g), text: { group: g }, origin: 'ipc' });
   assert.equal(router.command({ op: 'join', intent: j('225.1.1.0/30') }).ok, true);
   assert.equal(router.command({ op: 'join', intent: j('225.1.1.1') }).ok, true);
   const joined = () => fake.memberships().map((m) => formatAddr(m.group)).sort();

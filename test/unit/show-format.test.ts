@@ -8,9 +8,9 @@ import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../
 import type { GroupsSnapshot, RoutesSnapshot } from '../../src/show/types.js';
 
 function P(text: string): Prefix {
-  const { prefix, error } = parsePrefix(text);
-  assert.ok(prefix, error);
-  return prefix;
+  const p = parsePrefix(text);
+  assert.ok(p.ok, text);
+  return p.value;
 }
 
 /** n spaces, so the column arithmetic in the expectations stays visible. */

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, type CliIo } from '../../src/cli/smcroutectl.js';
 import { startIpcServer, type IpcServer } from '../../src/ipc/server.js';
+import { ok } from '../../src/result.js';
 import { FakeControl } from '../lib/fake-control.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -57,7 +58,7 @@ async function run(args: string[], opts: { stdin?: string[]; width?: number; arg
 /** Runs with -u pointing at the fake daemon, forgetting earlier calls. */
 async function ctl(...args: string[]): Promise<Run> {
   control.calls.length = 0;
-  control.result = { ok: true };
+  control.result = ok();
   return run(['-u', path, ...args]);
 }
 
@@ -201,7 +202,7 @@ test('a daemon that refuses a command: its message on stderr, exit 1; show error
   assert.equal(r.code, 1);
   assert.equal(r.err, 'smcroutectl: Unknown interface eth7\n');
   assert.equal(r.out, '');
-  control.result = { ok: true };
+  control.result = ok();
 
   control.throws = new Error('boom');
   try {

@@ -1,0 +1,99 @@
+// The VIFs (IPv4) and MIFs (IPv6) the kernel holds for us: made when an
+// interface is needed, released when it is not. Says which interfaces
+// changed; what that means for routes is the router's business.
+
+import { describeError } from '../errors.js';
+import type { Kernel } from '../kernel/types.js';
+import type { Logger } from '../log.js';
+import type { Family } from '../model/addr.js';
+import { MAX_VIFS } from '../model/limits.js';
+import { fail, ok, type Result } from '../result.js';
+import type { Links } from '../core/links.js';
+import { settingsOf, type IfaceSettings } from '../core/resolve.js';
+import { VifTable, type VifSlot } from '../core/vif-table.js';
+
+/** An interface whose VIF/MIF came or went: the routes using it need a new look. */
+export interface VifChange {
+  readonly family: Family;
+  readonly name: string;
+}
+
+export interface VifSync {
+  readonly changed: VifChange[];
+  /** Interfaces that need a VIF/MIF and could not get one, with why. */
+  readonly problems: string[];
+}
+
+export function vifWord(family: Family): string {
+  return family === 'inet' ? 'VIF' : 'MIF';
+}
+
+export class Vifs {
+  readonly tables: Readonly<Record<Family, VifTable>> = { inet: new VifTable(), inet6: new VifTable() };
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Releases what is no longer wanted (or whose interface changed), then
+   * makes those of `ensure` that are missing; `ensure` is every needed name
+   * after a reload, only the command's own after a command.
+   */
+  sync(families: Iterable<Family>, needs: ReadonlySet<string>, ensure: Iterable<string>, settings: ReadonlyMap<string, IfaceSettings>, links: Links): VifSync {
+    const out: VifSync = { changed: [], problems: [] };
+    const open = [...families];
+    for (const family of open) {
+      for (const slot of this.tables[family].values()) {
+        const link = links.byName(slot.name);
+        const want = needs.has(slot.name) && link !== undefined && link.multicast;
+        if (want && link.index === slot.ifindex && settingsOf(settings, slot.name).threshold === slot.threshold) continue;
+        this.release(family, slot, link !== undefined);
+        out.changed.push({ family, name: slot.name });
+      }
+    }
+    for (const name of ensure) {
+      const link = links.byName(name);
+      if (!link || !link.multicast || !needs.has(name)) continue;
+      const threshold = settingsOf(settings, name).threshold;
+      for (const family of open) {
+        if (this.tables[family].get(name)) continue;
+        const made = this.make(family, name, link.index, threshold);
+        if (made.ok) out.changed.push({ family, name });
+        else out.problems.push(made.error);
+      }
+    }
+    return out;
+  }
+
+  private make(family: Family, name: string, ifindex: number, threshold: number): Result {
+    const table = this.tables[family];
+    const vif = table.freeIndex();
+    if (vif === undefined) {
+      const error = `No free ${vifWord(family)} for ${name}: all ${MAX_VIFS} are in use`;
+      this.log.err(error, { iif: name });
+      return fail(error);
+    }
+    try {
+      this.kernel.addVif(family, vif, ifindex, threshold);
+    } catch (err) {
+      const error = `Failed creating ${vifWord(family)} for ${name}: ${describeError(err)}`;
+      this.log.err(error, { iif: name });
+      return fail(error);
+    }
+    table.put({ vif, name, ifindex, threshold });
+    this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${ifindex} TTL threshold ${threshold}`);
+    return ok();
+  }
+
+  private release(family: Family, slot: VifSlot, linkExists: boolean): void {
+    this.tables[family].remove(slot.name);
+    try {
+      this.kernel.delVif(family, slot.vif);
+    } catch (err) {
+      // The kernel drops the VIF itself when the interface goes away.
+      if (linkExists) this.log.err(`Failed removing ${vifWord(family)} ${slot.vif} of ${slot.name}: ${describeError(err)}`);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// The one set of rules for a route or a join as written by the operator,
+// whether it comes from smcroute.conf, an IPC frame or smcroutectl's
+// command line. Pure: interfaces are only checked as names, never looked up.
+
+import { fail, ok, type Result } from '../result.js';
+import { isMulticast, maxLen, parsePrefix, type Prefix } from './addr.js';
+import { ifnameError } from '../iface/match.js';
+import type { Flow, RouteFlow } from './intents.js';
+import { MAX_JOIN_BITS, MAX_VIFS } from './limits.js';
+
+/** A route or join as text: inbound interface, optional source, group, outbound interfaces. */
+export interface FlowArgs {
+  readonly iif: string;
+  readonly source?: string;
+  readonly group: string;
+}
+
+export interface RouteArgs extends FlowArgs {
+  readonly oifs: readonly string[];
+}
+
+/** Which rule refused: callers that must answer as upstream does (IPC) branch on it. */
+export type InvalidCode = 'iif' | 'oif' | 'oif-count' | 'group' | 'source' | 'family' | 'join-size';
+
+export interface Invalid {
+  readonly code: InvalidCode;
+  readonly message: string;
+}
+
+/** Accepted, with what looked suspicious but upstream accepts too. */
+export interface Valid<T> {
+  readonly value: T;
+  readonly warnings: readonly string[];
+}
+
+/** Every problem of the request at once, so a config line reports them all. */
+export type Checked<T> = Result<Valid<T>, readonly Invalid[]>;
+
+/** Source and group lengths below these reach outside the multicast space. */
+const MIN_GROUP_LEN = { inet: 4, inet6: 8 } as const;
+
+function familyName(p: Prefix): string {
+  return p.addr.family === 'inet' ? 'IPv4' : 'IPv6';
+}
+
+export function checkFlow(args: FlowArgs): Checked<Flow> {
+  const errors: Invalid[] = [];
+  const warnings: string[] = [];
+  const badIif = ifnameError(args.iif);
+  if (badIif) errors.push({ code: 'iif', message: `invalid inbound interface: ${badIif}` });
+
+  let group: Prefix | undefined;
+  const g = parsePrefix(args.group);
+  if (!g.ok) errors.push({ code: 'group', message: `group "${args.group}": ${g.error}` });
+  else if (!isMulticast(g.value.addr)) errors.push({ code: 'group', message: `group ${args.group} is not a multicast address` });
+  else {
+    group = g.value;
+    if (group.len < MIN_GROUP_LEN[group.addr.family]) {
+      warnings.push(`group range ${args.group} reaches outside the multicast address space`);
+    }
+  }
+
+  let source: Prefix | undefined;
+  if (args.source !== undefined) {
+    const s = parsePrefix(args.source);
+    if (!s.ok) errors.push({ code: 'source', message: `source "${args.source}": ${s.error}` });
+    else if (group && s.value.addr.family !== group.addr.family) {
+      const message = `source ${args.source} is ${familyName(s.value)} but group ${args.group} is ${familyName(group)}`;
+      errors.push({ code: 'family', message });
+    } else if (s.value.addr.value !== 0n) {
+      // Any all-zero source means "any source", whatever its length, as upstream.
+      source = s.value;
+      if (isMulticast(source.addr)) warnings.push(`source ${args.source} is a multicast address; no traffic can match`);
+    }
+  }
+
+  if (errors.length > 0 || !group) return fail(errors);
+  const text = args.source !== undefined ? { source: args.source, group: args.group } : { group: args.group };
+  return ok({ value: { iif: args.iif, group, text, ...(source && { source }) }, warnings });
+}
+
+export function checkRoute(args: RouteArgs): Checked<RouteFlow> {
+  const flow = checkFlow(args);
+  const errors: Invalid[] = flow.ok ? [] : [...flow.error];
+  for (const oif of args.oifs) {
+    const why = ifnameError(oif);
+    if (why) errors.push({ code: 'oif', message: `invalid outbound interface: ${why}` });
+  }
+  if (args.oifs.length > MAX_VIFS) {
+    errors.push({ code: 'oif-count', message: `${args.oifs.length} outbound interfaces, at most ${MAX_VIFS} allowed` });
+  }
+  if (!flow.ok || errors.length > 0) return fail(errors);
+  return ok({ value: { ...flow.value.value, oifs: [...args.oifs] }, warnings: flow.value.warnings });
+}
+
+/** A join expands (sources × groups) to one kernel join per address pair. */
+export function checkJoin(args: FlowArgs): Checked<Flow> {
+  const flow = checkFlow(args);
+  if (!flow.ok) return flow;
+  const { group, source } = flow.value.value;
+  const width = maxLen(group.addr.family);
+  const bits = width - group.len + (source ? width - source.len : 0);
+  if (bits > MAX_JOIN_BITS) {
+    const count = bits <= 53 ? `${2 ** bits}` : `2^${bits}`;
+    return fail([{ code: 'join-size', message: `expands to ${count} joins, at most ${2 ** MAX_JOIN_BITS} allowed` }]);
+  }
+  return flow;
+}
+
+/** The first problem, for a channel that carries one message (an IPC reply). */
+export function firstProblem(errors: readonly Invalid[]): Invalid {
+  return errors[0] ?? { code: 'group', message: 'invalid request' };
+}
