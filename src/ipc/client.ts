@@ -3,6 +3,7 @@
 // failures carry upstream's exact warning lines for the CLI to print.
 
 import net from 'node:net';
+import { strerror } from '../errors.js';
 import { encodeRequest, FrameError } from './codec.js';
 
 export interface IpcTarget {
@@ -25,33 +26,6 @@ export class IpcClientError extends Error {
     this.code = code;
     this.lines = lines;
   }
-}
-
-/** glibc's strerror() text, for the errors a Unix socket client can meet. */
-const STRERROR: Readonly<Record<string, string>> = {
-  EPERM: 'Operation not permitted',
-  ENOENT: 'No such file or directory',
-  EINTR: 'Interrupted system call',
-  EAGAIN: 'Resource temporarily unavailable',
-  EACCES: 'Permission denied',
-  ENOTDIR: 'Not a directory',
-  EINVAL: 'Invalid argument',
-  EMFILE: 'Too many open files',
-  ENFILE: 'Too many open files in system',
-  EPIPE: 'Broken pipe',
-  ENAMETOOLONG: 'File name too long',
-  ELOOP: 'Too many levels of symbolic links',
-  ENOTSOCK: 'Socket operation on non-socket',
-  EMSGSIZE: 'Message too long',
-  EPROTOTYPE: 'Protocol wrong type for socket',
-  ECONNRESET: 'Connection reset by peer',
-  ENOBUFS: 'No buffer space available',
-  ETIMEDOUT: 'Connection timed out',
-  ECONNREFUSED: 'Connection refused',
-};
-
-export function strerror(code: string | undefined): string {
-  return (code && STRERROR[code]) ?? code ?? 'Unknown error';
 }
 
 function errCode(err: unknown): string | undefined {

@@ -1,18 +1,14 @@
-// An in-memory Kernel for tests, with the Linux one's contract and errno names (measured on
-// Linux 6.18) plus helpers to drive and inspect it. It never touches the OS.
+// An in-memory Kernel for tests: Linux's state (tables, VIFs, MFC, memberships) and the errors that
+// depend on it, plus helpers to drive and inspect it. Argument rules are contract.ts's; no OS calls.
 
-import { ERRNO, KernelError } from '../errors.js';
-import { addrKey, isAny, isMulticast, type Addr, type Family } from '../model/addr.js';
+import { kernelError } from '../errors.js';
+import { addrKey, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
-import { OPS, iifFits, joinOp, vifArgsFit } from './structs.js';
+import { OPS, joinOp, kernelRules, precheck } from './contract.js';
 
 /** The table MRT_INIT uses when no MRT_TABLE was set, per family. */
 const DEFAULT_TABLE: Record<Family, number> = { inet: 253, inet6: 254 };
-
-function err(op: string, code: keyof typeof ERRNO & string): KernelError {
-  return new KernelError(op, code, ERRNO[code]!);
-}
 
 export interface FakeVif {
   readonly vif: number;
@@ -143,17 +139,14 @@ export class FakeKernel implements Kernel {
   }
 
   openMroute(family: Family, table: number): void {
-    const ops = OPS[family];
-    if (this.tables[family]) throw err(ops.init, 'EADDRINUSE');
-    if (this.down) throw err(ops.init, 'EBADF');
-    if (!Number.isInteger(table) || table < 0 || table > 0xffffffff) throw err(ops.table, 'EINVAL');
+    precheck.openMroute(family, table, { open: this.isOpen(family), down: this.down });
     const id = table === 0 ? DEFAULT_TABLE[family] : table;
-    if (!this.ns.claim(family, id, this)) throw err(ops.init, 'EADDRINUSE');
+    if (!this.ns.claim(family, id, this)) throw kernelError(OPS[family].init, 'EADDRINUSE');
     this.tables[family] = { id, vifs: new Map(), mfc: new Map(), unresolved: new Set() };
   }
 
   closeMroute(family: Family): void {
-    const t = this.table(family, OPS[family].done);
+    const t = precheck.closeMroute(family, this.tables[family]);
     this.tables[family] = undefined;
     this.ns.release(family, t.id);
   }
@@ -163,30 +156,23 @@ export class FakeKernel implements Kernel {
   }
 
   addVif(family: Family, vif: number, ifindex: number, threshold: number): void {
+    const t = precheck.addVif(family, this.tables[family], vif, ifindex, threshold);
+    kernelRules.addVif(family, vif);
     const op = OPS[family].addVif;
-    const t = this.table(family, op);
-    if (!vifArgsFit(family, vif, ifindex, threshold)) throw err(op, 'EINVAL');
-    if (vif >= MAX_VIFS) throw err(op, 'ENFILE');
-    if (t.vifs.has(vif)) throw err(op, 'EADDRINUSE');
-    if (!this.ns.hasLink(ifindex)) throw err(op, 'EADDRNOTAVAIL');
+    if (t.vifs.has(vif)) throw kernelError(op, 'EADDRINUSE');
+    if (!this.ns.hasLink(ifindex)) throw kernelError(op, 'EADDRNOTAVAIL');
     t.vifs.set(vif, { vif, ifindex, threshold });
   }
 
   delVif(family: Family, vif: number): void {
-    const op = OPS[family].delVif;
-    const t = this.table(family, op);
-    if (!vifArgsFit(family, vif, 0, 0)) throw err(op, 'EINVAL');
-    // IPv4 range-checks the index first (ENFILE); IPv6 folds it into "no such MIF".
-    if (family === 'inet' && vif >= MAX_VIFS) throw err(op, 'ENFILE');
-    if (!t.vifs.delete(vif)) throw err(op, 'EADDRNOTAVAIL');
+    const t = precheck.delVif(family, this.tables[family], vif);
+    kernelRules.delVif(family, vif);
+    if (!t.vifs.delete(vif)) throw kernelError(OPS[family].delVif, 'EADDRNOTAVAIL');
   }
 
   addMfc(family: Family, mfc: MfcSpec): void {
-    const op = OPS[family].addMfc;
-    const t = this.table(family, op);
-    if (mfc.source.family !== family || mfc.group.family !== family || !iifFits(mfc.iif)) throw err(op, 'EINVAL');
-    if (mfc.iif >= MAX_VIFS) throw err(op, 'ENFILE');
-    if (!isMulticast(mfc.group) && !isAny(mfc.group)) throw err(op, 'EINVAL');
+    const t = precheck.addMfc(family, this.tables[family], mfc);
+    kernelRules.addMfc(family, mfc);
     const key = sgKey(mfc.source, mfc.group);
     const old = t.mfc.get(key);
     const ttls = new Uint8Array(MAX_VIFS);
@@ -200,35 +186,32 @@ export class FakeKernel implements Kernel {
   }
 
   delMfc(family: Family, source: Addr, group: Addr, iif: number): void {
-    const op = OPS[family].delMfc;
-    const t = this.table(family, op);
-    if (source.family !== family || group.family !== family || !iifFits(iif)) throw err(op, 'EINVAL');
+    const t = precheck.delMfc(family, this.tables[family], source, group, iif);
     // Like MRT_DEL_MFC, the inbound VIF does not take part in the match.
-    if (!t.mfc.delete(sgKey(source, group))) throw err(op, 'ENOENT');
+    if (!t.mfc.delete(sgKey(source, group))) throw kernelError(OPS[family].delMfc, 'ENOENT');
   }
 
   counters(family: Family, source: Addr, group: Addr): SgCounters | undefined {
-    const op = OPS[family].counters;
-    const t = this.table(family, op);
-    if (source.family !== family || group.family !== family) throw err(op, 'EINVAL');
+    const t = precheck.counters(family, this.tables[family], source, group);
     const e = t.mfc.get(sgKey(source, group));
     return e ? { packets: e.packets, bytes: e.bytes, wrongIf: e.wrongIf } : undefined;
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {
+    precheck.join(this.down, ifindex, group, source);
+    kernelRules.join(group, source);
     const op = joinOp(true, source !== undefined);
-    if (this.down) throw err(op, 'EBADF');
-    if ((source && source.family !== group.family) || !isMulticast(group)) throw err(op, 'EINVAL');
-    if (!this.ns.hasLink(ifindex)) throw err(op, 'ENODEV');
+    if (!this.ns.hasLink(ifindex)) throw kernelError(op, 'ENODEV');
     const key = joinKey(ifindex, group, source);
-    if (this.joined.has(key)) throw err(op, source ? 'EADDRNOTAVAIL' : 'EADDRINUSE');
+    if (this.joined.has(key)) throw kernelError(op, source ? 'EADDRNOTAVAIL' : 'EADDRINUSE');
     this.joined.set(key, source ? { ifindex, group, source } : { ifindex, group });
   }
 
   leave(ifindex: number, group: Addr, source?: Addr): void {
-    const op = joinOp(false, source !== undefined);
-    if (this.down) throw err(op, 'EBADF');
-    if (!this.joined.delete(joinKey(ifindex, group, source))) throw err(op, 'EADDRNOTAVAIL');
+    precheck.leave(this.down, source);
+    if (!this.joined.delete(joinKey(ifindex, group, source))) {
+      throw kernelError(joinOp(false, source !== undefined), 'EADDRNOTAVAIL');
+    }
   }
 
   onUpcall(sink: UpcallSink): void {
@@ -328,12 +311,6 @@ export class FakeKernel implements Kernel {
       up.push({ family, kind: 'nocache', type: 1, vif, source, group });
     }
     if (up.length > 0) this.emitUpcalls(up);
-  }
-
-  private table(family: Family, op: string): Table {
-    const t = this.tables[family];
-    if (!t) throw err(op, 'EBADF');
-    return t;
   }
 }
 

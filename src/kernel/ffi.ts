@@ -2,7 +2,7 @@
 // that turn failures into KernelError with the real errno. No policy here.
 
 import koffi from 'koffi';
-import { KernelError, errnoName } from '../errors.js';
+import { kernelError } from '../errors.js';
 import { IOVEC_SIZE, MMSGHDR_SIZE, MSG_DONTWAIT } from './structs.js';
 
 const libc = koffi.load('libc.so.6');
@@ -25,18 +25,8 @@ const c_if_freenameindex = libc.func('void if_freenameindex(void *ptr)');
 const c_openlog = libc.func('void openlog(void *ident, int option, int facility)');
 const c_syslog = libc.func('void syslog(int priority, const char *fmt, const char *msg)');
 
-const names = new Map<number, string>();
-for (const [name, n] of Object.entries(koffi.os.errno)) if (!names.has(n)) names.set(n, name);
-
-/** Symbolic errno name: errors.ts's table first, then libc's full list. */
-export function errnoToName(errno: number): string {
-  const known = errnoName(errno);
-  return known === `E${errno}` ? (names.get(errno) ?? known) : known;
-}
-
 function fail(op: string): never {
-  const e = koffi.errno();
-  throw new KernelError(op, errnoToName(e), e);
+  throw kernelError(op, koffi.errno());
 }
 
 export function socket(domain: number, type: number, protocol: number): number {

@@ -1,13 +1,14 @@
 // Group memberships (RFC 3678 MCAST_* options) spread over a pool of unbound UDP sockets, since
 // Linux caps memberships per socket. Tracks which socket holds what; knows nothing of routing.
 
-import { ERRNO, KernelError } from '../errors.js';
+import { ERRNO, kernelError } from '../errors.js';
 import { addrKey, type Addr, type Family } from '../model/addr.js';
+import { joinOp } from './contract.js';
 import * as ffi from './ffi.js';
 import {
   AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOCK_CLOEXEC, SOCK_DGRAM,
   MCAST_JOIN_GROUP, MCAST_LEAVE_GROUP, MCAST_JOIN_SOURCE_GROUP, MCAST_LEAVE_SOURCE_GROUP,
-  GROUP_SOURCE_REQ_SIZE, encodeGroupReq, joinOp,
+  GROUP_SOURCE_REQ_SIZE, encodeGroupReq,
 } from './structs.js';
 
 interface PoolSocket {
@@ -32,20 +33,15 @@ export class JoinPool {
   private readonly held = new Map<string, PoolSocket>();
   private readonly req = Buffer.alloc(GROUP_SOURCE_REQ_SIZE);
 
-  /** Number of open pool sockets (for diagnostics and tests). */
-  get socketCount(): number {
-    return this.sockets.length;
-  }
-
+  /** Arguments have passed contract.ts's precheck.join. */
   join(ifindex: number, group: Addr, source?: Addr): void {
     const op = joinOp(true, source !== undefined);
-    if (source && source.family !== group.family) throw new KernelError(op, 'EINVAL', ERRNO.EINVAL);
     const key = membershipKey(ifindex, group, source);
     const holder = this.held.get(key);
     if (holder) {
       // Let the socket that already holds it answer, so the errno is the kernel's.
       const errno = this.request(holder, true, ifindex, group, source);
-      if (errno) throw new KernelError(op, ffi.errnoToName(errno), errno);
+      if (errno) throw kernelError(op, errno);
       return;
     }
     const gk = groupKey(ifindex, group);
@@ -53,7 +49,7 @@ export class JoinPool {
       if (sock.family !== group.family || !this.fits(sock, gk, source)) continue;
       const errno = this.request(sock, true, ifindex, group, source);
       if (errno === 0) return this.record(sock, key, gk, source);
-      if (!isFull(errno)) throw new KernelError(op, ffi.errnoToName(errno), errno);
+      if (!isFull(errno)) throw kernelError(op, errno);
       if (sock.groups.has(gk)) sock.sourcesFull.add(gk);
       else sock.groupsFull = true;
     }
@@ -61,7 +57,7 @@ export class JoinPool {
     const errno = this.request(sock, true, ifindex, group, source);
     if (errno) {
       this.closeIfEmpty(sock);
-      throw new KernelError(op, ffi.errnoToName(errno), errno);
+      throw kernelError(op, errno);
     }
     this.record(sock, key, gk, source);
   }
@@ -71,7 +67,7 @@ export class JoinPool {
     const key = membershipKey(ifindex, group, source);
     const sock = this.held.get(key);
     // Leaving what no socket of ours holds is what the kernel calls EADDRNOTAVAIL.
-    if (!sock) throw new KernelError(op, 'EADDRNOTAVAIL', ERRNO.EADDRNOTAVAIL);
+    if (!sock) throw kernelError(op, 'EADDRNOTAVAIL');
     const errno = this.request(sock, false, ifindex, group, source);
     // Forget it even on failure: the kernel no longer lets us address it.
     this.held.delete(key);
@@ -84,7 +80,7 @@ export class JoinPool {
     sock.groupsFull = false;
     sock.sourcesFull.delete(gk);
     this.closeIfEmpty(sock);
-    if (errno) throw new KernelError(op, ffi.errnoToName(errno), errno);
+    if (errno) throw kernelError(op, errno);
   }
 
   closeAll(): void {

@@ -1,8 +1,9 @@
 // The real Kernel: Linux multicast routing sockets (IPv4 and IPv6), group
 // joins, interface list and netlink link events. Policy lives in the daemon.
 
-import { ERRNO, KernelError } from '../errors.js';
+import { ERRNO, errnoName, kernelError } from '../errors.js';
 import type { Addr, Family } from '../model/addr.js';
+import { OPS, precheck } from './contract.js';
 import * as ffi from './ffi.js';
 import { JoinPool } from './join-pool.js';
 import { PollLoop } from './poll-loop.js';
@@ -11,11 +12,11 @@ import {
   SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, IPPROTO_IP, IPPROTO_IGMP, IPPROTO_IPV6, IPPROTO_ICMPV6,
   IP_MULTICAST_ALL, IPV6_MULTICAST_ALL, ICMP6_FILTER, MRT_INIT, MRT_DONE, MRT_ADD_VIF, MRT_DEL_VIF,
   MRT_ADD_MFC, MRT_DEL_MFC, MRT_PIM, MRT_TABLE, SIOCGETSGCNT, SIOCGIFFLAGS, IFF_UP, IFF_MULTICAST,
-  NETLINK_ROUTE, RTMGRP_LINK, OPS, MSG_DONTWAIT,
+  NETLINK_ROUTE, RTMGRP_LINK, MSG_DONTWAIT,
   VIFCTL_SIZE, MIF6CTL_SIZE, MFCCTL_SIZE, MF6CCTL_SIZE, SIOC_SG_REQ6_SIZE, IFREQ_SIZE,
   encodeVifctl, encodeMif6ctl, encodeMfcctl, encodeMf6cctl, encodeSgReq, decodeSgReq,
   encodeIfreqName, decodeIfreqFlags, encodeSockaddrNl, icmp6FilterBlockAll,
-  decodeIgmpmsg, decodeMrt6msg, vifArgsFit, iifFits, joinOp,
+  decodeIgmpmsg, decodeMrt6msg,
 } from './structs.js';
 import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
 
@@ -30,15 +31,6 @@ const MAX_DRAIN = 4096;
 export interface LinuxKernelOptions {
   /** Non-fatal problems (MRT_PIM refused, socket read errors). */
   warn?: (message: string) => void;
-}
-
-/** What a call on a socket we do not (or no longer) have gets: EBADF. */
-function badFd(op: string): KernelError {
-  return new KernelError(op, 'EBADF', ERRNO.EBADF, 'socket not open');
-}
-
-function invalid(op: string): KernelError {
-  return new KernelError(op, 'EINVAL', ERRNO.EINVAL);
 }
 
 export class LinuxKernel implements Kernel {
@@ -74,7 +66,7 @@ export class LinuxKernel implements Kernel {
         encodeIfreqName(this.ifreqBuf, name);
         const errno = ffi.tryIoctl(fd, SIOCGIFFLAGS, this.ifreqBuf);
         if (errno === ERRNO.ENODEV) continue; // vanished meanwhile
-        if (errno) throw new KernelError('SIOCGIFFLAGS', ffi.errnoToName(errno), errno, name);
+        if (errno) throw kernelError('SIOCGIFFLAGS', errno, name);
         const flags = decodeIfreqFlags(this.ifreqBuf);
         out.push({ name, index, up: (flags & IFF_UP) !== 0, multicast: (flags & IFF_MULTICAST) !== 0 });
       }
@@ -85,11 +77,8 @@ export class LinuxKernel implements Kernel {
   }
 
   openMroute(family: Family, table: number): void {
+    precheck.openMroute(family, table, { open: this.isOpen(family), down: this.down });
     const ops = OPS[family];
-    // A second MRT_INIT on an open socket is EADDRINUSE in the kernel too.
-    if (this.mroute[family] >= 0) throw new KernelError(ops.init, 'EADDRINUSE', ERRNO.EADDRINUSE);
-    if (this.down) throw badFd(ops.init);
-    if (!Number.isInteger(table) || table < 0 || table > 0xffffffff) throw invalid(ops.table);
     const v4 = family === 'inet';
     const level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
     const fd = ffi.socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -107,7 +96,7 @@ export class LinuxKernel implements Kernel {
         tbl.writeUInt32LE(table, 0);
         if (ffi.trySetsockopt(fd, level, MRT_TABLE, tbl, 4) !== 0) {
           // As upstream: a refused table id means no multi-table support.
-          throw new KernelError(ops.table, 'EPROTONOSUPPORT', ERRNO.EPROTONOSUPPORT, `table ${table}`);
+          throw kernelError(ops.table, 'EPROTONOSUPPORT', `table ${table}`);
         }
       }
       const one = Buffer.alloc(4);
@@ -116,11 +105,11 @@ export class LinuxKernel implements Kernel {
       if (v4) {
         // MRT_PIM also turns on asserts, which is what makes WRONGVIF upcalls arrive.
         const errno = ffi.trySetsockopt(fd, IPPROTO_IP, MRT_PIM, one, 4);
-        if (errno) this.warn(`MRT_PIM refused (${ffi.errnoToName(errno)}); no WRONGVIF upcalls`);
+        if (errno) this.warn(`MRT_PIM refused (${errnoName(errno)}); no WRONGVIF upcalls`);
       }
       if (ffi.trySetsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES) !== 0) {
         const errno = ffi.trySetsockoptInt(fd, SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
-        if (errno) this.warn(`SO_RCVBUF refused (${ffi.errnoToName(errno)}); upcalls may be dropped`);
+        if (errno) this.warn(`SO_RCVBUF refused (${errnoName(errno)}); upcalls may be dropped`);
       }
     } catch (err) {
       ffi.close(fd);
@@ -131,7 +120,7 @@ export class LinuxKernel implements Kernel {
   }
 
   closeMroute(family: Family): void {
-    const fd = this.fd(family, OPS[family].done);
+    const fd = precheck.closeMroute(family, this.socket(family));
     this.mroute[family] = -1;
     this.rewatch();
     this.shut(family, fd);
@@ -142,9 +131,8 @@ export class LinuxKernel implements Kernel {
   }
 
   addVif(family: Family, vif: number, ifindex: number, threshold: number): void {
+    const fd = precheck.addVif(family, this.socket(family), vif, ifindex, threshold);
     const op = OPS[family].addVif;
-    const fd = this.fd(family, op);
-    if (!vifArgsFit(family, vif, ifindex, threshold)) throw invalid(op);
     if (family === 'inet') {
       encodeVifctl(this.vifBuf, vif, ifindex, threshold);
       ffi.setsockopt(op, fd, IPPROTO_IP, MRT_ADD_VIF, this.vifBuf, VIFCTL_SIZE);
@@ -155,9 +143,8 @@ export class LinuxKernel implements Kernel {
   }
 
   delVif(family: Family, vif: number): void {
+    const fd = precheck.delVif(family, this.socket(family), vif);
     const op = OPS[family].delVif;
-    const fd = this.fd(family, op);
-    if (!vifArgsFit(family, vif, 0, 0)) throw invalid(op);
     if (family === 'inet') {
       encodeVifctl(this.vifBuf, vif, 0, 0);
       ffi.setsockopt(op, fd, IPPROTO_IP, MRT_DEL_VIF, this.vifBuf, VIFCTL_SIZE);
@@ -169,37 +156,31 @@ export class LinuxKernel implements Kernel {
   }
 
   addMfc(family: Family, mfc: MfcSpec): void {
-    const op = OPS[family].addMfc;
-    const fd = this.fd(family, op);
-    if (mfc.source.family !== family || mfc.group.family !== family || !iifFits(mfc.iif)) throw invalid(op);
-    this.mfcCall(op, fd, family, MRT_ADD_MFC, mfc.source, mfc.group, mfc.iif, mfc.ttls);
+    const fd = precheck.addMfc(family, this.socket(family), mfc);
+    this.mfcCall(OPS[family].addMfc, fd, family, MRT_ADD_MFC, mfc.source, mfc.group, mfc.iif, mfc.ttls);
   }
 
   delMfc(family: Family, source: Addr, group: Addr, iif: number): void {
-    const op = OPS[family].delMfc;
-    const fd = this.fd(family, op);
-    if (source.family !== family || group.family !== family || !iifFits(iif)) throw invalid(op);
-    this.mfcCall(op, fd, family, MRT_DEL_MFC, source, group, iif, undefined);
+    const fd = precheck.delMfc(family, this.socket(family), source, group, iif);
+    this.mfcCall(OPS[family].delMfc, fd, family, MRT_DEL_MFC, source, group, iif, undefined);
   }
 
   counters(family: Family, source: Addr, group: Addr): SgCounters | undefined {
-    const op = OPS[family].counters;
-    const fd = this.fd(family, op);
-    if (source.family !== family || group.family !== family) throw invalid(op);
+    const fd = precheck.counters(family, this.socket(family), source, group);
     encodeSgReq(this.sgBuf, source, group);
     const errno = ffi.tryIoctl(fd, SIOCGETSGCNT, this.sgBuf);
     if (errno === ERRNO.EADDRNOTAVAIL) return undefined;
-    if (errno) throw new KernelError(op, ffi.errnoToName(errno), errno);
+    if (errno) throw kernelError(OPS[family].counters, errno);
     return decodeSgReq(this.sgBuf, family);
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {
-    if (this.down) throw badFd(joinOp(true, source !== undefined));
+    precheck.join(this.down, ifindex, group, source);
     this.joins.join(ifindex, group, source);
   }
 
   leave(ifindex: number, group: Addr, source?: Addr): void {
-    if (this.down) throw badFd(joinOp(false, source !== undefined));
+    precheck.leave(this.down, source);
     this.joins.leave(ifindex, group, source);
   }
 
@@ -213,11 +194,6 @@ export class LinuxKernel implements Kernel {
     this.linkHandler = handler;
     if (this.netlink < 0) this.netlink = openNetlink();
     this.rewatch();
-  }
-
-  /** Number of sockets holding group memberships (for diagnostics). */
-  get joinSocketCount(): number {
-    return this.joins.socketCount;
   }
 
   shutdown(): void {
@@ -236,16 +212,16 @@ export class LinuxKernel implements Kernel {
     this.linkHandler = undefined;
   }
 
-  private fd(family: Family, op: string): number {
+  /** The family's routing socket, undefined when closed (the contract's EBADF case). */
+  private socket(family: Family): number | undefined {
     const fd = this.mroute[family];
-    if (fd < 0) throw badFd(op);
-    return fd;
+    return fd >= 0 ? fd : undefined;
   }
 
   private shut(family: Family, fd: number): void {
     const level = family === 'inet' ? IPPROTO_IP : IPPROTO_IPV6;
     const errno = ffi.trySetsockopt(fd, level, MRT_DONE, null, 0);
-    if (errno) this.warn(`${OPS[family].done} failed (${ffi.errnoToName(errno)})`);
+    if (errno) this.warn(`${OPS[family].done} failed (${errnoName(errno)})`);
     // Closing is what really releases the table and flushes its VIFs and MFC.
     ffi.close(fd);
   }
@@ -295,7 +271,7 @@ export class LinuxKernel implements Kernel {
       const n = ring.receive(fd);
       if (n < 0) {
         if (-n !== ERRNO.EAGAIN && -n !== ERRNO.EINTR) {
-          this.warn(`reading ${family} multicast routing socket: ${ffi.errnoToName(-n)}`);
+          this.warn(`reading ${family} multicast routing socket: ${errnoName(-n)}`);
         }
         return;
       }
@@ -318,7 +294,7 @@ export class LinuxKernel implements Kernel {
       // ENOBUFS: the kernel dropped events, so something did change.
       if (-n === ERRNO.ENOBUFS) { changed = true; continue; }
       if (-n === ERRNO.EINTR) continue;
-      this.warn(`reading netlink: ${ffi.errnoToName(-n)}`);
+      this.warn(`reading netlink: ${errnoName(-n)}`);
       return changed;
     }
   }

@@ -2,7 +2,7 @@
 // and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux.
 
 import type { Addr, Family } from '../model/addr.js';
-import type { Upcall, UpcallKind, TtlVector } from './types.js';
+import type { SgCounters, Upcall, UpcallKind, TtlVector } from './types.js';
 import { MAX_VIFS } from '../model/limits.js';
 
 // Sizes and offsets below were checked against <linux/mroute.h>,
@@ -56,30 +56,30 @@ export const IFF_MULTICAST = 0x1000;
 export const NETLINK_ROUTE = 0;
 export const RTMGRP_LINK = 0x1;
 
-export const IGMPMSG_NOCACHE = 1;
-export const IGMPMSG_WRONGVIF = 2;
-export const IGMPMSG_WHOLEPKT = 3;
-export const MRT6MSG_NOCACHE = 1;
-export const MRT6MSG_WRONGMIF = 2;
-export const MRT6MSG_WHOLEPKT = 3;
+const IGMPMSG_NOCACHE = 1;
+const IGMPMSG_WRONGVIF = 2;
+const IGMPMSG_WHOLEPKT = 3;
+const MRT6MSG_NOCACHE = 1;
+const MRT6MSG_WRONGMIF = 2;
+const MRT6MSG_WHOLEPKT = 3;
 
 export const VIFCTL_SIZE = 16;
 export const MFCCTL_SIZE = 60;
-export const MFCCTL_TTLS_OFFSET = 10;
+const MFCCTL_TTLS_OFFSET = 10;
 export const SIOC_SG_REQ_SIZE = 32;
 export const MIF6CTL_SIZE = 12;
 export const MF6CCTL_SIZE = 92;
 export const SIOC_SG_REQ6_SIZE = 80;
-export const IGMPMSG_SIZE = 20;
-export const MRT6MSG_SIZE = 40;
+const IGMPMSG_SIZE = 20;
+const MRT6MSG_SIZE = 40;
 export const GROUP_REQ_SIZE = 136;
 export const GROUP_SOURCE_REQ_SIZE = 264;
-export const SOCKADDR_IN_SIZE = 16;
-export const SOCKADDR_IN6_SIZE = 28;
-export const ICMP6_FILTER_SIZE = 32;
+const SOCKADDR_IN_SIZE = 16;
+const SOCKADDR_IN6_SIZE = 28;
+const ICMP6_FILTER_SIZE = 32;
 export const IFREQ_SIZE = 40;
 export const IFNAMSIZ = 16;
-export const SOCKADDR_NL_SIZE = 12;
+const SOCKADDR_NL_SIZE = 12;
 export const POLLFD_SIZE = 8;
 export const MMSGHDR_SIZE = 64;
 export const IOVEC_SIZE = 16;
@@ -87,7 +87,7 @@ export const IOVEC_SIZE = 16;
 const U32 = 0xffffffffn;
 
 /** Writes the address in network byte order: 4 or 16 bytes. */
-export function writeAddr(buf: Buffer, off: number, a: Addr): void {
+function writeAddr(buf: Buffer, off: number, a: Addr): void {
   const v = a.value;
   if (a.family === 'inet') {
     buf.writeUInt32BE(Number(v & U32), off);
@@ -99,7 +99,7 @@ export function writeAddr(buf: Buffer, off: number, a: Addr): void {
   buf.writeUInt32BE(Number(v & U32), off + 12);
 }
 
-export function readAddr(buf: Buffer, off: number, family: Family): Addr {
+function readAddr(buf: Buffer, off: number, family: Family): Addr {
   if (family === 'inet') return { family, value: BigInt(buf.readUInt32BE(off)) };
   const value =
     (BigInt(buf.readUInt32BE(off)) << 96n) |
@@ -110,7 +110,7 @@ export function readAddr(buf: Buffer, off: number, family: Family): Addr {
 }
 
 /** struct sockaddr_in / sockaddr_in6 (port, flowinfo and scope all zero). */
-export function writeSockaddr(buf: Buffer, off: number, a: Addr): void {
+function writeSockaddr(buf: Buffer, off: number, a: Addr): void {
   if (a.family === 'inet') {
     buf.fill(0, off, off + SOCKADDR_IN_SIZE);
     buf.writeUInt16LE(AF_INET, off);
@@ -180,13 +180,7 @@ export function encodeSgReq(buf: Buffer, source: Addr, group: Addr): void {
   }
 }
 
-export interface SgCounts {
-  packets: bigint;
-  bytes: bigint;
-  wrongIf: bigint;
-}
-
-export function decodeSgReq(buf: Buffer, family: Family): SgCounts {
+export function decodeSgReq(buf: Buffer, family: Family): SgCounters {
   const off = family === 'inet' ? 8 : 56;
   return {
     packets: buf.readBigUInt64LE(off),
@@ -286,39 +280,4 @@ export function decodeMrt6msg(buf: Buffer, off: number, len: number): Upcall | u
     source: readAddr(buf, off + 8, 'inet6'),
     group: readAddr(buf, off + 24, 'inet6'),
   };
-}
-
-/** Operation names used in KernelError.op, per family (shared with the fake). */
-export const OPS = {
-  inet: {
-    init: 'MRT_INIT', done: 'MRT_DONE', table: 'MRT_TABLE', addVif: 'MRT_ADD_VIF', delVif: 'MRT_DEL_VIF',
-    addMfc: 'MRT_ADD_MFC', delMfc: 'MRT_DEL_MFC', counters: 'SIOCGETSGCNT',
-  },
-  inet6: {
-    init: 'MRT6_INIT', done: 'MRT6_DONE', table: 'MRT6_TABLE', addVif: 'MRT6_ADD_MIF', delVif: 'MRT6_DEL_MIF',
-    addMfc: 'MRT6_ADD_MFC', delMfc: 'MRT6_DEL_MFC', counters: 'SIOCGETSGCNT_IN6',
-  },
-} as const;
-
-/** KernelError.op of a join or leave, ASM or SSM (shared with the fake). */
-export function joinOp(join: boolean, ssm: boolean): string {
-  if (join) return ssm ? 'MCAST_JOIN_SOURCE_GROUP' : 'MCAST_JOIN_GROUP';
-  return ssm ? 'MCAST_LEAVE_SOURCE_GROUP' : 'MCAST_LEAVE_GROUP';
-}
-
-/**
- * Whether VIF arguments fit their struct fields (vifi and IPv6 pifi are
- * 16 bits, the threshold 8 bits); both kernels answer EINVAL otherwise
- * instead of silently truncating.
- */
-export function vifArgsFit(family: Family, vif: number, ifindex: number, threshold: number): boolean {
-  const maxIf = family === 'inet' ? 0x7fffffff : 0xffff;
-  return Number.isInteger(vif) && vif >= 0 && vif <= 0xffff
-    && Number.isInteger(ifindex) && ifindex >= 0 && ifindex <= maxIf
-    && Number.isInteger(threshold) && threshold >= 0 && threshold <= 255;
-}
-
-/** Whether an MFC's inbound VIF fits the 16-bit parent field. */
-export function iifFits(iif: number): boolean {
-  return Number.isInteger(iif) && iif >= 0 && iif <= 0xffff;
 }
