@@ -103,11 +103,3 @@ export function describeError(err: unknown): string {
   if (typeof code === 'string') return code;
   return err instanceof Error ? err.message : String(err);
 }
-
-/** Readable text for anything thrown: a KernelError's own message, an errno code, or the message. */
-export function describeError(err: unknown): string {
-  if (err instanceof KernelError) return err.message;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code;
-  return err instanceof Error ? err.message : String(err);
-}

@@ -2,6 +2,7 @@
 // Pure: file access only through the injected ConfFs; never touches interfaces or the kernel.
 
 import { posix } from 'node:path';
+import { describeError } from '../errors.js';
 import { ifnameError } from '../iface/match.js';
 import { checkJoin, checkRoute, type Checked, type FlowArgs } from '../model/validate.js';
 import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective, Where } from './directives.js';
@@ -271,12 +272,6 @@ export interface LoadResult extends ConfigResult {
   files: string[];
 }
 
-function errnoText(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code;
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Where an include pattern points. Upstream hands the pattern to glob(3) as
  * is, so a relative one depends on the daemon's working directory (which is
@@ -308,7 +303,7 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
     try {
       text = fs.readFile(file);
     } catch (err) {
-      const why = errnoText(err);
+      const why = describeError(err);
       const message = from
         ? `include: cannot read ${file}: ${why}`
         : why === 'ENOENT' ? `configuration file ${file} does not exist` : `cannot read ${file}: ${why}`;

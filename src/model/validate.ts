@@ -65,7 +65,7 @@ export function checkFlow(args: FlowArgs): Checked<Flow> {
     const s = parsePrefix(args.source);
     if (!s.ok) errors.push({ code: 'source', message: `source "${args.source}": ${s.error}` });
     else if (group && s.value.addr.family !== group.addr.family) {
-      const message = `source ${args.source} is ${familyName(s.value)} but group ${args.group} is ${familyName(group)}`;
+      const message = `address families differ: source ${args.source} is ${familyName(s.value)} but group ${args.group} is ${familyName(group)}`;
       errors.push({ code: 'family', message });
     } else if (s.value.addr.value !== 0n) {
       // Any all-zero source means "any source", whatever its length, as upstream.
