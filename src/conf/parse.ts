@@ -3,7 +3,7 @@
 
 import { posix } from 'node:path';
 import { describeError } from '../errors.js';
-import { ifnameError } from '../iface/match.js';
+import { checkIfname } from '../iface/match.js';
 import { checkJoin, checkRoute, type Checked, type FlowArgs } from '../model/validate.js';
 import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective, Where } from './directives.js';
 import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
@@ -133,8 +133,8 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
 
 
 function phyint(ifname: string, f: Fields, report: LineReport): PhyintDirective | undefined {
-  const badName = ifnameError(ifname);
-  if (badName) report.error(`phyint: ${badName}`);
+  const name = checkIfname(ifname);
+  if (!name.ok) report.error(`phyint: ${name.error}`);
   let ttlThreshold: number | undefined;
   if (f.missing.has('ttl-threshold')) report.error('phyint: "ttl-threshold" needs a value (1-255)');
   if (f.ttl !== undefined) {

@@ -7,6 +7,7 @@ import type { LinkInfo } from '../kernel/types.js';
 import { DEFAULT_THRESHOLD } from '../model/limits.js';
 import type { JoinIntent, Origin, RouteIntent } from '../model/intents.js';
 import { isWildcard } from '../iface/match.js';
+import { fail, ok, type Result } from '../result.js';
 import type { Links } from './links.js';
 import { makeRule, ruleKey, type Rule } from './rule.js';
 
@@ -66,11 +67,11 @@ export interface ResolvedRoute {
   readonly problems: Problem[];
 }
 
-/** Checks one interface for use in a route or join; a message when unusable. */
-function unusable(l: LinkInfo, settings: ReadonlyMap<string, IfaceSettings>): string | undefined {
-  if (!l.multicast) return `${l.name} is not multicast capable`;
-  if (settingsOf(settings, l.name).disabled) return `${l.name} is disabled by phyint`;
-  return undefined;
+/** One interface, if a route or join may use it; else why not. */
+function usable(l: LinkInfo, settings: ReadonlyMap<string, IfaceSettings>): Result<LinkInfo> {
+  if (!l.multicast) return fail(`${l.name} is not multicast capable`);
+  if (settingsOf(settings, l.name).disabled) return fail(`${l.name} is disabled by phyint`);
+  return ok(l);
 }
 
 export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap<string, IfaceSettings>): ResolvedRoute {
@@ -83,16 +84,16 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
     const found = links.resolve(pattern);
     if (found.length === 0) oifsMissing.push(pattern);
     for (const l of found) {
-      const why = unusable(l, settings);
-      if (why) problems.push({ origin: r.origin, message: `outbound ${why}` });
-      else oifLinks.push(l);
+      const use = usable(l, settings);
+      if (use.ok) oifLinks.push(l);
+      else problems.push({ origin: r.origin, message: `outbound ${use.error}` });
     }
   }
   const rules: Rule[] = [];
   for (const iif of iifs) {
-    const why = unusable(iif, settings);
-    if (why) {
-      problems.push({ origin: r.origin, message: `inbound ${why}` });
+    const use = usable(iif, settings);
+    if (!use.ok) {
+      problems.push({ origin: r.origin, message: `inbound ${use.error}` });
       continue;
     }
     const oifs = new Set<string>();
@@ -131,9 +132,9 @@ export function resolveJoin(j: JoinIntent, links: Links, settings: ReadonlyMap<s
   if (iifs.length === 0) return { entry, joins: [], iifMissing: true, problems };
   const joins: JoinSpec[] = [];
   for (const l of iifs) {
-    const why = unusable(l, settings);
-    if (why) {
-      problems.push({ origin: j.origin, message: `join: ${why}` });
+    const use = usable(l, settings);
+    if (!use.ok) {
+      problems.push({ origin: j.origin, message: `join: ${use.error}` });
       continue;
     }
     const sources: (Addr | undefined)[] = source ? [...expand(source)] : [undefined];

@@ -1,6 +1,8 @@
 // Interface-name rules: wildcard patterns (`eth+`), alias folding (`eth0:1`) and name syntax.
 // Pure string logic; looking up real interfaces is the daemon's and kernel layer's job.
 
+import { fail, ok, type Result } from '../result.js';
+
 /** The kernel's IFNAMSIZ; a name holds at most IFNAMSIZ - 1 bytes. */
 export const IFNAMSIZ = 16;
 
@@ -29,17 +31,17 @@ export function matchIfname(pattern: string, name: string): boolean {
 }
 
 /**
- * Why `name` cannot be an interface name or pattern, or undefined when it can.
+ * The name, if it can be an interface name or pattern; else why not.
  * Mirrors what the kernel refuses (too long, `/`, whitespace, `.`/`..`);
  * `:` stays legal because alias labels use it.
  */
-export function ifnameError(name: string): string | undefined {
-  if (name.length === 0) return 'empty interface name';
+export function checkIfname(name: string): Result<string> {
+  if (name.length === 0) return fail('empty interface name');
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > IFNAMSIZ - 1) {
-    return `interface name "${name}" is ${bytes} bytes long, at most ${IFNAMSIZ - 1} allowed`;
+    return fail(`interface name "${name}" is ${bytes} bytes long, at most ${IFNAMSIZ - 1} allowed`);
   }
-  if (name === '.' || name === '..') return `"${name}" is not a valid interface name`;
-  if (/[/\s]/.test(name)) return `interface name "${name}" contains "/" or whitespace`;
-  return undefined;
+  if (name === '.' || name === '..') return fail(`"${name}" is not a valid interface name`);
+  if (/[/\s]/.test(name)) return fail(`interface name "${name}" contains "/" or whitespace`);
+  return ok(name);
 }

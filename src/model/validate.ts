@@ -4,7 +4,7 @@
 
 import { fail, ok, type Result } from '../result.js';
 import { isMulticast, maxLen, parsePrefix, type Prefix } from './addr.js';
-import { ifnameError } from '../iface/match.js';
+import { checkIfname } from '../iface/match.js';
 import type { Flow, RouteFlow } from './intents.js';
 import { MAX_JOIN_BITS, MAX_VIFS } from './limits.js';
 
@@ -46,8 +46,8 @@ function familyName(p: Prefix): string {
 export function checkFlow(args: FlowArgs): Checked<Flow> {
   const errors: Invalid[] = [];
   const warnings: string[] = [];
-  const badIif = ifnameError(args.iif);
-  if (badIif) errors.push({ code: 'iif', message: `invalid inbound interface: ${badIif}` });
+  const iif = checkIfname(args.iif);
+  if (!iif.ok) errors.push({ code: 'iif', message: `invalid inbound interface: ${iif.error}` });
 
   let group: Prefix | undefined;
   const g = parsePrefix(args.group);
@@ -83,8 +83,8 @@ export function checkRoute(args: RouteArgs): Checked<RouteFlow> {
   const flow = checkFlow(args);
   const errors: Invalid[] = flow.ok ? [] : [...flow.error];
   for (const oif of args.oifs) {
-    const why = ifnameError(oif);
-    if (why) errors.push({ code: 'oif', message: `invalid outbound interface: ${why}` });
+    const name = checkIfname(oif);
+    if (!name.ok) errors.push({ code: 'oif', message: `invalid outbound interface: ${name.error}` });
   }
   if (args.oifs.length > MAX_VIFS) {
     errors.push({ code: 'oif-count', message: `${args.oifs.length} outbound interfaces, at most ${MAX_VIFS} allowed` });

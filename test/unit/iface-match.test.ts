@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldAlias, ifnameError, isWildcard, matchIfname } from '../../src/iface/match.js';
+import { checkIfname, foldAlias, isWildcard, matchIfname } from '../../src/iface/match.js';
 
 test('isWildcard: a trailing + makes a pattern', () => {
   assert.ok(isWildcard('eth+'));
@@ -38,19 +38,26 @@ test('alias labels fold onto their parent', () => {
   assert.ok(matchIfname('eth+', 'eth0:1'));
 });
 
-test('ifnameError accepts real names, wildcards and aliases', () => {
+test('checkIfname accepts real names, wildcards and aliases', () => {
   for (const ok of ['eth0', 'eth+', 'eth0:1', 'a', 'abcdefghijklmno', 'br-lan.100', 'wg0', '+']) {
-    assert.equal(ifnameError(ok), undefined, ok);
+    assert.equal(checkIfname(ok).ok, true, ok);
   }
 });
 
-test('ifnameError refuses what the kernel refuses', () => {
-  assert.match(ifnameError('')!, /empty/);
-  assert.match(ifnameError('abcdefghijklmnop')!, /16 bytes long, at most 15/);
+/** The refusal text; fails the test when the name is accepted. */
+function whyNot(name: string): string {
+  const r = checkIfname(name);
+  assert.equal(r.ok, false, name);
+  return r.ok ? '' : r.error;
+}
+
+test('checkIfname refuses what the kernel refuses', () => {
+  assert.match(whyNot(''), /empty/);
+  assert.match(whyNot('abcdefghijklmnop'), /16 bytes long, at most 15/);
   // Length is counted in bytes, as the kernel does.
-  assert.match(ifnameError('ééééééééé')!, /18 bytes/);
-  assert.match(ifnameError('.')!, /not a valid/);
-  assert.match(ifnameError('..')!, /not a valid/);
-  assert.match(ifnameError('a/b')!, /"\/"/);
-  assert.match(ifnameError('a b')!, /whitespace/);
+  assert.match(whyNot('ééééééééé'), /18 bytes/);
+  assert.match(whyNot('.'), /not a valid/);
+  assert.match(whyNot('..'), /not a valid/);
+  assert.match(whyNot('a/b'), /"\/"/);
+  assert.match(whyNot('a b'), /whitespace/);
 });
