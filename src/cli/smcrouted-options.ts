@@ -1,7 +1,7 @@
-// smcrouted's command line: upstream's option letters, plus --help and
-// --version. Pure: parses into Options, prints nothing.
+// smcrouted's command line: upstream's option letters, plus --help,
+// --version and --log-format. Pure: parses into Options, prints nothing.
 
-import { parseLogLevel, type LevelName } from '../log.js';
+import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
 export const RUNSTATEDIR = '/run';
@@ -13,6 +13,7 @@ export interface Options {
   checkFile?: string;
   ident: string;
   logLevel: LevelName | 'silent';
+  logFormat: LogFormat;
   foreground: boolean;
   pidFile?: string;
   syslog: boolean;
@@ -64,6 +65,13 @@ const OPTIONS: readonly OptionDef<Options>[] = [
       return undefined;
     },
   },
+  {
+    long: 'log-format', arg: 'FMT', apply: (o, v) => {
+      if (v !== 'text' && v !== 'json') return { error: `Invalid log format: ${v} (text or json)` };
+      o.logFormat = v;
+      return undefined;
+    },
+  },
   { short: 'm', arg: 'SEC', apply: unsupported('m', 'multicast router discovery (mrdisc)') },
   { short: 'n', apply: (o) => { o.foreground = true; } },
   { short: 'N', apply: () => undefined },
@@ -80,6 +88,7 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
     cacheTimeout: 60,
     ident: 'smcroute',
     logLevel: 'notice',
+    logFormat: 'text',
     foreground: false,
     syslog: false,
     table: 0,
@@ -105,6 +114,7 @@ export function usage(prog: string, o: Options): string {
   return `Usage:
   ${prog} [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-i NAME] [-l LVL]
                     [-m SEC] [-p USER:GROUP] [-P FILE] [-t ID] [-u FILE]
+                    [--log-format text|json]
 
 Options:
   -c SEC          Flush learned (*,G) routes idle for SEC seconds, default 60,
@@ -116,6 +126,9 @@ Options:
   -h, --help      This help text
   -i NAME         Identity for the .conf/.pid/.sock files and logs, default: ${o.ident}
   -l LVL          Log level: none, err, notice*, info, debug
+  --log-format FMT
+                  Log lines on stderr as text*, "ident[pid]: level: message",
+                  or as json, one object per line for log shippers
   -m SEC          Multicast router discovery interval (not supported yet)
   -n              Run in the foreground, as under systemd or finit
   -N              Accepted for compatibility, no effect: VIFs/MIFs are made on demand

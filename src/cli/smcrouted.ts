@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { nodeConfFs } from '../conf/fs.js';
 import { Daemon, EX } from '../daemon/daemon.js';
 import { formatDiagnostic, readConfig } from '../daemon/config.js';
-import { createLogger, stderrSink, type LogSink } from '../log.js';
+import { createLogger, jsonSink, stderrSink, type LogSink } from '../log.js';
 import { VERSION } from '../version.js';
 import { confPath, parseOptions, pidPath, sockPath, usage, type Options } from './smcrouted-options.js';
 
@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], io: DaemonIo): Promise<numbe
 
 async function logSinks(opts: Options, isChild: boolean, io: DaemonIo): Promise<LogSink[]> {
   const sinks: LogSink[] = [];
-  if (opts.foreground && !isChild) sinks.push(stderrSink(opts.ident, io.err));
+  if (opts.foreground && !isChild) sinks.push(opts.logFormat === 'json' ? jsonSink(io.err) : stderrSink(opts.ident, io.err));
   if (opts.syslog || isChild) {
     // Loaded here so that -h, -v and -F never load the FFI.
     const { syslogSink } = await import('../kernel/syslog.js');
@@ -109,7 +109,7 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
     });
   }
 
-  const log = createLogger(opts.logLevel, await logSinks(opts, isChild, io));
+  const log = createLogger(opts.logLevel, await logSinks(opts, isChild, io), { name: opts.ident, pid: process.pid });
   log.notice(`SMCRoute v${VERSION}`);
   for (const u of opts.unsupported) log.warning(u);
 

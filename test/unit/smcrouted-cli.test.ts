@@ -84,6 +84,7 @@ test('--help and -h print the help on stdout and exit 0; --version as -v', async
   assert.equal(h.stderr, '');
   assert.match(h.stdout, /^Usage:\n  smcrouted \[-hnNsv\]/);
   assert.match(h.stdout, /\n  -h, --help {6}\S/);
+  assert.match(h.stdout, /\n  --log-format FMT\n {18}\S/);
   assert.equal((await run(['--help'])).stdout, h.stdout);
   assert.equal((await run(['--he'])).stdout, h.stdout, 'an unambiguous abbreviation, as getopt_long');
   const v = await run(['--version']);
@@ -120,6 +121,15 @@ test('bad usage: getopt\'s message on stderr, the usage on stdout, exit 64; -h a
   assert.equal((await run(['-Z', '-h'])).status, 64);
   assert.equal((await run(['-v', '-Z'])).status, 0);
   assert.equal((await run(['-c', '-1', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid cache timeout: -1\n');
+});
+
+test('--log-format takes text or json', async () => {
+  assert.equal((await run(['--log-format', 'json', '-F', '/dev/null'])).status, 0);
+  assert.equal((await run(['--log-format=text', '-F', '/dev/null'])).status, 0);
+  const bad = await run(['--log-format', 'xml', '-F', '/dev/null']);
+  assert.equal(bad.status, 64);
+  assert.equal(bad.stderr, 'smcrouted: Invalid log format: xml (text or json)\n');
+  assert.equal((await run(['--log-format'])).stderr, "smcrouted: option '--log-format' requires an argument\n");
 });
 
 test('the launcher: a real process, named as invoked in getopt\'s messages', () => {
