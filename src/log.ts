@@ -1,7 +1,10 @@
 // Logging through pino with syslog's level names, so `-l notice` means what
-// it means upstream. Lines go to stderr as "ident[pid]: level: message".
+// it means upstream. Records carry structured fields; text sinks (stderr as
+// "ident[pid]: level: message", syslog) get them through formatMessage, JSON
+// sinks get pino's own serialization, one object per line.
 
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, stdSerializers, stdTimeFunctions, type Logger as PinoLogger } from 'pino';
+import { formatMessage, stderrLine, type LogRecord } from './log-format.js';
 
 export const LEVELS = {
   debug: 20,
@@ -19,7 +22,7 @@ export type LevelName = keyof typeof LEVELS;
 /** A message, or a function making it: hot paths pass functions so text is built only when logged. */
 export type Msg = string | (() => string);
 
-/** Structured context of a record: source, group, iif, cmd, error, ... */
+/** What a call site knows beyond the message: source, group, iif, cmd, error, file, line, ... */
 export type LogFields = Readonly<Record<string, unknown>>;
 
 export interface Logger {
@@ -29,6 +32,8 @@ export interface Logger {
   warning(msg: Msg, fields?: LogFields): void;
   err(msg: Msg, fields?: LogFields): void;
 }
+
+export type LogFormat = 'text' | 'json';
 
 const text = (m: Msg): string => (typeof m === 'function' ? m() : m);
 
@@ -57,41 +62,101 @@ export function parseLogLevel(arg: string): LevelName | 'silent' | undefined {
   return undefined;
 }
 
-const labels = new Map<number, string>(Object.entries(LEVELS).map(([k, v]) => [v, k]));
+const labels = new Map<number, LevelName>();
+for (const [name, value] of Object.entries(LEVELS)) {
+  if (isLevelName(name)) labels.set(value, name);
+}
+
+function isLevelName(name: string): name is LevelName {
+  return Object.hasOwn(LEVELS, name);
+}
 
 export interface LogSink {
+  /** "json" sinks get the record as one JSON object and newline; text sinks (the default) the formatted message. */
+  readonly format?: LogFormat;
   write(level: LevelName, line: string): void;
 }
 
-/** Plain text on stderr, one line per message. */
-export function stderrSink(ident: string): LogSink {
+const toStderr = (line: string): void => void process.stderr.write(line);
+
+/** Plain text on stderr, one line per message, as upstream's LOG_PERROR. */
+export function stderrSink(ident: string, write: (line: string) => void = toStderr): LogSink {
   return {
     write(level, line) {
-      process.stderr.write(`${ident}[${process.pid}]: ${level}: ${line}\n`);
+      write(stderrLine(ident, process.pid, level, line));
     },
   };
 }
 
-export function createLogger(level: LevelName | 'silent', sinks: LogSink[]): Logger {
-  const destination = {
-    write(json: string): void {
-      const rec = JSON.parse(json) as { level: number; msg?: string };
-      const name = (labels.get(rec.level) ?? 'info') as LevelName;
-      for (const s of sinks) s.write(name, rec.msg ?? '');
+/** One JSON object per line, for log shippers. */
+export function jsonSink(write: (line: string) => void = toStderr): LogSink {
+  return {
+    format: 'json',
+    write(_level, line) {
+      write(line);
     },
   };
+}
+
+/** What pino sets on a destination marked with Symbol.for('pino.metadata') before each write. */
+interface MetadataDestination {
+  lastLevel: number;
+  lastMsg?: string;
+  lastObj?: LogFields;
+  write(json: string): void;
+}
+
+/**
+ * `base` goes into every JSON record (e.g. name and pid); text lines carry
+ * their own prefix.
+ */
+export function createLogger(level: LevelName | 'silent', sinks: readonly LogSink[], base?: LogFields): Logger {
+  const textSinks = sinks.filter((s) => s.format !== 'json');
+  const jsonSinks = sinks.filter((s) => s.format === 'json');
+  // pino hands a destination that asks for metadata the record it has just
+  // serialized, so text is made from the fields themselves, never by
+  // parsing pino's JSON back.
+  const destination: MetadataDestination = {
+    [Symbol.for('pino.metadata')]: true,
+    lastLevel: 0,
+    write(json) {
+      const name = labels.get(destination.lastLevel) ?? 'info';
+      if (textSinks.length > 0) {
+        const line = formatMessage({ msg: destination.lastMsg ?? '', fields: destination.lastObj });
+        for (const s of textSinks) s.write(name, line);
+      }
+      for (const s of jsonSinks) s.write(name, json);
+    },
+  };
+  const json = jsonSinks.length > 0;
   const p: PinoLogger<LevelName> = pino(
-    { customLevels: LEVELS, useOnlyCustomLevels: true, level, base: undefined, timestamp: false },
+    {
+      customLevels: LEVELS,
+      useOnlyCustomLevels: true,
+      level,
+      // Text lines have no use for a time or base fields: leave pino less to serialize.
+      base: json ? base : undefined,
+      timestamp: json ? stdTimeFunctions.isoTime : false,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: stdSerializers.err, error: stdSerializers.err },
+    },
     destination,
   );
-  const at = (lvl: LevelName) => (m: Msg): void => {
-    if (p.isLevelEnabled(lvl)) p[lvl](text(m));
+  const at = (lvl: LevelName) => (m: Msg, fields?: LogFields): void => {
+    if (!p.isLevelEnabled(lvl)) return;
+    if (fields) p[lvl](fields, text(m));
+    else p[lvl](text(m));
   };
   return { debug: at('debug'), info: at('info'), notice: at('notice'), warning: at('warning'), err: at('err') };
 }
 
-/** A logger that records lines, for tests. */
-export function memoryLogger(lines: string[] = []): Logger & { lines: string[] } {
-  const rec = (level: string) => (m: Msg) => void lines.push(`${level}: ${text(m)}`);
-  return { lines, debug: rec('debug'), info: rec('info'), notice: rec('notice'), warning: rec('warning'), err: rec('err') };
+/** A logger that records "level: message" lines (and the records), for tests. */
+export function memoryLogger(lines: string[] = []): Logger & { lines: string[]; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const rec = (level: LevelName) => (m: Msg, fields?: LogFields) => {
+    const r: LogRecord = { level, msg: text(m), fields };
+    records.push(r);
+    lines.push(`${level}: ${formatMessage(r)}`);
+  };
+  return { lines, records, debug: rec('debug'), info: rec('info'), notice: rec('notice'), warning: rec('warning'), err: rec('err') };
 }

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
 import { renderReply, terminalWidth } from '../show/render.js';
 import { VERSION } from '../version.js';
-import { getopt } from './getopt.js';
+import { getopt, type OptionDef } from './getopt.js';
 
 const BUG_REPORT = 'https://github.com/troglobit/smcroute/issues';
 const HOMEPAGE = 'https://github.com/troglobit/smcroute/';
@@ -50,16 +50,6 @@ const COMMANDS: readonly Command[] = [
   { name: 'leave', minArgs: 2, val: 'l', help: 'Leave a multicast group joined before', example: 'eth0 239.1.2.3' },
 ];
 
-const OPTIONS: readonly { opt: string; arg?: string; help: string }[] = [
-  { opt: 'b', help: 'Read commands from stdin, one per line' },
-  { opt: 'd', help: 'Add packet and byte counters to show output' },
-  { opt: 'j', help: 'Print show output as JSON' },
-  { opt: 'i', arg: 'NAME', help: `Name of the daemon instance, default: ${DEFAULT_IDENT}` },
-  { opt: 'p', help: 'Plain table headings, without terminal control codes' },
-  { opt: 't', help: 'Leave out table headings in show output' },
-  { opt: 'u', arg: 'FILE', help: `The daemon's UNIX socket, default: ${RUNSTATEDIR}/${DEFAULT_IDENT}.sock` },
-];
-
 const ARGUMENTS = `Arguments:
          <---------- inbound --------->  <-- OIFs --->
   add    IIF [SOURCE[/LEN]] GROUP[/LEN]  OIF [OIF ...]
@@ -87,7 +77,25 @@ interface State {
   json: boolean;
   plain: boolean;
   help: number;
+  batch: boolean;
+  version: boolean;
 }
+
+/** Options in upstream's letters; those with help text are listed by usage, in this order. */
+const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[] = [
+  { short: 'b', help: 'Read commands from stdin, one per line', apply: (st) => { st.batch = true; } },
+  { short: 'd', help: 'Add packet and byte counters to show output', apply: (st) => { st.detail = true; } },
+  { short: 'j', help: 'Print show output as JSON', apply: (st) => { st.json = true; } },
+  { short: 'i', arg: 'NAME', help: `Name of the daemon instance, default: ${DEFAULT_IDENT}`, apply: (st, v) => { st.ident = v; } },
+  { short: 'p', help: 'Plain table headings, without terminal control codes', apply: (st) => { st.plain = true; } },
+  { short: 't', help: 'Leave out table headings in show output', apply: (st) => { st.heading = false; } },
+  { short: 'u', arg: 'FILE', help: `The daemon's UNIX socket, default: ${RUNSTATEDIR}/${DEFAULT_IDENT}.sock`, apply: (st, v) => { st.sockFile = v; } },
+  // -h only counts: with a command it shows that command's help, as "help CMD" does.
+  { short: 'h', long: 'help', apply: (st) => { st.help++; } },
+  { short: 'I', arg: 'NAME', apply: (st, v) => { st.ident = v; } }, // older name of -i
+  // Upstream prints the version as soon as it meets -v, whatever comes after.
+  { short: 'v', long: 'version', apply: (st) => { st.version = true; return 'stop'; } },
+];
 
 class Cli {
   private readonly prognm: string;
@@ -108,7 +116,7 @@ class Cli {
 
   usage(code: number): number {
     let text = `Usage:\n  ${this.prognm} [OPTIONS] CMD [ARGS]\n\nOptions:\n`;
-    for (const o of OPTIONS) text += `  -${o.opt} ${(o.arg ?? '').padEnd(10)} ${o.help}\n`;
+    for (const o of OPTIONS) if (o.help) text += `  -${o.short ?? ''} ${(o.arg ?? '').padEnd(10)} ${o.help}\n`;
     text += '\nCommands:\n';
     for (const c of COMMANDS) {
       if (c.help) text += `  ${c.name.padEnd(7)} ${c.minArgs ? 'ARGS' : '    '}  ${c.help}\n`;
@@ -223,37 +231,25 @@ function firstLine(reply: Buffer): Buffer {
  * the program in messages. Returns the exit status.
  */
 export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroutectl', posixlyCorrect = false): Promise<number> {
-  const st: State = { ident: DEFAULT_IDENT, heading: true, detail: false, json: false, plain: false, help: 0 };
+  const st: State = { ident: DEFAULT_IDENT, heading: true, detail: false, json: false, plain: false, help: 0, batch: false, version: false };
   const cli = new Cli(io, st, argv0);
-  const { events, operands } = getopt(args, 'bdhI:i:jptu:v', posixlyCorrect);
-  let batchMode = false;
-  for (const ev of events) {
-    if (ev.kind === 'error') {
-      // glibc's getopt names the program exactly as it was invoked.
-      io.err(Buffer.from(`${argv0}: ${ev.message}\n`, 'utf8'));
-      return cli.usage(1);
-    }
-    switch (ev.opt) {
-      case 'b': batchMode = true; break;
-      case 'd': st.detail = true; break;
-      case 'h': st.help++; break;
-      case 'I': // older name of -i
-      case 'i': st.ident = ev.arg!; break;
-      case 'j': st.json = true; break;
-      case 'p': st.plain = true; break;
-      case 't': st.heading = false; break;
-      case 'u': st.sockFile = ev.arg!; break;
-      case 'v': return cli.version();
-    }
+  const { operands, error } = getopt(args, OPTIONS, st, posixlyCorrect);
+  if (st.version) return cli.version();
+  if (error !== undefined) {
+    // glibc's getopt names the program exactly as it was invoked.
+    io.err(Buffer.from(`${argv0}: ${error}\n`, 'utf8'));
+    return cli.usage(1);
   }
-  if (batchMode) return cli.batch();
+  if (st.batch) return cli.batch();
   return cli.run(operands);
 }
 
 async function* stdinLines(): AsyncIterable<string> {
   let rest = '';
+  // Decoded as a stream, so a character split across two reads stays whole.
+  process.stdin.setEncoding('utf8');
   for await (const chunk of process.stdin) {
-    rest += (chunk as Buffer).toString('utf8');
+    rest += String(chunk);
     let nl: number;
     while ((nl = rest.indexOf('\n')) >= 0) {
       yield rest.slice(0, nl);

@@ -63,8 +63,8 @@ export class Daemon implements Control {
     try {
       this.server = await startIpcServer(this.opts.sockFile, this, {
         log: {
-          warn: (_o, m) => this.log.warning(m),
-          debug: (_o, m) => this.log.debug(m),
+          warn: (fields, m) => this.log.warning(m, fields),
+          debug: (fields, m) => this.log.debug(m, fields),
         },
       });
     } catch (err) {

@@ -38,7 +38,7 @@ interface Run {
   err: string;
 }
 
-async function run(args: string[], opts: { stdin?: string[]; width?: number; argv0?: string } = {}): Promise<Run> {
+async function run(args: string[], opts: { stdin?: string[]; width?: number; argv0?: string; posixlyCorrect?: boolean } = {}): Promise<Run> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const io: CliIo = {
@@ -51,7 +51,7 @@ async function run(args: string[], opts: { stdin?: string[]; width?: number; arg
     attempts: 3,
     retryDelayMs: 1,
   };
-  const code = await main(args, io, opts.argv0 ?? 'smcroutectl');
+  const code = await main(args, io, opts.argv0 ?? 'smcroutectl', opts.posixlyCorrect);
   return { code, out: Buffer.concat(out).toString('latin1'), err: Buffer.concat(err).toString('utf8') };
 }
 
@@ -171,10 +171,59 @@ test('bad options: getopt\'s message with the invoked name, usage, exit 1', asyn
   assert.equal(x.code, 1);
   assert.equal(x.err, "/usr/sbin/smcroutectl: invalid option -- 'x'\n");
   assert.match(x.out, /^Usage:\n  smcroutectl \[OPTIONS\]/);
-  assert.equal((await run(['--help'])).err, "smcroutectl: invalid option -- '-'\n");
+  assert.equal((await run(['--bogus'])).err, "smcroutectl: unrecognized option '--bogus'\n");
   const i = await run(['-i']);
   assert.equal(i.code, 1);
   assert.equal(i.err, "smcroutectl: option requires an argument -- 'i'\n");
+});
+
+test('--help and --version, as -h and -v', async () => {
+  const h = await run(['--help']);
+  assert.equal(h.code, 0);
+  assert.equal(h.err, '');
+  assert.equal(h.out, (await run(['-h'])).out);
+  assert.equal((await run(['--help', 'add'])).out, (await run(['help', 'add'])).out);
+  const v = await run(['--version']);
+  assert.equal(v.code, 0);
+  assert.equal(v.out, (await run(['-v'])).out);
+});
+
+test('combined flags and glued arguments, as with getopt', async () => {
+  control.calls.length = 0;
+  const pu = await run(['-pu', path, 'show', 'interfaces']);
+  assert.equal(pu.code, 0);
+  assert.ok(pu.out.startsWith(rule('=')), 'plain headings');
+  assert.deepEqual(control.calls, [{ op: 'showInterfaces', mode: 'brief' }]);
+  control.calls.length = 0;
+  await run([`-u${path}`, '-dj', 'show']);
+  assert.deepEqual(control.calls, [{ op: 'showRoutes', mode: 'json' }]);
+  control.calls.length = 0;
+  const t = await run(['-tu', path, 'show', 'groups']);
+  assert.equal(t.out, `(*, 225.1.1.1)${' '.repeat(28)} eth0\n\n`, 'no headings');
+  assert.deepEqual(control.calls, [{ op: 'showGroups', mode: 'brief' }]);
+});
+
+test('"--" ends the options; POSIXLY_CORRECT ends them at the first word', async () => {
+  control.calls.length = 0;
+  // "-d" after "--" is a word matching no command: skipped, so this is "show"
+  assert.equal((await run(['-u', path, '--', '-d', 'show'])).code, 0);
+  assert.deepEqual(control.calls, [{ op: 'showRoutes', mode: 'brief' }]);
+  control.calls.length = 0;
+  await run(['-u', path, 'show', 'groups', '-d'], { posixlyCorrect: true });
+  assert.deepEqual(control.calls, [{ op: 'showGroups', mode: 'brief' }]);
+  control.calls.length = 0;
+  const x = await run(['-u', path, 'show', '-x'], { posixlyCorrect: true });
+  assert.equal(x.code, 0, '-x is a word there, not an option');
+  const bad = await run(['-u', path, 'show', '-x']);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.err, "smcroutectl: invalid option -- 'x'\n");
+});
+
+test('a negative number is an option letter, as in C: refused', async () => {
+  const r = await run(['-u', path, 'show', '-1']);
+  assert.equal(r.code, 1);
+  assert.equal(r.err, "smcroutectl: invalid option -- '1'\n");
+  assert.match(r.out, /^Usage:\n/);
 });
 
 test('connection failures: upstream\'s messages and exit 1', async () => {

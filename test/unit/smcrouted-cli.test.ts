@@ -1,5 +1,6 @@
 // smcrouted's command line without a kernel: -F config checks, help,
-// version, bad options and exit codes (sysexits.h, as upstream).
+// version, bad options and exit codes (sysexits.h, as upstream). In process
+// through main(argv, io); one test runs the real launcher.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,38 +8,40 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { main } from '../../src/cli/smcrouted.js';
 import { SMCROUTED } from '../lib/ours.js';
 
-
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [SMCROUTED, ...args], { encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+async function run(args: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const status = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), env });
+  return { status, stdout, stderr };
 }
 
-function withDir(fn: (dir: string) => void): void {
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'smct-cli-'));
   try {
-    fn(dir);
+    await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-test('-F accepts a good file silently and exits 0', () => {
-  withDir((dir) => {
+test('-F accepts a good file silently and exits 0', async () => {
+  await withDir(async (dir) => {
     const f = join(dir, 'good.conf');
     writeFileSync(f, 'phyint eth0 enable ttl-threshold 3\nmroute from eth0 group 225.1.0.0/16 to eth1\nmgroup from eth0 source 10.0.0.1 group 232.1.1.1\n');
-    const r = run(['-F', f]);
+    const r = await run(['-F', f]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
   });
 });
 
-test('-F names file and line of every error and exits 78 (EX_CONFIG)', () => {
-  withDir((dir) => {
+test('-F names file and line of every error and exits 78 (EX_CONFIG)', async () => {
+  await withDir(async (dir) => {
     const f = join(dir, 'bad.conf');
     writeFileSync(f, 'mroute from eth0 group 225.1.2.3 to eth1\nmroute from eth0 group 10.1.2.3 to eth1\nfrobnicate eth0\n');
-    const r = run(['-F', f]);
+    const r = await run(['-F', f]);
     assert.equal(r.status, 78);
     assert.match(r.stderr, new RegExp(`${f.replace(/\./g, '\\.')}:2: error: .*10\\.1\\.2\\.3`));
     assert.match(r.stderr, new RegExp(`${f.replace(/\./g, '\\.')}:3: error: .*frobnicate`));
@@ -46,31 +49,95 @@ test('-F names file and line of every error and exits 78 (EX_CONFIG)', () => {
   });
 });
 
-test('-F on a missing file exits 78 and says so', () => {
-  const r = run(['-F', '/nonexistent/smcroute.conf']);
+test('-F on a missing file exits 78 and says so', async () => {
+  const r = await run(['-F', '/nonexistent/smcroute.conf']);
   assert.equal(r.status, 78);
   assert.match(r.stderr, /\/nonexistent\/smcroute\.conf.*does not exist/);
 });
 
-test('-h shows usage with the paths derived from -i NAME; -v shows the version', () => {
-  const h = run(['-i', 'foo', '-h']);
+test('-h shows usage with the paths derived from -i NAME; -v shows the version', async () => {
+  const h = await run(['-i', 'foo', '-h']);
   assert.equal(h.status, 0);
   assert.match(h.stdout, /\/etc\/foo\.conf/);
   assert.match(h.stdout, /\/run\/foo\.pid/);
   assert.match(h.stdout, /\/run\/foo\.sock/);
-  const v = run(['-v']);
+  const v = await run(['-v']);
   assert.equal(v.status, 0);
   assert.match(v.stdout, /^SMCRoute v2\.6\.0/);
 });
 
-test('unknown options, bad numbers and bad log levels exit 64 (EX_USAGE) with a message', () => {
-  const unknown = run(['-Z']);
+test('unknown options, bad numbers and bad log levels exit 64 (EX_USAGE) with a message', async () => {
+  const unknown = await run(['-Z']);
   assert.equal(unknown.status, 64);
-  assert.match(unknown.stderr, /-Z/);
-  const badTable = run(['-t', 'x', '-F', '/dev/null']);
+  assert.match(unknown.stderr, /invalid option -- 'Z'/); // glibc's words for -Z
+  const badTable = await run(['-t', 'x', '-F', '/dev/null']);
   assert.equal(badTable.status, 64);
   assert.match(badTable.stderr, /routing table ID: x/);
-  const badLevel = run(['-l', 'loud', '-F', '/dev/null']);
+  const badLevel = await run(['-l', 'loud', '-F', '/dev/null']);
   assert.equal(badLevel.status, 64);
   assert.match(badLevel.stderr, /log level: loud/);
+});
+
+test('--help and -h print the help on stdout and exit 0; --version as -v', async () => {
+  const h = await run(['-h']);
+  assert.equal(h.status, 0);
+  assert.equal(h.stderr, '');
+  assert.match(h.stdout, /^Usage:\n  smcrouted \[-hnNsv\]/);
+  assert.match(h.stdout, /\n  -h, --help {6}\S/);
+  assert.match(h.stdout, /\n  --log-format FMT\n {18}\S/);
+  assert.equal((await run(['--help'])).stdout, h.stdout);
+  assert.equal((await run(['--he'])).stdout, h.stdout, 'an unambiguous abbreviation, as getopt_long');
+  const v = await run(['--version']);
+  assert.equal(v.status, 0);
+  assert.equal(v.stdout, (await run(['-v'])).stdout);
+});
+
+test('options combine and take glued arguments, as with getopt', async () => {
+  // -n and -s are flags, -i takes the rest of its word, -h stops: the paths follow from NAME
+  const h = await run(['-nsibar', '-h']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /\/etc\/bar\.conf/);
+  assert.match(h.stdout, /\/run\/bar\.sock/);
+  const glued = await run(['-F/nonexistent/x.conf']);
+  assert.equal(glued.status, 78);
+  assert.match(glued.stderr, /\/nonexistent\/x\.conf/);
+  // -d takes "F" as its argument, so the path is a stray word
+  const dF = await run(['-dF', '/dev/null']);
+  assert.equal(dF.status, 64);
+  assert.match(dF.stderr, /^smcrouted: Unexpected argument: \/dev\/null\n$/);
+  // options may follow operands, unless POSIXLY_CORRECT
+  assert.equal((await run(['-F', '/dev/null', '--', '-h'])).status, 64, 'after "--" -h is a stray word');
+  assert.equal((await run(['-F', '/dev/null', '-', '-h'])).status, 0, 'a lone "-" is an operand, and -h after it still counts');
+  assert.equal((await run(['-', '-h'], { POSIXLY_CORRECT: '1' })).status, 64);
+});
+
+test('bad usage: getopt\'s message on stderr, the usage on stdout, exit 64; -h and -v act where they stand', async () => {
+  const i = await run(['-i']);
+  assert.equal(i.status, 64);
+  assert.equal(i.stderr, "smcrouted: option requires an argument -- 'i'\n");
+  assert.match(i.stdout, /^Usage:\n/);
+  assert.equal((await run(['--bogus'])).stderr, "smcrouted: unrecognized option '--bogus'\n");
+  assert.equal((await run(['-h', '-Z'])).status, 0, 'upstream prints the help on meeting -h');
+  assert.equal((await run(['-Z', '-h'])).status, 64);
+  assert.equal((await run(['-v', '-Z'])).status, 0);
+  assert.equal((await run(['-c', '-1', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid cache timeout: -1\n');
+});
+
+test('--log-format takes text or json', async () => {
+  assert.equal((await run(['--log-format', 'json', '-F', '/dev/null'])).status, 0);
+  assert.equal((await run(['--log-format=text', '-F', '/dev/null'])).status, 0);
+  const bad = await run(['--log-format', 'xml', '-F', '/dev/null']);
+  assert.equal(bad.status, 64);
+  assert.equal(bad.stderr, 'smcrouted: Invalid log format: xml (text or json)\n');
+  assert.equal((await run(['--log-format'])).stderr, "smcrouted: option '--log-format' requires an argument\n");
+});
+
+test('the launcher: a real process, named as invoked in getopt\'s messages', () => {
+  const v = spawnSync(process.execPath, [SMCROUTED, '-v'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(v.status, 0);
+  assert.match(v.stdout, /^SMCRoute v2\.6\.0/);
+  const bad = spawnSync(process.execPath, [SMCROUTED, '-Z'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(bad.status, 64);
+  assert.equal(bad.stderr, `${SMCROUTED}: invalid option -- 'Z'\n`);
+  assert.match(bad.stdout, /^Usage:\n  smcrouted /);
 });

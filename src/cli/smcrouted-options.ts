@@ -1,0 +1,142 @@
+// smcrouted's command line: upstream's option letters, plus --help,
+// --version and --log-format. Pure: parses into Options, prints nothing.
+
+import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
+import { getopt, type OptionDef, type Verdict } from './getopt.js';
+
+export const RUNSTATEDIR = '/run';
+export const SYSCONFDIR = '/etc';
+
+export interface Options {
+  cacheTimeout: number;
+  confFile?: string;
+  checkFile?: string;
+  ident: string;
+  logLevel: LevelName | 'silent';
+  logFormat: LogFormat;
+  foreground: boolean;
+  pidFile?: string;
+  syslog: boolean;
+  table: number;
+  sockFile?: string;
+  /** Warnings for options accepted but not implemented, logged once logging is up. */
+  unsupported: string[];
+  /** -h or -v: print and exit, as upstream does on meeting them. */
+  action?: 'help' | 'version';
+}
+
+export interface ParsedOptions {
+  readonly opts: Options;
+  /** Why the command line is refused (without "PROG: "); the caller prints the usage. */
+  readonly error?: string;
+}
+
+function intArg(name: string, min: number, max: number, set: (o: Options, n: number) => void) {
+  return (o: Options, v: string): Verdict => {
+    // Stricter than upstream's atoi(): "-t x" would silently mean table 0.
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) return { error: `Invalid ${name}: ${v}` };
+    set(o, Number(v));
+    return undefined;
+  };
+}
+
+function unsupported(flag: string, what: string) {
+  return (o: Options): void => {
+    o.unsupported.push(`-${flag}: ${what} is not supported yet, ignored`);
+  };
+}
+
+const OPTIONS: readonly OptionDef<Options>[] = [
+  { short: 'c', arg: 'SEC', apply: intArg('cache timeout', 0, Number.MAX_SAFE_INTEGER, (o, n) => { o.cacheTimeout = n; }) },
+  { short: 'd', arg: 'SEC', apply: unsupported('d', 'startup delay') },
+  // Upstream's undocumented exit delay, for its tests; accepted so scripts written for it still run.
+  { short: 'D', arg: 'SEC', apply: () => undefined },
+  { short: 'e', arg: 'CMD', apply: unsupported('e', 'the hook script') },
+  { short: 'f', arg: 'FILE', apply: (o, v) => { o.confFile = v; } },
+  { short: 'F', arg: 'FILE', apply: (o, v) => { o.checkFile = v; } },
+  { short: 'h', long: 'help', apply: (o) => { o.action = 'help'; return 'stop'; } },
+  { short: 'i', arg: 'NAME', apply: (o, v) => { o.ident = v; } },
+  { short: 'I', arg: 'NAME', apply: (o, v) => { o.ident = v; } }, // older name of -i
+  {
+    short: 'l', arg: 'LVL', apply: (o, v) => {
+      const level = parseLogLevel(v);
+      if (level === undefined) return { error: `Invalid log level: ${v}` };
+      o.logLevel = level;
+      return undefined;
+    },
+  },
+  {
+    long: 'log-format', arg: 'FMT', apply: (o, v) => {
+      if (v !== 'text' && v !== 'json') return { error: `Invalid log format: ${v} (text or json)` };
+      o.logFormat = v;
+      return undefined;
+    },
+  },
+  { short: 'm', arg: 'SEC', apply: unsupported('m', 'multicast router discovery (mrdisc)') },
+  { short: 'n', apply: (o) => { o.foreground = true; } },
+  { short: 'N', apply: () => undefined },
+  { short: 'p', arg: 'USER', apply: unsupported('p', 'dropping privileges') },
+  { short: 'P', arg: 'FILE', apply: (o, v) => { o.pidFile = v; } },
+  { short: 's', apply: (o) => { o.syslog = true; } },
+  { short: 't', arg: 'ID', apply: intArg('routing table ID', 0, 0xffffffff, (o, n) => { o.table = n; }) },
+  { short: 'u', arg: 'FILE', apply: (o, v) => { o.sockFile = v; } },
+  { short: 'v', long: 'version', apply: (o) => { o.action = 'version'; return 'stop'; } },
+];
+
+export function parseOptions(args: readonly string[], posixlyCorrect = false): ParsedOptions {
+  const opts: Options = {
+    cacheTimeout: 60,
+    ident: 'smcroute',
+    logLevel: 'notice',
+    logFormat: 'text',
+    foreground: false,
+    syslog: false,
+    table: 0,
+    unsupported: [],
+  };
+  const { operands, error } = getopt(args, OPTIONS, opts, posixlyCorrect);
+  if (error !== undefined) return { opts, error };
+  // Upstream ignores stray words; refusing them catches a mistyped option such as "smcrouted n".
+  if (opts.action === undefined && operands.length > 0) return { opts, error: `Unexpected argument: ${operands[0] ?? ''}` };
+  return { opts };
+}
+
+export function pidPath(opts: Options): string {
+  const name = opts.pidFile ?? opts.ident;
+  return name.startsWith('/') ? name : `${RUNSTATEDIR}/${name}.pid`;
+}
+
+export const confPath = (opts: Options): string => opts.confFile ?? `${SYSCONFDIR}/${opts.ident}.conf`;
+export const sockPath = (opts: Options): string => opts.sockFile ?? `${RUNSTATEDIR}/${opts.ident}.sock`;
+
+/** The help text, with the paths that follow from the options given before -h. */
+export function usage(prog: string, o: Options): string {
+  return `Usage:
+  ${prog} [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-i NAME] [-l LVL]
+                    [-m SEC] [-p USER:GROUP] [-P FILE] [-t ID] [-u FILE]
+                    [--log-format text|json]
+
+Options:
+  -c SEC          Flush learned (*,G) routes idle for SEC seconds, default 60,
+                  0 disables.  Helps when a source or its interface changes
+  -d SEC          Startup delay (not supported yet)
+  -e CMD          Script to run on (re)load and (*,G) installs (not supported yet)
+  -f FILE         Configuration file, default from NAME: ${confPath(o)}
+  -F FILE         Check configuration file syntax and exit; -l raises detail
+  -h, --help      This help text
+  -i NAME         Identity for the .conf/.pid/.sock files and logs, default: ${o.ident}
+  -l LVL          Log level: none, err, notice*, info, debug
+  --log-format FMT
+                  Log lines on stderr as text*, "ident[pid]: level: message",
+                  or as json, one object per line for log shippers
+  -m SEC          Multicast router discovery interval (not supported yet)
+  -n              Run in the foreground, as under systemd or finit
+  -N              Accepted for compatibility, no effect: VIFs/MIFs are made on demand
+  -p USER:GROUP   Drop privileges after start-up (not supported yet)
+  -P FILE         PID file, default from NAME: ${pidPath(o)}
+  -s              Log to syslog also in the foreground
+  -t ID           Multicast routing table ID, default: 0
+  -u FILE         UNIX socket for smcroutectl, default from NAME: ${sockPath(o)}
+  -v, --version   Show program version
+`;
+}
