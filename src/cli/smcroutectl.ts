@@ -3,6 +3,8 @@
 
 import { basename } from 'node:path';
 import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
+import { encodeRequest, FrameError } from '../ipc/codec.js';
+import { decodeCommand, isCommandLetter } from '../ipc/requests.js';
 import { renderReply, terminalWidth } from '../show/render.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
@@ -173,6 +175,15 @@ class Cli {
   }
 
   private async request(cmd: string, args: readonly string[]): Promise<number> {
+    // The daemon's own rules, checked before sending: the same message, without
+    // the round trip. A request too big for a frame is reported as upstream does, first.
+    if (isCommandLetter(cmd) && fitsOneFrame(cmd, args)) {
+      const checked = decodeCommand(cmd, args);
+      if (!checked.ok) {
+        this.warnx(checked.error.message);
+        return 1;
+      }
+    }
     const st = this.st;
     const target: IpcTarget = {
       path: st.sockFile ?? `${RUNSTATEDIR}/${st.ident}.sock`,
@@ -214,6 +225,16 @@ class Cli {
       rc += await this.run(words);
     }
     return rc;
+  }
+}
+
+function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
+  try {
+    encodeRequest(cmd, args);
+    return true;
+  } catch (err) {
+    if (err instanceof FrameError) return false;
+    throw err;
   }
 }
 

@@ -7,14 +7,15 @@ import type { Command } from '../model/intents.js';
 import { checkJoin, checkRoute, firstProblem, type FlowArgs, type Valid } from '../model/validate.js';
 import { fail, ok, type Result } from '../result.js';
 
-export type RequestError =
-  /** Too few or too many words for the command: upstream answers with its "malformed" text. */
-  | { readonly code: 'malformed' }
-  | { readonly code: 'invalid'; readonly message: string };
+export interface RequestError {
+  /** `malformed`: too few or too many words, which upstream's daemon answers with its "malformed" text. */
+  readonly code: 'malformed' | 'invalid';
+  readonly message: string;
+}
 
 export type CommandLetter = 'a' | 'r' | 'j' | 'l';
 
-const MALFORMED: RequestError = { code: 'malformed' };
+const MALFORMED: RequestError = { code: 'malformed', message: 'too few arguments' };
 
 export function isCommandLetter(cmd: string): cmd is CommandLetter {
   return cmd === 'a' || cmd === 'r' || cmd === 'j' || cmd === 'l';
@@ -57,7 +58,7 @@ export function decodeCommand(cmd: CommandLetter, argv: readonly string[]): Resu
     if (!checked.ok) {
       const p = firstProblem(checked.error);
       // Upstream refuses more outbound interfaces than VIFs as a malformed message.
-      return fail(p.code === 'oif-count' ? MALFORMED : { code: 'invalid', message: p.message });
+      return fail({ code: p.code === 'oif-count' ? 'malformed' : 'invalid', message: p.message });
     }
     const intent = { ...checked.value.value, origin: 'ipc' };
     return ok({ value: cmd === 'a' ? { op: 'add', intent } : { op: 'remove', intent }, warnings: checked.value.warnings });

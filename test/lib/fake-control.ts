@@ -18,7 +18,7 @@ export function prefix(text: string): Prefix {
 /** A checked command from the words smcroutectl would send, for tests that drive a Control directly. */
 export function request(cmd: CommandLetter, ...words: string[]): Valid<Command> {
   const r = decodeCommand(cmd, words);
-  if (!r.ok) throw new Error(r.error.code === 'invalid' ? r.error.message : 'malformed request');
+  if (!r.ok) throw new Error(r.error.message);
   return r.value;
 }
 

@@ -312,3 +312,16 @@ test('non-root users are told they need root', { skip: process.getuid?.() !== 0 
   assert.equal(p.status, 1);
   assert.equal(p.stderr, 'smcroutectl: Need root privileges to connect to daemon\n');
 });
+
+test('add/remove/join/leave are checked by the daemon\'s validator before connecting', async () => {
+  const never = join(dir, 'never.sock');
+  const bad = await run(['-u', never, 'join', 'eth0', '225.1.0.0/16']);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.err, 'smcroutectl: expands to 65536 joins, at most 1024 allowed\n');
+  const family = await run(['-u', never, 'add', 'eth0', 'fd00::1', '225.1.1.1', 'eth1']);
+  assert.equal(family.code, 1);
+  assert.match(family.err, /address families differ/);
+  // A valid request does try to connect, and finds no daemon.
+  const good = await run(['-u', never, 'join', 'eth0', '225.1.1.1']);
+  assert.match(good.err, /Cannot find IPC socket|Failed connecting/);
+});

@@ -48,7 +48,7 @@ test('the config file and IPC refuse the same routes with the same message', () 
     const ipc = decodeCommand('a', [args.iif, args.source, args.group, ...args.oifs]);
     assert.equal(ipc.ok, false, line);
     // Words upstream cannot place get its own message; everything else the validator's.
-    if (!ipc.ok && ipc.error.code === 'invalid' && !ipc.error.message.startsWith('mroute: ')) assert.match(ipc.error.message, re);
+    if (!ipc.ok && !ipc.error.message.startsWith('mroute: ')) assert.match(ipc.error.message, re);
   }
 });
 
@@ -66,7 +66,7 @@ test('one join-size limit: 2^10 joins per line or command', () => {
   const big = checkJoin({ iif: 'eth0', group: '225.1.0.0/21' });
   assert.match(!big.ok ? big.error[0]?.message ?? '' : '', /expands to 2048 joins, at most 1024/);
   const ipc = decodeCommand('j', ['eth0', '225.1.0.0/21']);
-  assert.match(!ipc.ok && ipc.error.code === 'invalid' ? ipc.error.message : '', /expands to 2048 joins/);
+  assert.match(!ipc.ok ? ipc.error.message : '', /expands to 2048 joins/);
 });
 
 test('join arguments: ASM and SSM, IPv4 and IPv6', () => {
