@@ -3,7 +3,7 @@
 
 import { posix } from 'node:path';
 import { describeError } from '../errors.js';
-import { checkIfname } from '../iface/match.js';
+import { checkIfname } from '../model/ifname.js';
 import { checkJoin, checkRoute, type Checked, type FlowArgs } from '../model/validate.js';
 import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective, Where } from './directives.js';
 import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';

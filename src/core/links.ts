@@ -2,7 +2,7 @@
 // configuration ("eth0", "eth+", "eth0:1") resolves to them. Pure.
 
 import type { LinkInfo } from '../kernel/types.js';
-import { foldAlias, isWildcard, matchIfname } from '../iface/match.js';
+import { foldAlias, isWildcard, matchIfname } from '../model/ifname.js';
 
 export class Links {
   private readonly byNameMap = new Map<string, LinkInfo>();

@@ -6,7 +6,7 @@ import { addrKey, expand, maxLen, type Addr, type Family, type Prefix } from '..
 import type { LinkInfo } from '../kernel/types.js';
 import { DEFAULT_THRESHOLD } from '../model/limits.js';
 import type { JoinIntent, Origin, RouteIntent } from '../model/intents.js';
-import { isWildcard } from '../iface/match.js';
+import { isWildcard } from '../model/ifname.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Links } from './links.js';
 import { makeRule, ruleKey, type Rule } from './rule.js';

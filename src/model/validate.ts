@@ -4,7 +4,7 @@
 
 import { fail, ok, type Result } from '../result.js';
 import { isMulticast, maxLen, parsePrefix, type Prefix } from './addr.js';
-import { checkIfname } from '../iface/match.js';
+import { checkIfname } from './ifname.js';
 import type { Flow, RouteFlow } from './intents.js';
 import { MAX_JOIN_BITS, MAX_VIFS } from './limits.js';
 

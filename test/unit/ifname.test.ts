@@ -1,8 +1,8 @@
-// Unit tests for src/iface/match.ts: wildcard patterns, alias folding and name syntax.
+// Unit tests for src/model/ifname.ts: wildcard patterns, alias folding and name syntax.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkIfname, foldAlias, isWildcard, matchIfname } from '../../src/iface/match.js';
+import { checkIfname, foldAlias, isWildcard, matchIfname } from '../../src/model/ifname.js';
 
 test('isWildcard: a trailing + makes a pattern', () => {
   assert.ok(isWildcard('eth+'));
