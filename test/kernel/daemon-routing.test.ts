@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Family } from '../../src/model/addr.js';
 import { KernelView } from '../lib/kview.js';
-import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
+import { addrRange } from '../lib/fixtures.js';
+import { newToken, Receiver, send } from '../lib/mcast.js';
 import { rootSkipReason, withLab, type Lab } from '../lib/netns.js';
 import { ctl, SMCROUTED, startOurs } from '../lib/ours.js';
 

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Family } from '../../src/model/addr.js';
 import { KernelView } from '../lib/kview.js';
-import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
+import { addrRange } from '../lib/fixtures.js';
+import { newToken, Receiver, send } from '../lib/mcast.js';
 import { type Daemon, type Lab, rootSkipReason, run, withLab } from '../lib/netns.js';
 import { pollUntil } from '../lib/proc.js';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { addrRange } from '../lib/mcast.js';
+import { addrRange } from '../lib/fixtures.js';
 import { kernelContract } from '../lib/kernel-contract.js';
 import type { RunnerSpec } from '../lib/kernel-contract-runner.js';
 import { Lab, rootSkipReason } from '../lib/netns.js';

@@ -1,15 +1,9 @@
 // A Control that records every call and answers from fixed views, for IPC
 // server and smcroutectl tests. No daemon logic.
 
-import { parsePrefix, type Prefix } from '../../src/model/addr.js';
 import type { Control, ControlResult, GroupArgs, RouteArgs } from '../../src/ipc/control.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../../src/show/types.js';
-
-export function prefix(text: string): Prefix {
-  const { prefix: p, error } = parsePrefix(text);
-  if (!p) throw new Error(error);
-  return p;
-}
+import { P } from './fixtures.js';
 
 export type Call =
   | { op: 'addRoute' | 'removeRoute'; args: RouteArgs }
@@ -25,14 +19,14 @@ export class FakeControl implements Control {
   throws?: Error;
 
   routes: RoutesSnapshot = {
-    templates: [{ source: null, group: prefix('225.1.2.3'), iif: 'eth0', oifs: ['eth1', 'eth2'] }],
-    sgRules: [{ source: prefix('10.0.0.1'), group: prefix('225.1.2.4'), iif: 'eth0', oifs: ['eth1'] }],
-    kernel: [{ source: prefix('10.0.0.1'), group: prefix('225.1.2.4'), iif: 'eth0', oifs: ['eth1'], packets: 5n, bytes: 500n }],
+    templates: [{ source: null, group: P('225.1.2.3'), iif: 'eth0', oifs: ['eth1', 'eth2'] }],
+    sgRules: [{ source: P('10.0.0.1'), group: P('225.1.2.4'), iif: 'eth0', oifs: ['eth1'] }],
+    kernel: [{ source: P('10.0.0.1'), group: P('225.1.2.4'), iif: 'eth0', oifs: ['eth1'], packets: 5n, bytes: 500n }],
     ifnameWidth: 4,
   };
   groups: GroupsSnapshot = {
-    conf: [{ source: null, group: prefix('225.1.1.1'), iif: 'eth0' }],
-    kernel: [{ source: null, group: prefix('225.1.1.1'), iif: 'eth0' }],
+    conf: [{ source: null, group: P('225.1.1.1'), iif: 'eth0' }],
+    kernel: [{ source: null, group: P('225.1.1.1'), iif: 'eth0' }],
   };
   interfaces: InterfacesSnapshot = {
     interfaces: [{ index: 1, name: 'lo' }, { index: 2, name: 'eth0', vif: 0, mif: 0 }],

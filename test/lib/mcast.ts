@@ -2,7 +2,7 @@
 // Drives mcast-tool.js inside a lab's namespaces; it never addresses anything outside them.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { formatAddr, parseAddr } from '../../src/model/addr.js';
+import { canon } from './fixtures.js';
 import type { FlowCount, RecvReport, RecvSpec, SendSpec } from './mcast-tool.js';
 import type { Lab } from './netns.js';
 import { pollUntil, type Proc } from './proc.js';
@@ -19,12 +19,6 @@ export function newToken(): string {
 
 /** Used when a test gives no token: unique per test process, so other runs' traffic never counts. */
 export const RUN_TOKEN = newToken();
-
-function canon(addr: string): string {
-  const a = parseAddr(addr);
-  if (!a) throw new Error(`not an address: ${addr}`);
-  return formatAddr(a);
-}
 
 /** What a receiver counted. */
 export class Counts {
@@ -175,11 +169,4 @@ export async function send(lab: Lab, opts: SendOptions): Promise<number> {
   const st = await proc.exited;
   if (st.code !== 0) throw new Error(`sender failed\n${proc.describe()}`);
   return (JSON.parse(line) as { datagrams: number }).datagrams;
-}
-
-/** count consecutive host addresses starting at first ("10.1.0.1" or "fd00:1::1"), as text. */
-export function addrRange(first: string, count: number): string[] {
-  const a = parseAddr(first);
-  if (!a) throw new Error(`not an address: ${first}`);
-  return Array.from({ length: count }, (_, i) => formatAddr({ family: a.family, value: a.value + BigInt(i) }));
 }

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandLog } from '../../src/core/command-log.js';
 import type { RouteIntent } from '../../src/core/intents.js';
-import { parsePrefix } from '../../src/model/addr.js';
+import { P } from '../lib/fixtures.js';
 
 const route = (oifs: string[]): RouteIntent => ({
-  iif: 'eth0', source: parsePrefix('10.0.0.1').prefix, group: parsePrefix('225.1.2.3').prefix!, oifs,
+  iif: 'eth0', source: P('10.0.0.1'), group: P('225.1.2.3'), oifs,
   text: { source: '10.0.0.1', group: '225.1.2.3' }, origin: 'ipc',
 });
 

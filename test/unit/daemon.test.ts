@@ -11,8 +11,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import { memoryLogger } from '../../src/log.js';
 import { formatAddr } from '../../src/model/addr.js';
-
-const LINKS = [{ name: 'eth0', index: 2, up: true, multicast: true }, { name: 'eth1', index: 3, up: true, multicast: true }];
+import { eth } from '../lib/fixtures.js';
 
 function memFs(files: Map<string, string>): ConfFs {
   return {
@@ -29,7 +28,7 @@ async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKe
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const files = new Map<string, string>();
   if (conf !== undefined) files.set('/etc/test.conf', conf);
-  const fake = new FakeKernel(new FakeNetns(LINKS));
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
   const log = memoryLogger();
   const d = new Daemon(fake, log, {
     confFile: '/etc/test.conf', pidFile: join(dir, 'test.pid'), sockFile: join(dir, 'test.sock'),
@@ -49,7 +48,7 @@ const sgs = (fake: FakeKernel) => fake.mfcs('inet').map((m) => `${formatAddr(m.s
 test('start applies the config and writes the PID file; stop removes it and resolves exit 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const pidFile = join(dir, 'test.pid');
-  const fake = new FakeKernel(new FakeNetns(LINKS));
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
   const d = new Daemon(fake, memoryLogger(), {
     confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0,
   }, memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])));
