@@ -2,14 +2,14 @@
 // and how to start each with identical options. Every path lives in the lab's temp dir, never /run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { PROGRAMS } from '../../test/lib/impls.js';
+import { PROGRAMS, type Impl } from '../../test/lib/impls.js';
 import type { Lab } from '../../test/lib/netns.js';
 import { repoPath } from '../../test/lib/paths.js';
 import type { Proc } from '../../test/lib/proc.js';
 import { buildStar, starPhyints } from '../../test/lib/topology.js';
 import { NsView } from './nsview.js';
 
-export type DaemonId = 'ours' | 'upstream';
+export type DaemonId = Impl;
 
 export interface DaemonKind {
   id: DaemonId;
@@ -19,22 +19,11 @@ export interface DaemonKind {
   client: readonly string[];
 }
 
-export const DAEMONS: readonly DaemonKind[] = [
-  {
-    id: 'upstream',
-    label: 'upstream C smcrouted',
-    daemon: [PROGRAMS.upstream.daemon],
-    client: [PROGRAMS.upstream.ctl],
-  },
-  {
-    id: 'ours',
-    label: 'our TypeScript smcrouted',
-    // As operators and systemd run it, through its shebang (node with the launcher's V8 flags);
-    // ip netns exec and env both exec, so the pid we hold is still the daemon's.
-    daemon: [PROGRAMS.ours.daemon],
-    client: [PROGRAMS.ours.ctl],
-  },
-];
+// Ours runs as operators and systemd run it, through its shebang (node with the launcher's V8 flags);
+// ip netns exec and env both exec, so the pid we hold is still the daemon's.
+const kind = (id: DaemonId, label: string): DaemonKind => ({ id, label, daemon: [PROGRAMS[id].daemon], client: [PROGRAMS[id].ctl] });
+
+export const DAEMONS: readonly DaemonKind[] = [kind('upstream', 'upstream C smcrouted'), kind('ours', 'our TypeScript smcrouted')];
 
 export function kindById(id: DaemonId): DaemonKind {
   return DAEMONS.find((d) => d.id === id)!;

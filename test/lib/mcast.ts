@@ -80,6 +80,11 @@ function parseEvent(line: string): { event?: string } {
   }
 }
 
+/** The spec fields receivers and senders share, defaults filled in so both ends agree. */
+function endpoint(opts: { iface: string; port?: number; token?: string }): { iface: string; port: number; token: string } {
+  return { iface: opts.iface, port: opts.port ?? DEFAULT_PORT, token: opts.token ?? RUN_TOKEN };
+}
+
 /** A receiver process inside a namespace; joined and listening once start() resolves. */
 export class Receiver {
   private constructor(private readonly proc: Proc) {}
@@ -87,9 +92,7 @@ export class Receiver {
   static async start(lab: Lab, opts: ReceiverOptions): Promise<Receiver> {
     const spec: RecvSpec = {
       mode: 'recv',
-      iface: opts.iface,
-      port: opts.port ?? DEFAULT_PORT,
-      token: opts.token ?? RUN_TOKEN,
+      ...endpoint(opts),
       joins: opts.joins.map((j) => ({ ...j })),
     };
     const proc = spawnTool(lab, opts.ns, spec, opts.label ?? `recv@${opts.iface}`, true);
@@ -154,9 +157,7 @@ export async function send(lab: Lab, opts: SendOptions): Promise<number> {
   const sources = opts.sources === undefined ? undefined : typeof opts.sources === 'string' ? [opts.sources] : [...opts.sources];
   const spec: SendSpec = {
     mode: 'send',
-    iface: opts.iface,
-    port: opts.port ?? DEFAULT_PORT,
-    token: opts.token ?? RUN_TOKEN,
+    ...endpoint(opts),
     groups,
     sources,
     count: opts.count ?? 1,
