@@ -1,9 +1,10 @@
 // Scenarios 4 and 5 for one daemon and one burst size K in a fresh lab: one (*,G/LEN) rule, then K datagrams,
 // each from a new forged source, sent back to back (4) or paced at a fixed rate (5). Counts which flows the
 // daemon got into the MFC.
+import { addrAt } from '../test/lib/fixtures.js';
 import { withLab } from '../test/lib/netns.js';
 import { buildTopo, IIF, OIF, PHYINTS, SND_IF, spawnDaemon, type DaemonId, type DaemonKind, type Topo } from './lib/daemons.js';
-import { forge, v4Add } from './lib/forge.js';
+import { forge } from './lib/forge.js';
 import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey } from './lib/nsview.js';
 import { epochToNow, now, pollFrom, round, sleep } from './lib/timing.js';
@@ -59,7 +60,7 @@ export interface BurstResult {
 
 function flows(k: number): [string, string][] {
   // Sources in 10.64/10 never exist anywhere; groups stay inside 225.1.0.0/16 for k <= 65,000.
-  return Array.from({ length: k }, (_, i) => [v4Add('10.64.0.1', i), v4Add('225.1.0.1', i)]);
+  return Array.from({ length: k }, (_, i) => [addrAt('10.64.0.1', i), addrAt('225.1.0.1', i)]);
 }
 
 interface Tally {

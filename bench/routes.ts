@@ -2,11 +2,12 @@
 // SIGHUP reload that swaps some routes. Measures through the kernel's own MFC view, never the daemon's.
 import { spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { addrAt } from '../test/lib/fixtures.js';
 import { withLab, type Lab } from '../test/lib/netns.js';
 import {
   buildTopo, IIF, OIF, PHYINTS, SND_IF, spawnDaemon, type DaemonId, type DaemonKind, type Running, type Topo,
 } from './lib/daemons.js';
-import { forge, v4Add } from './lib/forge.js';
+import { forge } from './lib/forge.js';
 import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
 import { now, pollFrom, round, sleep, spread, type Spread } from './lib/timing.js';
@@ -77,7 +78,7 @@ const key = mfcKey;
 
 /** Route i: distinct source and distinct group. */
 function route(i: number): Route {
-  return { source: v4Add('10.100.0.1', i), group: v4Add('225.32.0.1', i) };
+  return { source: addrAt('10.100.0.1', i), group: addrAt('225.32.0.1', i) };
 }
 
 function confText(routes: readonly Route[]): string {

@@ -12,14 +12,15 @@
 // Only a run with every default writes latest.*; any override writes custom.* so a quick run never
 // replaces the committed full results.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoPath } from '../test/lib/paths.js';
 import { runBurst, type BurstParams } from './burst.js';
 import { DAEMONS, kindById, missingPrerequisite, type DaemonKind } from './lib/daemons.js';
 import { machineInfo } from './lib/machine.js';
 import { renderMarkdown, type Results } from './lib/report.js';
 import { runRoutes, type RoutesParams } from './routes.js';
 
-const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const RESULTS_DIR = repoPath('bench', 'results');
 
 type Part = 'routes' | 'burst' | 'paced';
 
@@ -139,8 +140,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${md}\n`);
   const base = cfg.custom ? 'custom' : 'latest';
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(`${RESULTS_DIR}${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(`${RESULTS_DIR}${base}.md`, md);
+  writeFileSync(join(RESULTS_DIR, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${base}.md`), md);
   log(`wrote bench/results/${base}.json and ${base}.md`);
 }
 

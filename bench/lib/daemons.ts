@@ -2,14 +2,14 @@
 // and how to start each with identical options. Every path lives in the lab's temp dir, never /run.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { PROGRAMS, type Impl } from '../../test/lib/impls.js';
 import type { Lab } from '../../test/lib/netns.js';
+import { repoPath } from '../../test/lib/paths.js';
 import type { Proc } from '../../test/lib/proc.js';
+import { buildStar, starPhyints } from '../../test/lib/topology.js';
 import { NsView } from './nsview.js';
 
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-
-export type DaemonId = 'ours' | 'upstream';
+export type DaemonId = Impl;
 
 export interface DaemonKind {
   id: DaemonId;
@@ -19,22 +19,11 @@ export interface DaemonKind {
   client: readonly string[];
 }
 
-export const DAEMONS: readonly DaemonKind[] = [
-  {
-    id: 'upstream',
-    label: 'upstream C smcrouted',
-    daemon: ['/usr/sbin/smcrouted'],
-    client: ['/usr/sbin/smcroutectl'],
-  },
-  {
-    id: 'ours',
-    label: 'our TypeScript smcrouted',
-    // As operators and systemd run it, through its shebang (node with the launcher's V8 flags);
-    // ip netns exec and env both exec, so the pid we hold is still the daemon's.
-    daemon: [`${REPO}bin/smcrouted`],
-    client: [`${REPO}bin/smcroutectl`],
-  },
-];
+// Ours runs as operators and systemd run it, through its shebang (node with the launcher's V8 flags);
+// ip netns exec and env both exec, so the pid we hold is still the daemon's.
+const kind = (id: DaemonId, label: string): DaemonKind => ({ id, label, daemon: [PROGRAMS[id].daemon], client: [PROGRAMS[id].ctl] });
+
+export const DAEMONS: readonly DaemonKind[] = [kind('upstream', 'upstream C smcrouted'), kind('ours', 'our TypeScript smcrouted')];
 
 export function kindById(id: DaemonId): DaemonKind {
   return DAEMONS.find((d) => d.id === id)!;
@@ -43,44 +32,36 @@ export function kindById(id: DaemonId): DaemonKind {
 /** Why the comparison cannot run here, or undefined. */
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, raw sockets)';
-  if (!existsSync('/usr/sbin/smcrouted')) return 'needs Debian\'s smcroute: apt-get install -y smcroute';
-  if (!existsSync(`${REPO}dist/src/cli/smcrouted.js`)) return 'build first: npx tsc -p .';
+  if (!existsSync(PROGRAMS.upstream.daemon)) return 'needs Debian\'s smcroute: apt-get install -y smcroute';
+  if (!existsSync(repoPath('dist', 'src', 'cli', 'smcrouted.js'))) return 'build first: npx tsc -p .';
   if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'needs python3 (raw-socket sender)';
   return undefined;
 }
 
-/** Interface names inside the router namespace: inbound and outbound. */
-export const IIF = 'vin';
-export const OIF = 'vout';
+/** The tests' star with one receiver (test/lib/topology.ts), on plan 9: its router's inbound and outbound. */
+export const IIF = 'r0';
+export const OIF = 'r1';
 /** The sender's interface (peer of IIF). */
-export const SND_IF = 'sin';
+export const SND_IF = 's0';
+export const TOPOLOGY = `snd(${SND_IF}) — (${IIF})rtr(${OIF}) — (x0)rx1`;
 
 export interface Topo {
   snd: string;
   rtr: string;
-  sink: string;
   /** /proc/net views of the router namespace. */
   rtrView: NsView;
   sndView: NsView;
 }
 
-/** snd(sin) -- (vin)rtr(vout) -- (sout)sink; forwarding on in rtr, rp_filter off everywhere. */
+/** The star, forwarding on in rtr, rp_filter off everywhere, and the /proc views the measurements poll. */
 export async function buildTopo(lab: Lab): Promise<Topo> {
-  const snd = lab.addNs('snd');
-  const rtr = lab.addNs('rtr', { forwarding: true });
-  const sink = lab.addNs('sink');
-  lab.veth({ ns: snd, ifname: SND_IF }, { ns: rtr, ifname: IIF });
-  lab.veth({ ns: rtr, ifname: OIF }, { ns: sink, ifname: 'sout' });
-  lab.addAddrs(snd, SND_IF, ['10.9.1.2/24']);
-  lab.addAddrs(rtr, IIF, ['10.9.1.1/24']);
-  lab.addAddrs(rtr, OIF, ['10.9.2.1/24']);
-  lab.addAddrs(sink, 'sout', ['10.9.2.2/24']);
+  const { snd, rtr } = buildStar(lab, { net: 9, receivers: 1 });
   // netns.ts turns off rp_filter for all/default; make sure the interfaces made here agree.
   lab.sysctl(rtr, { [`net.ipv4.conf.${IIF}.rp_filter`]: 0, [`net.ipv4.conf.${OIF}.rp_filter`]: 0 });
-  return { snd, rtr, sink, rtrView: await NsView.open(lab, rtr), sndView: await NsView.open(lab, snd) };
+  return { snd, rtr, rtrView: await NsView.open(lab, rtr), sndView: await NsView.open(lab, snd) };
 }
 
-export const PHYINTS = `phyint ${IIF} enable\nphyint ${OIF} enable\n`;
+export const PHYINTS = starPhyints(1);
 
 export interface Running {
   kind: DaemonKind;

@@ -2,7 +2,8 @@
 // Read-only queries; nothing here affects the measurements.
 import { spawnSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
-import { DAEMONS, REPO, versionOf } from './daemons.js';
+import { REPO_ROOT } from '../../test/lib/paths.js';
+import { kindById, versionOf } from './daemons.js';
 
 export interface MachineInfo {
   date: string;
@@ -24,9 +25,8 @@ function out(cmd: string, args: readonly string[], cwd?: string): string {
 }
 
 export function machineInfo(): MachineInfo {
-  const byId = (id: string) => DAEMONS.find((d) => d.id === id)!;
-  const commit = out('git', ['rev-parse', '--short', 'HEAD'], REPO);
-  const dirty = out('git', ['status', '--porcelain', '--', 'src'], REPO) !== '';
+  const commit = out('git', ['rev-parse', '--short', 'HEAD'], REPO_ROOT);
+  const dirty = out('git', ['status', '--porcelain', '--', 'src'], REPO_ROOT) !== '';
   return {
     date: new Date().toISOString(),
     kernel: release(),
@@ -36,8 +36,8 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     python: out('python3', ['-c', 'import platform; print(platform.python_version())']),
     upstreamPackage: `smcroute ${out('dpkg-query', ['-W', '-f', '${Version}', 'smcroute'])} (Debian)`,
-    upstreamVersion: versionOf(byId('upstream')),
-    oursVersion: versionOf(byId('ours')),
+    upstreamVersion: versionOf(kindById('upstream')),
+    oursVersion: versionOf(kindById('ours')),
     // src/ with uncommitted changes is what ran, not the commit alone.
     oursCommit: dirty ? `${commit} + uncommitted src/ changes` : commit,
   };

@@ -1,9 +1,9 @@
 // Renders a result set as Markdown (tables, daemons side by side) for the terminal and latest.md.
 // Formatting only: every number shown comes from the results object as measured.
-import type { BurstParams, BurstResult } from '../burst.js';
+import { BURST_RULE, type BurstParams, type BurstResult } from '../burst.js';
 import type { ClientRun, RoutesParams, RoutesResult } from '../routes.js';
 import type { CpuReading } from './cpu.js';
-import type { DaemonId } from './daemons.js';
+import { IIF, OIF, TOPOLOGY, type DaemonId } from './daemons.js';
 import type { MachineInfo } from './machine.js';
 
 export interface Results {
@@ -117,7 +117,7 @@ function burstSection(r: Results): string {
     if (b.sendRate < 0.97 * b.rate!) cells[cells.length - 1] = ['SENDER FELL BEHIND the target rate', cells.at(-1)].filter(Boolean).join('; ');
     return [...lead, perSec(b.sendRate), lag, sentCell(b), ...cells];
   });
-  const rule = 'one `mroute from vin group 225.1.0.0/16 to vout` rule';
+  const rule = `one \`${BURST_RULE}\` rule`;
   const s4 = `## 4. Upcall burst, back to back (NOT paced): ${rule}\n\n`
     + 'The sender goes as fast as it can on the same CPUs as the daemon, so the two daemons do not face the same '
     + 'packet rate: the achieved rate is in the "sent" column. Section 5 fixes the rate.\n\n'
@@ -133,13 +133,13 @@ function burstSection(r: Results): string {
 
 const method = (poll: number, quiet: number): string => `## Method
 
-- Each daemon run gets fresh namespaces: \`snd(sin) — (vin)rtr(vout) — (sout)sink\`, veth pairs, IPv4
+- Each daemon run gets fresh namespaces: \`${TOPOLOGY}\`, veth pairs, IPv4
   forwarding on and rp_filter off in the router. Both daemons get identical options:
-  \`-n -N -c 0 -i NAME -f CONF -u SOCK -P PIDFILE\`, and the config enables \`phyint vin\` and \`phyint vout\`.
+  \`-n -N -c 0 -i NAME -f CONF -u SOCK -P PIDFILE\`, and the config enables \`phyint ${IIF}\` and \`phyint ${OIF}\`.
 - The kernel's view is read through \`/proc/PID/net/ip_mr_cache\` of a process parked in the router
   namespace, polled every ${poll} ms, so times have that resolution.
 - Start-up: from spawning the daemon (\`ip netns exec\`; for ours this includes Node start-up) until the MFC holds
-  N entries; then every entry is checked (resolved, iif vin, oifs exactly vout).
+  N entries; then every entry is checked (resolved, iif ${IIF}, oifs exactly ${OIF}).
 - Reload: a spread of routes is removed and as many new ones added, the file rewritten, SIGHUP sent; timed until
   the MFC equals the new config. Before the reload, one datagram (forged source, raw socket) is forwarded by every
   unchanged entry; an entry that the daemon deleted and re-added comes back with a packet counter of 0
@@ -151,7 +151,7 @@ const method = (poll: number, quiet: number): string => `## Method
   225.1.0.0/16, sent by one python3 raw socket (IP_HDRINCL, packets prebuilt): back to back in section 4, so the
   rate is whatever the sender reaches while sharing the CPUs with the daemon; paced in section 5, where the
   sender spins on the clock until each datagram's due time (start + i / rate), the same schedule for both
-  daemons, and holds one CPU busy while doing so. Achieved rate = datagrams sent / send-loop time. "router rx" is vin's
+  daemons, and holds one CPU busy while doing so. Achieved rate = datagrams sent / send-loop time. "router rx" is ${IIF}'s
   rx counter (it may include a stray link-local frame). The burst has settled when every flow is in the MFC, or
   nothing changed for ${quiet} ms with no unresolved entry left. Lost = K − flows installed with the right oif.
   Upstream 2.5.6 supports (*,G/LEN) rules (since 2.5.0), so both daemons run the same rule.

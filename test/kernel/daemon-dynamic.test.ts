@@ -9,6 +9,7 @@ import { KernelView, type NamedMfc } from '../lib/kview.js';
 import { newToken, Receiver, send, type SendOptions } from '../lib/mcast.js';
 import { rootSkipReason, withLab, type Lab } from '../lib/netns.js';
 import { ctl, ctlJson, ctlRun, eventually, logLines, rawIpc, startOurs, waitLog } from '../lib/ours.js';
+import { buildStar, connect, type Star } from '../lib/topology.js';
 
 const skip = rootSkipReason();
 
@@ -16,20 +17,13 @@ const skip = rootSkipReason();
 const S = '10.22.1.2';
 const S6 = 'fd00:22:1::2';
 
-interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
-
-/** snd(s0) -- (r0)rtr(r1) -- (x0)rx1, rtr(r2) -- (x0)rx2; IPv4, and IPv6 when asked. */
-function buildTopo(lab: Lab, v6 = false): Topo {
-  const t = { snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'), rx2: lab.addNs('rx2') };
-  lab.veth({ ns: t.snd, ifname: 's0' }, { ns: t.rtr, ifname: 'r0' });
-  lab.veth({ ns: t.rtr, ifname: 'r1' }, { ns: t.rx1, ifname: 'x0' });
-  lab.veth({ ns: t.rtr, ifname: 'r2' }, { ns: t.rx2, ifname: 'x0' });
-  lab.addAddrs(t.snd, 's0', [`${S}/24`, ...(v6 ? [`${S6}/64`] : [])]);
-  lab.addAddrs(t.rtr, 'r0', ['10.22.1.1/24', ...(v6 ? ['fd00:22:1::1/64'] : [])]);
-  lab.addAddrs(t.rtr, 'r1', ['10.22.2.1/24']);
-  lab.addAddrs(t.rtr, 'r2', ['10.22.3.1/24']);
-  lab.addAddrs(t.rx1, 'x0', ['10.22.2.2/24']);
-  lab.addAddrs(t.rx2, 'x0', ['10.22.3.2/24']);
+/** The shared star on plan 22, IPv4; with v6, IPv6 on the sender's link only (S6 and the router's r0). */
+function buildTopo(lab: Lab, v6 = false): Star {
+  const t = buildStar(lab, { net: 22 });
+  if (v6) {
+    lab.addAddrs(t.snd, 's0', [`${S6}/64`]);
+    lab.addAddrs(t.rtr, 'r0', ['fd00:22:1::1/64']);
+  }
   return t;
 }
 
@@ -107,9 +101,7 @@ test('pending: an mroute OIF and an mgroup IIF that do not exist yet activate wh
     // The interface appears while the daemon runs; its peer lives in a namespace made just now.
     const rxl = lab.addNs('rxl');
     const addLate = (): void => {
-      lab.veth({ ns: t.rtr, ifname: 'late0' }, { ns: rxl, ifname: 'y0' });
-      lab.addAddrs(t.rtr, 'late0', ['10.22.9.1/24']);
-      lab.addAddrs(rxl, 'y0', ['10.22.9.2/24']);
+      connect(lab, { ns: t.rtr, ifname: 'late0', addrs: ['10.22.9.1/24'] }, { ns: rxl, ifname: 'y0', addrs: ['10.22.9.2/24'] });
     };
     addLate();
     const state = () => `MFC ${JSON.stringify(mfcShape(kv))}\n${ours.daemon.logs}`;
@@ -207,9 +199,7 @@ test('WRONGVIF: an (S,G) that arrives on another (*,G) inbound interface moves t
     const t = buildTopo(lab);
     // A second sender link; the same source address S sits behind both.
     const snd2 = lab.addNs('snd2');
-    lab.veth({ ns: snd2, ifname: 's1' }, { ns: t.rtr, ifname: 'r3' });
-    lab.addAddrs(snd2, 's1', [`${S}/24`]);
-    lab.addAddrs(t.rtr, 'r3', ['10.22.4.1/24']);
+    connect(lab, { ns: snd2, ifname: 's1', addrs: [`${S}/24`] }, { ns: t.rtr, ifname: 'r3', addrs: ['10.22.4.1/24'] });
     const G = '225.22.6.1';
     const ours = await startOurs(lab, t.rtr, [`mroute from r0 group ${G} to r1`, `mroute from r3 group ${G} to r1`, ''].join('\n'));
     const kv = new KernelView(lab, t.rtr);
@@ -501,16 +491,12 @@ test('33 and more interfaces: the 33rd gets a clear error, the daemon runs on, t
     const rxA = lab.addNs('rxa');
     const rxB = lab.addNs('rxb');
     // v1 faces the sender, v2 and v32 face receivers, every other vK a namespace of spare ends.
-    lab.veth({ ns: snd, ifname: 's0' }, { ns: rtr, ifname: 'v1' });
-    lab.veth({ ns: rtr, ifname: 'v2' }, { ns: rxA, ifname: 'x0' });
-    lab.veth({ ns: rtr, ifname: 'v32' }, { ns: rxB, ifname: 'x0' });
+    connect(lab, { ns: snd, ifname: 's0', addrs: [`${S}/24`] }, { ns: rtr, ifname: 'v1', addrs: ['10.22.1.1/24'] });
+    connect(lab, { ns: rtr, ifname: 'v2' }, { ns: rxA, ifname: 'x0', addrs: ['10.22.2.2/24'] });
+    connect(lab, { ns: rtr, ifname: 'v32' }, { ns: rxB, ifname: 'x0', addrs: ['10.22.3.2/24'] });
     const spare = [...Array.from({ length: 29 }, (_, i) => i + 3), 33, 34, 35];
     lab.exec(rtr, 'ip', ['-b', '-'], { input: spare.map((k) => `link add v${k} type veth peer name w${k} netns ${far}\nlink set v${k} up\n`).join('') });
     lab.exec(far, 'ip', ['-b', '-'], { input: spare.map((k) => `link set w${k} up\n`).join('') });
-    lab.addAddrs(snd, 's0', [`${S}/24`]);
-    lab.addAddrs(rtr, 'v1', ['10.22.1.1/24']);
-    lab.addAddrs(rxA, 'x0', ['10.22.2.2/24']);
-    lab.addAddrs(rxB, 'x0', ['10.22.3.2/24']);
     const K = Array.from({ length: 34 }, (_, i) => i + 2); // v2 .. v35
     const G = (k: number): string => `225.22.10.${k}`;
     const conf = (ks: readonly number[]): string => ks.map((k) => `mroute from v1 source ${S} group ${G(k)} to v${k}\n`).join('');

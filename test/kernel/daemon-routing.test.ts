@@ -6,33 +6,23 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Family } from '../../src/model/addr.js';
+import { addrRange } from '../lib/fixtures.js';
 import { KernelView } from '../lib/kview.js';
-import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
+import { newToken, Receiver, send } from '../lib/mcast.js';
 import { rootSkipReason, withLab, type Lab } from '../lib/netns.js';
 import { ctl, SMCROUTED, startOurs } from '../lib/ours.js';
+import { buildStar, connect, starAddrs, type Star, type StarAddrs } from '../lib/topology.js';
 
 
-interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
+/** The star's addresses, plus a second source on the sender's link. */
+type Addrs = StarAddrs & { other: string };
+const V4: Addrs = { ...starAddrs(21, 'inet'), other: '10.21.1.3' };
+const V6: Addrs = { ...starAddrs(21, 'inet6'), other: 'fd00:21:1::3' };
 
-interface Addrs { s0: string; r0: string; r1: string; r2: string; x1: string; x2: string; other: string; plen: number }
-
-const V4: Addrs = { s0: '10.21.1.2', r0: '10.21.1.1', r1: '10.21.2.1', r2: '10.21.3.1', x1: '10.21.2.2', x2: '10.21.3.2', other: '10.21.1.3', plen: 24 };
-const V6: Addrs = { s0: 'fd00:21:1::2', r0: 'fd00:21:1::1', r1: 'fd00:21:2::1', r2: 'fd00:21:3::1', x1: 'fd00:21:2::2', x2: 'fd00:21:3::2', other: 'fd00:21:1::3', plen: 64 };
-
-/** snd(s0) -- (r0)rtr(r1) -- (x0)rx1, rtr(r2) -- (x0)rx2, dual stack. */
-function buildTopo(lab: Lab): Topo {
-  const t = { snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'), rx2: lab.addNs('rx2') };
-  lab.veth({ ns: t.snd, ifname: 's0' }, { ns: t.rtr, ifname: 'r0' });
-  lab.veth({ ns: t.rtr, ifname: 'r1' }, { ns: t.rx1, ifname: 'x0' });
-  lab.veth({ ns: t.rtr, ifname: 'r2' }, { ns: t.rx2, ifname: 'x0' });
-  for (const a of [V4, V6]) {
-    lab.addAddrs(t.snd, 's0', [`${a.s0}/${a.plen}`, `${a.other}/${a.plen}`]);
-    lab.addAddrs(t.rtr, 'r0', [`${a.r0}/${a.plen}`]);
-    lab.addAddrs(t.rtr, 'r1', [`${a.r1}/${a.plen}`]);
-    lab.addAddrs(t.rtr, 'r2', [`${a.r2}/${a.plen}`]);
-    lab.addAddrs(t.rx1, 'x0', [`${a.x1}/${a.plen}`]);
-    lab.addAddrs(t.rx2, 'x0', [`${a.x2}/${a.plen}`]);
-  }
+/** The shared star on plan 21, dual stack, with the second source on s0. */
+function buildTopo(lab: Lab): Star {
+  const t = buildStar(lab, { net: 21, families: ['inet', 'inet6'] });
+  lab.addAddrs(t.snd, 's0', [V4, V6].map((a) => `${a.other}/${a.plen}`));
   return t;
 }
 
@@ -174,9 +164,7 @@ test('a second instance runs side by side on another routing table', { timeout: 
     const t = buildTopo(lab);
     // A second inbound link whose traffic the kernel looks up in table 100.
     const snd2 = lab.addNs('snd2');
-    lab.veth({ ns: snd2, ifname: 's1' }, { ns: t.rtr, ifname: 'r3' });
-    lab.addAddrs(snd2, 's1', ['10.21.4.2/24']);
-    lab.addAddrs(t.rtr, 'r3', ['10.21.4.1/24']);
+    connect(lab, { ns: snd2, ifname: 's1', addrs: ['10.21.4.2/24'] }, { ns: t.rtr, ifname: 'r3', addrs: ['10.21.4.1/24'] });
     lab.ip(t.rtr, 'mrule', 'add', 'iif', 'r3', 'lookup', '100');
 
     await startOurs(lab, t.rtr, `mroute from r0 source ${V4.s0} group 225.21.5.1 to r1\n`, [], 'main');

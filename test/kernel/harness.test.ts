@@ -5,12 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Family } from '../../src/model/addr.js';
+import { addrRange } from '../lib/fixtures.js';
 import { KernelView } from '../lib/kview.js';
-import { addrRange, newToken, Receiver, send } from '../lib/mcast.js';
+import { newToken, Receiver, send } from '../lib/mcast.js';
+import { PROGRAMS } from '../lib/impls.js';
 import { type Daemon, type Lab, rootSkipReason, run, withLab } from '../lib/netns.js';
 import { pollUntil } from '../lib/proc.js';
+import { buildStar, connect, starPhyints } from '../lib/topology.js';
 
-const SMCROUTED = '/usr/sbin/smcrouted';
+const SMCROUTED = PROGRAMS.upstream.daemon;
 
 function skipReason(): string | undefined {
   return rootSkipReason()
@@ -26,38 +29,21 @@ interface Plan {
   starGroup: string;
   /** First of the extra source addresses for the many-sources run. */
   manyFrom: string;
-  addrs: Record<'s0' | 'r0' | 'r1' | 'r2' | 'x1' | 'x2', string>;
 }
+
+/** The shared star on plan 11, in the plan's family only: src is its s0. */
+const NET = 11;
 
 const PLANS: Plan[] = [
   {
     family: 'inet', src: '10.11.1.2', routed: '225.1.2.3', unrouted: '225.1.2.4', starGroup: '225.1.2.5',
     manyFrom: '10.11.1.100',
-    addrs: { s0: '10.11.1.2/24', r0: '10.11.1.1/24', r1: '10.11.2.1/24', x1: '10.11.2.2/24', r2: '10.11.3.1/24', x2: '10.11.3.2/24' },
   },
   {
     family: 'inet6', src: 'fd00:11:1::2', routed: 'ff0e::1:2:3', unrouted: 'ff0e::1:2:4', starGroup: 'ff0e::1:2:5',
     manyFrom: 'fd00:11:1::100',
-    addrs: { s0: 'fd00:11:1::2/64', r0: 'fd00:11:1::1/64', r1: 'fd00:11:2::1/64', x1: 'fd00:11:2::2/64', r2: 'fd00:11:3::1/64', x2: 'fd00:11:3::2/64' },
   },
 ];
-
-interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
-
-/** snd(s0) -- (r0)rtr(r1) -- (x0)rx1, rtr(r2) -- (x0)rx2 */
-function buildTopo(lab: Lab, p: Plan): Topo {
-  const t = { snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'), rx2: lab.addNs('rx2') };
-  lab.veth({ ns: t.snd, ifname: 's0' }, { ns: t.rtr, ifname: 'r0' });
-  lab.veth({ ns: t.rtr, ifname: 'r1' }, { ns: t.rx1, ifname: 'x0' });
-  lab.veth({ ns: t.rtr, ifname: 'r2' }, { ns: t.rx2, ifname: 'x0' });
-  lab.addAddrs(t.snd, 's0', [p.addrs.s0]);
-  lab.addAddrs(t.rtr, 'r0', [p.addrs.r0]);
-  lab.addAddrs(t.rtr, 'r1', [p.addrs.r1]);
-  lab.addAddrs(t.rtr, 'r2', [p.addrs.r2]);
-  lab.addAddrs(t.rx1, 'x0', [p.addrs.x1]);
-  lab.addAddrs(t.rx2, 'x0', [p.addrs.x2]);
-  return t;
-}
 
 /** Upstream smcrouted in the foreground, with every path in the lab's temp dir (nothing in /run). */
 function startSmcrouted(lab: Lab, ns: string, conf: string): Promise<Daemon> {
@@ -74,12 +60,12 @@ function startSmcrouted(lab: Lab, ns: string, conf: string): Promise<Daemon> {
   });
 }
 
-const PHYINTS = 'phyint r0 enable\nphyint r1 enable\nphyint r2 enable\n';
+const PHYINTS = starPhyints();
 
 for (const p of PLANS) {
   test(`${p.family}: upstream smcrouted forwards an (S,G) to receiver 1 only`, { timeout: 60_000, skip: skipReason() }, async () => {
     await withLab(async (lab) => {
-      const t = buildTopo(lab, p);
+      const t = buildStar(lab, { net: NET, families: [p.family] });
       const daemon = await startSmcrouted(lab, t.rtr, `${PHYINTS}mroute from r0 source ${p.src} group ${p.routed} to r1\n`);
       const joins = [{ group: p.routed }, { group: p.unrouted }];
       const rx1 = await Receiver.start(lab, { ns: t.rx1, iface: 'x0', joins });
@@ -120,7 +106,7 @@ for (const p of PLANS) {
 
   test(`${p.family}: (*,G) rule, traffic from many sources`, { timeout: 60_000, skip: skipReason() }, async () => {
     await withLab(async (lab) => {
-      const t = buildTopo(lab, p);
+      const t = buildStar(lab, { net: NET, families: [p.family] });
       const K = 100;
       const sources = addrRange(p.manyFrom, K);
       const plen = p.family === 'inet' ? 24 : 64;
@@ -151,9 +137,7 @@ for (const d of DIRECT) {
     await withLab(async (lab) => {
       const a = lab.addNs('a');
       const b = lab.addNs('b');
-      lab.veth({ ns: a, ifname: 's0' }, { ns: b, ifname: 'x0' });
-      lab.addAddrs(a, 's0', [`${d.s1}/${d.plen}`, `${d.s2}/${d.plen}`]);
-      lab.addAddrs(b, 'x0', [d.rx]);
+      connect(lab, { ns: a, ifname: 's0', addrs: [`${d.s1}/${d.plen}`, `${d.s2}/${d.plen}`] }, { ns: b, ifname: 'x0', addrs: [d.rx] });
       // ASM first, SSM last: /proc/net/mcfilter lists a device only if its newest join has sources.
       const rx = await Receiver.start(lab, { ns: b, iface: 'x0', joins: [{ group: d.asm }, { group: d.ssm, source: d.s1 }] });
       const out = { ns: a, iface: 's0' };

@@ -9,38 +9,20 @@ import { KernelView, type NamedMfc } from '../lib/kview.js';
 import { send } from '../lib/mcast.js';
 import { withLab, type Lab } from '../lib/netns.js';
 import { pollUntil } from '../lib/proc.js';
+import { buildStar, starAddrs, starPhyints, type Star } from '../lib/topology.js';
 
 const skip = upstreamSkipReason();
 
-interface Net { s0: string; r0: string; r1: string; r2: string; x1: string; x2: string; plen: number }
-
-const NET4: Net = { s0: '10.41.1.2', r0: '10.41.1.1', r1: '10.41.2.1', r2: '10.41.3.1', x1: '10.41.2.2', x2: '10.41.3.2', plen: 24 };
-const NET6: Net = { s0: 'fd00:41:1::2', r0: 'fd00:41:1::1', r1: 'fd00:41:2::1', r2: 'fd00:41:3::1', x1: 'fd00:41:2::2', x2: 'fd00:41:3::2', plen: 64 };
-
-interface Topo { snd: string; rtr: string; rx1: string; rx2: string }
-
-/** snd(s0) -- (r0)rtr(r1) -- (x0)rx1, rtr(r2) -- (x0)rx2, dual stack. */
-function buildTopo(lab: Lab): Topo {
-  const t = { snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'), rx2: lab.addNs('rx2') };
-  lab.veth({ ns: t.snd, ifname: 's0' }, { ns: t.rtr, ifname: 'r0' });
-  lab.veth({ ns: t.rtr, ifname: 'r1' }, { ns: t.rx1, ifname: 'x0' });
-  lab.veth({ ns: t.rtr, ifname: 'r2' }, { ns: t.rx2, ifname: 'x0' });
-  for (const n of [NET4, NET6]) {
-    lab.addAddrs(t.snd, 's0', [`${n.s0}/${n.plen}`]);
-    lab.addAddrs(t.rtr, 'r0', [`${n.r0}/${n.plen}`]);
-    lab.addAddrs(t.rtr, 'r1', [`${n.r1}/${n.plen}`]);
-    lab.addAddrs(t.rtr, 'r2', [`${n.r2}/${n.plen}`]);
-    lab.addAddrs(t.rx1, 'x0', [`${n.x1}/${n.plen}`]);
-    lab.addAddrs(t.rx2, 'x0', [`${n.x2}/${n.plen}`]);
-  }
-  return t;
-}
+/** The shared star on plan 41, dual stack. */
+const STAR = { net: 41, families: ['inet', 'inet6'] } as const;
+const NET4 = starAddrs(STAR.net, 'inet');
+const NET6 = starAddrs(STAR.net, 'inet6');
 
 /** Upstream 2.5.6 runs with -N (see startRouter), which needs these; ours and 2.6 accept them. */
-const PHYINTS = ['phyint r0 enable', 'phyint r1 enable', 'phyint r2 enable'];
+const PHYINTS = starPhyints();
 
 function conf(lines: readonly string[]): string {
-  return [...PHYINTS, ...lines, ''].join('\n');
+  return PHYINTS + [...lines, ''].join('\n');
 }
 
 const familyOf = (group: string): Family => (group.includes(':') ? 'inet6' : 'inet');
@@ -86,7 +68,7 @@ function parseInterfaces(text: string): Map<string, [number | undefined, number 
  */
 async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> {
   await withLab(async (lab) => {
-    const t = buildTopo(lab);
+    const t = buildStar(lab, STAR);
     const S = NET4.s0;
     const router = await startRouter(lab, t.rtr, daemonImpl, conf([`mroute from r0 source ${S} group 225.41.0.1 to r1`]));
     const kv = new KernelView(lab, t.rtr);
@@ -276,7 +258,7 @@ interface Capture {
  * are exact, then captures every show form through both clients and the raw replies. Stops
  * the daemon and checks the kernel is clean for the next one.
  */
-async function captureShows(lab: Lab, t: Topo, daemonImpl: Impl): Promise<Capture> {
+async function captureShows(lab: Lab, t: Star, daemonImpl: Impl): Promise<Capture> {
   const router = await startRouter(lab, t.rtr, daemonImpl, MIX);
   const kv = new KernelView(lab, t.rtr);
   for (const args of IPC_ADDS) {
@@ -325,7 +307,7 @@ function lineDiffs(expected: string, actual: string, max = 6): string {
 
 test('show output is byte-identical for all four pairings of smcroutectl × smcrouted, upstream and ours', { timeout: 60_000, skip }, async () => {
   await withLab(async (lab) => {
-    const t = buildTopo(lab);
+    const t = buildStar(lab, STAR);
     const up = await captureShows(lab, t, 'upstream');
     const ours = await captureShows(lab, t, 'ours');
     const diffs: string[] = [];

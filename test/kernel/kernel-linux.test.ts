@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { addrRange } from '../lib/mcast.js';
+import { addrRange } from '../lib/fixtures.js';
 import { kernelContract } from '../lib/kernel-contract.js';
 import type { RunnerSpec } from '../lib/kernel-contract-runner.js';
 import { Lab, rootSkipReason } from '../lib/netns.js';
+import { connect } from '../lib/topology.js';
 
 const RUNNER = fileURLToPath(new URL('../lib/kernel-contract-runner.js', import.meta.url));
 /** A case that outlives this has hung, e.g. a handle left open after shutdown. */
@@ -28,14 +29,13 @@ describe('LinuxKernel contract (network namespace)', { skip }, () => {
     lab = new Lab();
     ns = lab.addNs('rtr');
     const peer = lab.addNs('peer');
-    lab.veth({ ns, ifname: 'a0' }, { ns: peer, ifname: 'a1' });
-    lab.veth({ ns, ifname: 'b0' }, { ns: peer, ifname: 'b1' });
     const sources: RunnerSpec['sources'] = {
       inet: [manyV4(), addrRange('10.2.0.1', 5)],
       inet6: [addrRange('fd01::1', 10), addrRange('fd02::1', 5)],
     };
-    lab.addAddrs(peer, 'a1', [...sources.inet[0], ...sources.inet6[0]].map((a) => `${a}/${a.includes(':') ? 128 : 32}`));
-    lab.addAddrs(peer, 'b1', [...sources.inet[1], ...sources.inet6[1]].map((a) => `${a}/${a.includes(':') ? 128 : 32}`));
+    const hosts = (i: 0 | 1): string[] => [...sources.inet[i], ...sources.inet6[i]].map((a) => `${a}/${a.includes(':') ? 128 : 32}`);
+    connect(lab, { ns, ifname: 'a0' }, { ns: peer, ifname: 'a1', addrs: hosts(0) });
+    connect(lab, { ns, ifname: 'b0' }, { ns: peer, ifname: 'b1', addrs: hosts(1) });
     for (const [n, links] of [[ns, ['a0', 'b0']], [peer, ['a1', 'b1']]] as const) {
       lab.sysctl(n, Object.fromEntries(links.map((l) => [`net.ipv4.conf.${l}.rp_filter`, 0])));
     }

@@ -1,19 +1,13 @@
 // A Control that records every call and answers from fixed views, for IPC
 // server and smcroutectl tests. No daemon logic.
 
-import { parsePrefix, type Prefix } from '../../src/model/addr.js';
 import type { Control } from '../../src/ipc/control.js';
 import { decodeCommand, type CommandLetter } from '../../src/ipc/requests.js';
 import type { Command } from '../../src/model/intents.js';
 import type { FlowArgs, RouteArgs, Valid } from '../../src/model/validate.js';
 import { ok, type Result } from '../../src/result.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../../src/show/types.js';
-
-export function prefix(text: string): Prefix {
-  const p = parsePrefix(text);
-  if (!p.ok) throw new Error(p.error);
-  return p.value;
-}
+import { P } from './fixtures.js';
 
 /** A checked command from the words smcroutectl would send, for tests that drive a Control directly. */
 export function request(cmd: CommandLetter, ...words: string[]): Valid<Command> {
@@ -36,14 +30,14 @@ export class FakeControl implements Control {
   throws?: Error;
 
   routes: RoutesSnapshot = {
-    templates: [{ source: null, group: prefix('225.1.2.3'), iif: 'eth0', oifs: ['eth1', 'eth2'] }],
-    sgRules: [{ source: prefix('10.0.0.1'), group: prefix('225.1.2.4'), iif: 'eth0', oifs: ['eth1'] }],
-    kernel: [{ source: prefix('10.0.0.1'), group: prefix('225.1.2.4'), iif: 'eth0', oifs: ['eth1'], packets: 5n, bytes: 500n }],
+    templates: [{ source: null, group: P('225.1.2.3'), iif: 'eth0', oifs: ['eth1', 'eth2'] }],
+    sgRules: [{ source: P('10.0.0.1'), group: P('225.1.2.4'), iif: 'eth0', oifs: ['eth1'] }],
+    kernel: [{ source: P('10.0.0.1'), group: P('225.1.2.4'), iif: 'eth0', oifs: ['eth1'], packets: 5n, bytes: 500n }],
     ifnameWidth: 4,
   };
   groups: GroupsSnapshot = {
-    conf: [{ source: null, group: prefix('225.1.1.1'), iif: 'eth0' }],
-    kernel: [{ source: null, group: prefix('225.1.1.1'), iif: 'eth0' }],
+    conf: [{ source: null, group: P('225.1.1.1'), iif: 'eth0' }],
+    kernel: [{ source: null, group: P('225.1.1.1'), iif: 'eth0' }],
   };
   interfaces: InterfacesSnapshot = {
     interfaces: [{ index: 1, name: 'lo' }, { index: 2, name: 'eth0', vif: 0, mif: 0 }],

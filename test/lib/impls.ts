@@ -2,16 +2,13 @@
 // its files in the lab dir, run either client, send raw IPC frames. Drives programs only; asserts nothing.
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { rootSkipReason, type Daemon, type ExecResult, type Lab } from './netns.js';
+import { repoPath } from './paths.js';
 
 export type Impl = 'ours' | 'upstream';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-
 export const PROGRAMS: Readonly<Record<Impl, { daemon: string; ctl: string }>> = {
-  ours: { daemon: join(ROOT, 'bin', 'smcrouted'), ctl: join(ROOT, 'bin', 'smcroutectl') },
+  ours: { daemon: repoPath('bin', 'smcrouted'), ctl: repoPath('bin', 'smcroutectl') },
   upstream: { daemon: '/usr/sbin/smcrouted', ctl: '/usr/sbin/smcroutectl' },
 };
 

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLinuxKernel } from '../../src/kernel/linux.js';
-import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
+import { formatAddr, type Family } from '../../src/model/addr.js';
+import { A } from './fixtures.js';
 import { kernelContract, type EnvIface, type KernelEnv, type Memberships } from './kernel-contract.js';
 import { parseIgmp, parseIgmp6, parseMcfilter, parseMcfilter6 } from './procnet.js';
 import type { SenderSpec } from './kernel-sender.js';
@@ -21,12 +22,6 @@ export interface RunnerSpec {
   links: [{ name: string; peer: string }, { name: string; peer: string }];
   /** Source addresses configured on each far end, per family. */
   sources: Record<Family, [string[], string[]]>;
-}
-
-function addr(text: string): Addr {
-  const a = parseAddr(text);
-  if (!a) throw new Error(`bad address ${text}`);
-  return a;
 }
 
 async function memberships(family: Family): Promise<Memberships> {
@@ -50,8 +45,8 @@ function linuxEnv(spec: RunnerSpec): KernelEnv {
   };
   const ifaces: [EnvIface, EnvIface] = [iface(spec.links[0].name), iface(spec.links[1].name)];
   const sources = {
-    inet: spec.sources.inet.map((l) => l.map(addr)),
-    inet6: spec.sources.inet6.map((l) => l.map(addr)),
+    inet: spec.sources.inet.map((l) => l.map((t) => A(t))),
+    inet6: spec.sources.inet6.map((l) => l.map((t) => A(t))),
   };
   return {
     create: () => createLinuxKernel({ warn: (m) => process.stderr.write(`warn: ${m}\n`) }),

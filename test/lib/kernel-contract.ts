@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { KernelError } from '../../src/errors.js';
-import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
+import { formatAddr, type Addr, type Family } from '../../src/model/addr.js';
+import { A } from './fixtures.js';
 import { MAX_VIFS } from '../../src/model/limits.js';
 import type { Kernel, Upcall } from '../../src/kernel/types.js';
 
@@ -50,12 +51,6 @@ export interface ContractCase {
 
 const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 const WAIT_MS = 15_000;
-
-function A(text: string): Addr {
-  const a = parseAddr(text);
-  if (!a) throw new Error(`bad address in test: ${text}`);
-  return a;
-}
 
 /** Per family: groups and sources that never reach the wire or are local to the namespaces. */
 const PLAN = {

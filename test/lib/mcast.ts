@@ -2,7 +2,7 @@
 // Drives mcast-tool.js inside a lab's namespaces; it never addresses anything outside them.
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { formatAddr, parseAddr } from '../../src/model/addr.js';
+import { canon } from './fixtures.js';
 import type { FlowCount, RecvReport, RecvSpec, SendSpec } from './mcast-tool.js';
 import type { Lab } from './netns.js';
 import { pollUntil, type Proc } from './proc.js';
@@ -19,12 +19,6 @@ export function newToken(): string {
 
 /** Used when a test gives no token: unique per test process, so other runs' traffic never counts. */
 export const RUN_TOKEN = newToken();
-
-function canon(addr: string): string {
-  const a = parseAddr(addr);
-  if (!a) throw new Error(`not an address: ${addr}`);
-  return formatAddr(a);
-}
 
 /** What a receiver counted. */
 export class Counts {
@@ -86,6 +80,11 @@ function parseEvent(line: string): { event?: string } {
   }
 }
 
+/** The spec fields receivers and senders share, defaults filled in so both ends agree. */
+function endpoint(opts: { iface: string; port?: number; token?: string }): { iface: string; port: number; token: string } {
+  return { iface: opts.iface, port: opts.port ?? DEFAULT_PORT, token: opts.token ?? RUN_TOKEN };
+}
+
 /** A receiver process inside a namespace; joined and listening once start() resolves. */
 export class Receiver {
   private constructor(private readonly proc: Proc) {}
@@ -93,9 +92,7 @@ export class Receiver {
   static async start(lab: Lab, opts: ReceiverOptions): Promise<Receiver> {
     const spec: RecvSpec = {
       mode: 'recv',
-      iface: opts.iface,
-      port: opts.port ?? DEFAULT_PORT,
-      token: opts.token ?? RUN_TOKEN,
+      ...endpoint(opts),
       joins: opts.joins.map((j) => ({ ...j })),
     };
     const proc = spawnTool(lab, opts.ns, spec, opts.label ?? `recv@${opts.iface}`, true);
@@ -160,9 +157,7 @@ export async function send(lab: Lab, opts: SendOptions): Promise<number> {
   const sources = opts.sources === undefined ? undefined : typeof opts.sources === 'string' ? [opts.sources] : [...opts.sources];
   const spec: SendSpec = {
     mode: 'send',
-    iface: opts.iface,
-    port: opts.port ?? DEFAULT_PORT,
-    token: opts.token ?? RUN_TOKEN,
+    ...endpoint(opts),
     groups,
     sources,
     count: opts.count ?? 1,
@@ -175,11 +170,4 @@ export async function send(lab: Lab, opts: SendOptions): Promise<number> {
   const st = await proc.exited;
   if (st.code !== 0) throw new Error(`sender failed\n${proc.describe()}`);
   return (JSON.parse(line) as { datagrams: number }).datagrams;
-}
-
-/** count consecutive host addresses starting at first ("10.1.0.1" or "fd00:1::1"), as text. */
-export function addrRange(first: string, count: number): string[] {
-  const a = parseAddr(first);
-  if (!a) throw new Error(`not an address: ${first}`);
-  return Array.from({ length: count }, (_, i) => formatAddr({ family: a.family, value: a.value + BigInt(i) }));
 }

@@ -1,7 +1,8 @@
 // Parsers for the kernel's multicast views in /proc/net (MFC, VIF/MIF, IGMP/MLD memberships, source filters).
 // Pure text → data; reading the files inside a namespace is kview.ts's job. Unexpected lines throw.
 import { endianness } from 'node:os';
-import { formatAddr, parseAddr, type Family } from '../../src/model/addr.js';
+import { formatAddr, type Family } from '../../src/model/addr.js';
+import { canon } from './fixtures.js';
 
 export type Endian = 'LE' | 'BE';
 
@@ -84,7 +85,7 @@ export function hexV6(hex: string): string {
 
 /** IPv6 in the kernel's full colon form (%pI6, e.g. ff0e:0000:...:0001) to canonical text. */
 export function fullV6(text: string): string {
-  return canonAddr(text, 'inet6');
+  return canon(text, 'inet6');
 }
 
 export function parseIpMrCache(text: string, endian: Endian = endianness()): MfcRow[] {
@@ -237,16 +238,10 @@ export function parseIpMrouteJson(text: string): MrouteRow[] {
     multipath?: { oif: string; ttl?: number }[];
   }[];
   return raw.map((r) => ({
-    source: r.src === undefined ? undefined : canonAddr(r.src),
-    group: canonAddr(r.dst),
+    source: r.src === undefined ? undefined : canon(r.src),
+    group: canon(r.dst),
     iif: r.iif === undefined || r.iif === 'unresolved' ? undefined : r.iif,
     oifs: (r.multipath ?? []).map((m) => (m.ttl === undefined ? { name: m.oif } : { name: m.oif, ttl: m.ttl })),
     state: r.state ?? 'unknown',
   }));
-}
-
-function canonAddr(text: string, family?: Family): string {
-  const a = parseAddr(text);
-  if (!a || (family && a.family !== family)) throw new Error(`not an ${family ?? 'IP'} address: ${text}`);
-  return formatAddr(a);
 }

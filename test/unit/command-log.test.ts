@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CommandLog } from '../../src/core/command-log.js';
 import type { RouteIntent } from '../../src/model/intents.js';
-import { prefix } from '../lib/fake-control.js';
+import { P } from '../lib/fixtures.js';
 
 const route = (oifs: string[]): RouteIntent => ({
-  iif: 'eth0', source: prefix('10.0.0.1'), group: prefix('225.1.2.3'), oifs,
+  iif: 'eth0', source: P('10.0.0.1'), group: P('225.1.2.3'), oifs,
   text: { source: '10.0.0.1', group: '225.1.2.3' }, origin: 'ipc',
 });
 

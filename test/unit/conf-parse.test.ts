@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatAddr, formatPrefix } from '../../src/model/addr.js';
 import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective } from '../../src/conf/directives.js';
 import { hasGlobMagic } from '../../src/conf/glob.js';
 import { loadConfig, parseConfig, type ConfFs, type ConfigResult } from '../../src/conf/parse.js';
+import { repoPath } from '../lib/paths.js';
 
 function parse(text: string) {
   return parseConfig(text, 'test.conf');
@@ -466,7 +466,7 @@ test('loadConfig: include nesting is limited', () => {
 });
 
 test('the example conf/smcroute.conf parses cleanly and covers every form', () => {
-  const path = fileURLToPath(new URL('../../../conf/smcroute.conf', import.meta.url));
+  const path = repoPath('conf', 'smcroute.conf');
   const text = readFileSync(path, 'utf8');
   const includes: string[] = [];
   const r = parseConfig(text, path, {

@@ -13,8 +13,7 @@ import { memoryLogger } from '../../src/log.js';
 import { formatAddr } from '../../src/model/addr.js';
 import { ok } from '../../src/result.js';
 import { request } from '../lib/fake-control.js';
-
-const LINKS = [{ name: 'eth0', index: 2, up: true, multicast: true }, { name: 'eth1', index: 3, up: true, multicast: true }];
+import { eth } from '../lib/fixtures.js';
 
 function memFs(files: Map<string, string>): ConfFs {
   return {
@@ -31,7 +30,7 @@ async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKe
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const files = new Map<string, string>();
   if (conf !== undefined) files.set('/etc/test.conf', conf);
-  const fake = new FakeKernel(new FakeNetns(LINKS));
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
   const log = memoryLogger();
   const d = new Daemon(fake, log, {
     confFile: '/etc/test.conf', pidFile: join(dir, 'test.pid'), sockFile: join(dir, 'test.sock'),
@@ -51,7 +50,7 @@ const sgs = (fake: FakeKernel) => fake.mfcs('inet').map((m) => `${formatAddr(m.s
 test('start applies the config and writes the PID file; stop removes it and resolves exit 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const pidFile = join(dir, 'test.pid');
-  const fake = new FakeKernel(new FakeNetns(LINKS));
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
   const d = new Daemon(fake, memoryLogger(), {
     confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0,
   }, memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])));

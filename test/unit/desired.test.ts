@@ -4,10 +4,9 @@ import { parseConfig } from '../../src/conf/parse.js';
 import { buildDesired } from '../../src/core/changes.js';
 import { Links } from '../../src/core/links.js';
 import { toIntents } from '../../src/daemon/config.js';
-import type { LinkInfo } from '../../src/kernel/types.js';
+import { fakeLinks, link } from '../lib/fixtures.js';
 
-const link = (name: string, index: number, multicast = true): LinkInfo => ({ name, index, up: true, multicast });
-const links = new Links([link('lo', 1, false), link('eth0', 2), link('eth1', 3), link('eth2', 4), link('wlan0', 5)]);
+const links = new Links([...fakeLinks(3), link('wlan0', 5)]);
 
 function desired(text: string) {
   const { directives, diagnostics } = parseConfig(text, 'test.conf');

@@ -10,29 +10,14 @@ import {
   SIOC_SG_REQ_SIZE, VIFCTL_SIZE,
 } from '../../src/kernel/structs.js';
 import { MAX_VIFS } from '../../src/model/limits.js';
-import type { LinkInfo } from '../../src/kernel/types.js';
-import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
+import { formatAddr, type Addr, type Family } from '../../src/model/addr.js';
+import { A, addrRange, fakeLinks } from '../lib/fixtures.js';
 import { kernelContract, type KernelEnv } from '../lib/kernel-contract.js';
 
-function A(text: string): Addr {
-  const a = parseAddr(text);
-  if (!a) throw new Error(text);
-  return a;
-}
-
-const LINKS: LinkInfo[] = [
-  { name: 'lo', index: 1, up: true, multicast: false },
-  { name: 'eth0', index: 2, up: true, multicast: true },
-  { name: 'eth1', index: 3, up: true, multicast: true },
-];
-
-function range(first: string, n: number): Addr[] {
-  const a = A(first);
-  return Array.from({ length: n }, (_, i) => ({ family: a.family, value: a.value + BigInt(i) }));
-}
+const range = (first: string, n: number): Addr[] => addrRange(first, n).map(A);
 
 function fakeEnv(): KernelEnv {
-  const ns = new FakeNetns(LINKS);
+  const ns = new FakeNetns(fakeLinks(2));
   const sources: Record<Family, Addr[][]> = {
     inet: [range('10.1.1.1', 1000), range('10.2.0.1', 5)],
     inet6: [range('fd01::1', 10), range('fd02::1', 5)],
@@ -66,7 +51,7 @@ describe('FakeKernel keeps the kernel contract', () => {
 
 describe('FakeKernel helpers', () => {
   test('emitUpcalls delivers one batch, only for open families', () => {
-    const k = new FakeKernel(new FakeNetns(LINKS));
+    const k = new FakeKernel(new FakeNetns(fakeLinks(2)));
     const batches: number[] = [];
     k.onUpcall((b) => batches.push(b.length));
     const up = (family: Family, src: string, grp: string) =>
@@ -77,7 +62,7 @@ describe('FakeKernel helpers', () => {
   });
 
   test('inspection: VIFs, MFC with TTLs, memberships, counters, table id', () => {
-    const k = new FakeKernel(new FakeNetns(LINKS));
+    const k = new FakeKernel(new FakeNetns(fakeLinks(2)));
     k.openMroute('inet6', 0);
     assert.equal(k.tableId('inet6'), 254);
     k.addVif('inet6', 4, 3, 2);
@@ -96,14 +81,14 @@ describe('FakeKernel helpers', () => {
   });
 
   test('a vanished link loses its VIFs and fires the link handler', () => {
-    const ns = new FakeNetns(LINKS);
+    const ns = new FakeNetns(fakeLinks(2));
     const k = new FakeKernel(ns);
     let calls = 0;
     k.onLinkChange(() => { calls++; });
     k.openMroute('inet', 0);
     k.addVif('inet', 0, 2, 1);
     k.addVif('inet', 1, 3, 1);
-    ns.setLinks(LINKS.filter((l) => l.index !== 3));
+    ns.setLinks(fakeLinks(2).filter((l) => l.index !== 3));
     assert.equal(calls, 1);
     assert.deepEqual(k.vifs('inet').map((v) => v.vif), [0]);
     k.triggerLinkChange();
@@ -111,7 +96,7 @@ describe('FakeKernel helpers', () => {
   });
 
   test('NOCACHE is reported again only after the (S,G) was resolved and removed', () => {
-    const ns = new FakeNetns(LINKS);
+    const ns = new FakeNetns(fakeLinks(2));
     const k = new FakeKernel(ns);
     const kinds: string[] = [];
     k.onUpcall((b) => kinds.push(...b.map((u) => u.kind)));

@@ -7,16 +7,12 @@ import { parseConfig } from '../../src/conf/parse.js';
 import { toIntents } from '../../src/daemon/config.js';
 import { Router, type RouterOptions } from '../../src/daemon/router.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
-import type { Kernel, LinkInfo } from '../../src/kernel/types.js';
+import type { Kernel } from '../../src/kernel/types.js';
 import { memoryLogger } from '../../src/log.js';
-import { formatAddr, parseAddr, type Addr, type Family } from '../../src/model/addr.js';
-import { prefix } from '../lib/fake-control.js';
-import { ok } from '../../src/result.js';
+import { formatAddr, type Family } from '../../src/model/addr.js';
 import type { RouteIntent } from '../../src/model/intents.js';
-
-const A = (s: string): Addr => parseAddr(s)!;
-const link = (name: string, index: number): LinkInfo => ({ name, index, up: true, multicast: true });
-const LINKS = [{ name: 'lo', index: 1, up: true, multicast: false }, link('eth0', 2), link('eth1', 3), link('eth2', 4), link('eth3', 5)];
+import { A, link, LINKS, P } from '../lib/fixtures.js';
+import { ok } from '../../src/result.js';
 
 /** Counts kernel calls by method name, to prove what a change did NOT touch. */
 function spy(k: FakeKernel): { kernel: Kernel; calls: Map<string, number>; reset(): void } {
@@ -65,8 +61,8 @@ const vifOf = (fake: FakeKernel, ifindex: number, family: Family = 'inet') => fa
 function routeIntent(iif: string, source: string | undefined, group: string, oifs: string[]): RouteIntent {
   return {
     iif, oifs, origin: 'ipc',
-    source: source ? prefix(source) : undefined,
-    group: prefix(group),
+    source: source ? P(source) : undefined,
+    group: P(group),
     text: { source, group },
   };
 }
@@ -186,7 +182,7 @@ test('joins: ASM and SSM, duplicates refused, leave of an unknown group refused'
   const { fake, router } = setup('mgroup from eth0 group 225.1.2.3\n');
   assert.equal(fake.memberships().length, 1);
   const j = (src: string | undefined, grp: string) => ({
-    iif: 'eth1', source: src ? prefix(src) : undefined, group: prefix(grp), text: { source: src, group: grp }, origin: 'ipc',
+    iif: 'eth1', source: src ? P(src) : undefined, group: P(grp), text: { source: src, group: grp }, origin: 'ipc',
   });
   assert.equal(router.command({ op: 'join', intent: j('10.0.0.1', '232.1.1.1') }).ok, true);
   const ssm = fake.memberships().find((m) => m.source);
@@ -301,7 +297,7 @@ test('runtime commands survive link events: the compacted command log rebuilds t
     else if (kind <= 2) router.command({ op: 'remove', intent: routeIntent('eth0', source, group, rnd(12) === 0 ? [] : oifs) });
     else {
       const g = `225.7.7.${7 + rnd(3)}`;
-      const intent = { iif: 'eth0', group: prefix(g), text: { group: g }, origin: 'ipc' };
+      const intent = { iif: 'eth0', group: P(g), text: { group: g }, origin: 'ipc' };
       router.command({ op: kind === 3 ? 'join' : 'leave', intent });
     }
     const before = snapshot();
@@ -326,7 +322,7 @@ test('a link event that changes nothing the router uses (state, MTU) costs no re
 
 test('a join the kernel refuses changes nothing: no half-made entry, a retry is not "Already joined"', () => {
   const { fake, router } = setup('');
-  const intent = { iif: 'eth1', group: prefix('225.5.5.0/31'), text: { group: '225.5.5.0/31' }, origin: 'ipc' };
+  const intent = { iif: 'eth1', group: P('225.5.5.0/31'), text: { group: '225.5.5.0/31' }, origin: 'ipc' };
   const realJoin = fake.join.bind(fake);
   let calls = 0;
   fake.join = (ifindex, group, source) => {
@@ -345,7 +341,7 @@ test('a join the kernel refuses changes nothing: no half-made entry, a retry is 
 
 test('overlapping joins: an address wanted by two entries stays joined until both are left', () => {
   const { fake, router } = setup('');
-  const j = (g: string) => ({ iif: 'eth1', group: prefix(g), text: { group: g }, origin: 'ipc' });
+  const j = (g: string) => ({ iif: 'eth1', group: P(g), text: { group: g }, origin: 'ipc' });
   assert.equal(router.command({ op: 'join', intent: j('225.1.1.0/30') }).ok, true);
   assert.equal(router.command({ op: 'join', intent: j('225.1.1.1') }).ok, true);
   const joined = () => fake.memberships().map((m) => formatAddr(m.group)).sort();

@@ -1,12 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAddr, type Addr, type Prefix } from '../../src/model/addr.js';
-import { prefix } from '../lib/fake-control.js';
 import { makeRule, isSingleSG } from '../../src/core/rule.js';
 import { RuleTable } from '../../src/core/rule-table.js';
-
-const A = (s: string): Addr => parseAddr(s)!;
-const P = (s: string): Prefix => prefix(s);
+import { A, P } from '../lib/fixtures.js';
 
 test('single (S,G) rules are found by exact key only', () => {
   const t = new RuleTable();

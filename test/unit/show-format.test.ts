@@ -3,15 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrefix, type Prefix } from '../../src/model/addr.js';
 import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../../src/show/format.js';
 import type { GroupsSnapshot, RoutesSnapshot } from '../../src/show/types.js';
-
-function P(text: string): Prefix {
-  const p = parsePrefix(text);
-  assert.ok(p.ok, text);
-  return p.value;
-}
+import { P } from '../lib/fixtures.js';
 
 /** n spaces, so the column arithmetic in the expectations stays visible. */
 const sp = (n: number) => ' '.repeat(n);

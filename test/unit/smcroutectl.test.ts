@@ -6,15 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { main, type CliIo } from '../../src/cli/smcroutectl.js';
 import { startIpcServer, type IpcServer } from '../../src/ipc/server.js';
 import { ok } from '../../src/result.js';
 import { FakeControl } from '../lib/fake-control.js';
-
-const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
-const BIN = join(ROOT, 'bin/smcroutectl');
+import { SMCROUTECTL as BIN } from '../lib/ours.js';
 
 let dir: string;
 let path: string;

@@ -1,12 +1,9 @@
-// `sudo npm run demo`: a guided tour on a throwaway lab. Builds sender,
-// router and two receiver namespaces joined by veth pairs, runs our
-// smcrouted in the router, sends multicast, shows what was routed and what
-// was not, then removes everything it made.
-
-import { Receiver, send } from './mcast.js';
-import { isRoot, run, withLab } from './netns.js';
-import { SMCROUTECTL, SMCROUTED } from './ours.js';
-
+// `sudo npm run demo`: a guided tour on a throwaway lab: our smcrouted routing multicast between
+// namespaces, what it routed and what it did not. Owns the tour only; the lab comes from test/lib.
+import { Receiver, send } from '../test/lib/mcast.js';
+import { isRoot, run, withLab } from '../test/lib/netns.js';
+import { SMCROUTECTL, SMCROUTED } from '../test/lib/ours.js';
+import { buildStar } from '../test/lib/topology.js';
 
 const CONF = `# The demo's smcroute.conf: one (S,G) route, one (*,G/LEN) template,
 # an IPv6 (*,G) template, and a join on the inbound interface.
@@ -27,19 +24,8 @@ async function main(): Promise<number> {
   }
   return withLab(async (lab) => {
     say('Building the lab: snd --(s0|r0)-- rtr --(r1|x0)-- rx1,  rtr --(r2|x0)-- rx2');
-    const snd = lab.addNs('snd');
-    const rtr = lab.addNs('rtr', { forwarding: true });
-    const rx1 = lab.addNs('rx1');
-    const rx2 = lab.addNs('rx2');
-    lab.veth({ ns: snd, ifname: 's0' }, { ns: rtr, ifname: 'r0' });
-    lab.veth({ ns: rtr, ifname: 'r1' }, { ns: rx1, ifname: 'x0' });
-    lab.veth({ ns: rtr, ifname: 'r2' }, { ns: rx2, ifname: 'x0' });
-    lab.addAddrs(snd, 's0', ['10.10.1.2/24', 'fd00:10:1::2/64']);
-    lab.addAddrs(rtr, 'r0', ['10.10.1.1/24', 'fd00:10:1::1/64']);
-    lab.addAddrs(rtr, 'r1', ['10.10.2.1/24', 'fd00:10:2::1/64']);
-    lab.addAddrs(rtr, 'r2', ['10.10.3.1/24', 'fd00:10:3::1/64']);
-    lab.addAddrs(rx1, 'x0', ['10.10.2.2/24', 'fd00:10:2::2/64']);
-    lab.addAddrs(rx2, 'x0', ['10.10.3.2/24', 'fd00:10:3::2/64']);
+    // 10.10.k.0/24 and fd00:10:k::/64 per link k: the sender is 10.10.1.2, as the conf's (S,G) says.
+    const { snd, rtr, rx1, rx2 } = buildStar(lab, { net: 10, families: ['inet', 'inet6'] });
 
     const conf = lab.writeFile('smcroute.conf', CONF);
     const sock = lab.path('smcroute.sock');
@@ -51,8 +37,9 @@ async function main(): Promise<number> {
     });
 
     const groups = ['225.1.2.3', '225.3.7.7', '225.9.9.9'];
-    const r1 = await Receiver.start(lab, { ns: rx1, iface: 'x0', joins: [...groups.map((group) => ({ group })), { group: 'ff0e::3:1' }] });
-    const r2 = await Receiver.start(lab, { ns: rx2, iface: 'x0', joins: [...groups.map((group) => ({ group })), { group: 'ff0e::3:1' }] });
+    const joins = [...groups, 'ff0e::3:1'].map((group) => ({ group }));
+    const r1 = await Receiver.start(lab, { ns: rx1, iface: 'x0', joins });
+    const r2 = await Receiver.start(lab, { ns: rx2, iface: 'x0', joins });
 
     say('Sending 10 datagrams to each of 225.1.2.3, 225.3.7.7, 225.9.9.9 and ff0e::3:1 from the sender (TTL 8)');
     await send(lab, { ns: snd, iface: 's0', groups, count: 10, intervalMs: 5 });
