@@ -38,16 +38,24 @@ function valueText(value: unknown): string {
   if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return quote(value.map(String).join(','));
   if (typeof value === 'object' && value !== null) {
     // JSON is one line already, and quoting it again would bury it in backslashes.
-    try {
-      return JSON.stringify(value) ?? quote(String(value));
-    } catch {
-      return quote(String(value));
-    }
+    const json = jsonText(value);
+    if (json !== undefined) return json;
+    // Without JSON text, an object is shown as String() shows it, like any other value.
   }
   return quote(String(value));
 }
 
+/** The object as JSON, or undefined where JSON has no text for it (a cycle, a bigint, toJSON giving undefined). */
+function jsonText(value: object): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Quotes a value that would not read back as one word; JSON string escapes keep it on one line. */
 function quote(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what must not reach a log line unquoted
   return text === '' || /[\s"=\\\x00-\x1f\x7f]/.test(text) ? JSON.stringify(text) : text;
 }

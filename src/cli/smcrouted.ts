@@ -96,6 +96,8 @@ async function logSinks(opts: Options, isChild: boolean, io: DaemonIo): Promise<
 async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<number> {
   // Handlers go in first: without one, an early SIGHUP or SIGTERM would kill
   // the process outright. What arrives before start-up completes waits for it.
+  // Assigned once, after start-up; it cannot be const because the handlers read it before then.
+  // eslint-disable-next-line prefer-const -- as const, a signal during start-up would hit the TDZ
   let running: Daemon | undefined;
   let early: 'reload' | 'stop' | undefined;
   process.on('SIGHUP', () => {

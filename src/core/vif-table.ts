@@ -11,7 +11,7 @@ export interface VifSlot {
 }
 
 export class VifTable {
-  private readonly slots: (VifSlot | undefined)[] = new Array(MAX_VIFS).fill(undefined);
+  private readonly slots: (VifSlot | undefined)[] = new Array<VifSlot | undefined>(MAX_VIFS).fill(undefined);
   private readonly byName = new Map<string, VifSlot>();
 
   get(name: string): VifSlot | undefined {

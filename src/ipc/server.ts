@@ -56,7 +56,7 @@ function listenPrivately(server: net.Server, path: string): Promise<void> {
         chmodSync(path, 0o600);
       } catch (err) {
         server.close();
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       resolve();

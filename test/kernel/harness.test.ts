@@ -81,9 +81,9 @@ for (const p of PLANS) {
       await rx1.waitFor((c) => c.of(p.routed) >= 6);
       const c2 = await rx2.stop();
       const final1 = await rx1.stop();
-      assert.equal(final1.of(p.routed, p.src), 6, `receiver 1: ${final1}`);
-      assert.equal(final1.total, 6, `receiver 1 got only the routed (S,G): ${final1}`);
-      assert.equal(c2.total, 0, `receiver 2 must get nothing: ${c2}`);
+      assert.equal(final1.of(p.routed, p.src), 6, `receiver 1: ${final1.toString()}`);
+      assert.equal(final1.total, 6, `receiver 1 got only the routed (S,G): ${final1.toString()}`);
+      assert.equal(c2.total, 0, `receiver 2 must get nothing: ${c2.toString()}`);
 
       const kv = new KernelView(lab, t.rtr);
       const routed = kv.routes(p.family).find((r) => r.source === p.src && r.group === p.routed);
@@ -155,10 +155,10 @@ for (const d of DIRECT) {
 
       const c = await rx.stop();
       assert.equal(c.of(d.ssm, d.s1), 3, String(c));
-      assert.equal(c.of(d.ssm, d.s2), 0, `SSM join excludes other sources: ${c}`);
+      assert.equal(c.of(d.ssm, d.s2), 0, `SSM join excludes other sources: ${c.toString()}`);
       assert.equal(c.of(d.asm, d.s1), 4, String(c));
       assert.equal(c.of(d.asm, d.s2), 3, String(c));
-      assert.equal(c.stray, 2, `other tokens are stray: ${c}`);
+      assert.equal(c.stray, 2, `other tokens are stray: ${c.toString()}`);
     });
   });
 }
@@ -186,7 +186,7 @@ const listed = (ns: string): boolean => run('ip', ['netns', 'list']).stdout.spli
 test('a lab leaves no namespace or temp dir behind, also when the test throws', { skip: rootSkipReason() }, async () => {
   let names: string[] = [];
   let dir = '';
-  await assert.rejects(withLab(async (lab) => {
+  await assert.rejects(withLab((lab) => {
     names = [lab.addNs('a'), lab.addNs('b')];
     dir = lab.dir;
     lab.veth({ ns: names[0]!, ifname: 'a0' }, { ns: names[1]!, ifname: 'b0' });

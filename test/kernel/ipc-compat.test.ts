@@ -42,7 +42,7 @@ async function waitMfc(kv: KernelView, source: string, group: string, ok: (r: Na
   try {
     await pollUntil(() => { const r = mfc(kv, source, group); return r !== undefined && ok(r); }, { timeoutMs: 10_000, what });
   } catch (e) {
-    throw new Error(`${(e as Error).message}; kernel MFC: ${JSON.stringify(kv.routes(familyOf(group)))}`);
+    throw new Error(`${(e as Error).message}; kernel MFC: ${JSON.stringify(kv.routes(familyOf(group)))}`, { cause: e });
   }
 }
 
@@ -109,10 +109,10 @@ async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> 
     ctl('join', 'r1', NET4.x1, '232.41.1.1');
     ctl('join', 'r0', 'ff0e::41:7');
     ctl('join', 'r1', NET6.x1, 'ff3e::8000:41');
-    assert.ok(joinedOn(kv, 'inet', 'r0').includes('225.41.7.7'), `ASM join on r0: ${joinedOn(kv, 'inet', 'r0')}`);
-    assert.ok(joinedOn(kv, 'inet', 'r1').includes('232.41.1.1'), `SSM join on r1: ${joinedOn(kv, 'inet', 'r1')}`);
-    assert.ok(joinedOn(kv, 'inet6', 'r0').includes('ff0e::41:7'), `IPv6 ASM join on r0: ${joinedOn(kv, 'inet6', 'r0')}`);
-    assert.ok(joinedOn(kv, 'inet6', 'r1').includes('ff3e::8000:41'), `IPv6 SSM join on r1: ${joinedOn(kv, 'inet6', 'r1')}`);
+    assert.ok(joinedOn(kv, 'inet', 'r0').includes('225.41.7.7'), `ASM join on r0: ${joinedOn(kv, 'inet', 'r0').join(',')}`);
+    assert.ok(joinedOn(kv, 'inet', 'r1').includes('232.41.1.1'), `SSM join on r1: ${joinedOn(kv, 'inet', 'r1').join(',')}`);
+    assert.ok(joinedOn(kv, 'inet6', 'r0').includes('ff0e::41:7'), `IPv6 ASM join on r0: ${joinedOn(kv, 'inet6', 'r0').join(',')}`);
+    assert.ok(joinedOn(kv, 'inet6', 'r1').includes('ff3e::8000:41'), `IPv6 SSM join on r1: ${joinedOn(kv, 'inet6', 'r1').join(',')}`);
     assert.deepEqual(kv.sourceFilters('inet').filter((f) => f.group === '232.41.1.1').map((f) => [f.source, f.include]), [[NET4.x1, 1]]);
     assert.deepEqual(kv.sourceFilters('inet6').filter((f) => f.group === 'ff3e::8000:41').map((f) => [f.source, f.include]), [[NET6.x1, 1]]);
 

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseRecord } from '../lib/json.js';
 import { rootSkipReason, withLab } from '../lib/netns.js';
 import { ctlRun, logLines, startOurs, waitLog } from '../lib/ours.js';
 
@@ -17,7 +18,7 @@ test('--log-format json: one object per stderr line, with the fields of the reco
     assert.equal(refused.status, 1);
     const error = refused.stderr.replace(/^smcroutectl: /, '').trim();
     await waitLog(ours.daemon, /IPC request failed/);
-    const records = logLines(ours.daemon).map((l): Record<string, unknown> => JSON.parse(l));
+    const records = logLines(ours.daemon).map(parseRecord);
     const start = records[0];
     assert.equal(start?.msg, 'SMCRoute v2.6.0');
     assert.equal(start?.level, 'notice');

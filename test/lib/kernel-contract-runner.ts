@@ -24,14 +24,15 @@ export interface RunnerSpec {
   sources: Record<Family, [string[], string[]]>;
 }
 
-async function memberships(family: Family): Promise<Memberships> {
+/** Read synchronously from /proc; a Promise only because KernelEnv's other environments need one. */
+function memberships(family: Family): Promise<Memberships> {
   const read = (f: string): string => readFileSync(`/proc/net/${f}`, 'utf8');
   const groups = family === 'inet' ? parseIgmp(read('igmp')) : parseIgmp6(read('igmp6'));
   const filters = family === 'inet' ? parseMcfilter(read('mcfilter')) : parseMcfilter6(read('mcfilter6'));
-  return {
+  return Promise.resolve({
     groups: new Set(groups.map((g) => `${g.ifindex} ${g.group}`)),
     sources: new Set(filters.filter((s) => s.include > 0).map((s) => `${s.ifindex} ${s.group} ${s.source}`)),
-  };
+  });
 }
 
 function linuxEnv(spec: RunnerSpec): KernelEnv {

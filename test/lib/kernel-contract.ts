@@ -67,7 +67,7 @@ function expectCode(fn: () => unknown, code: string, what: string): void {
   try {
     fn();
   } catch (e) {
-    if (!(e instanceof KernelError)) throw new Error(`${what}: expected KernelError ${code}, got ${String(e)}`);
+    if (!(e instanceof KernelError)) throw new Error(`${what}: expected KernelError ${code}, got ${String(e)}`, { cause: e });
     assert.equal(e.code, code, `${what}: errno name (${e.message})`);
     assert.ok(e.errno > 0, `${what}: errno number`);
     return;

@@ -113,7 +113,7 @@ export class Receiver {
     try {
       await pollUntil(async () => pred((last = await this.report())), { timeoutMs, intervalMs: 100, what: `${this.proc.label} counts` });
     } catch (e) {
-      throw new Error(`${(e as Error).message}; last counts: ${last ?? 'none'}`);
+      throw new Error(`${(e as Error).message}; last counts: ${last?.toString() ?? 'none'}`, { cause: e });
     }
     return last!;
   }

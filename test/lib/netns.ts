@@ -202,7 +202,7 @@ export class Lab {
     } catch (e) {
       await proc.stop('SIGKILL');
       const why = (e as Error).message.split('\n')[0];
-      throw new Error(`${proc.label} did not become ready: ${why}\n${proc.describe()}`);
+      throw new Error(`${proc.label} did not become ready: ${why}\n${proc.describe()}`, { cause: e });
     }
     return new Daemon(proc);
   }

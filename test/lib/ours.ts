@@ -56,7 +56,7 @@ export async function waitLog(d: Daemon, re: RegExp, timeoutMs = 10_000, from = 
   try {
     await pollUntil(() => (hit = logLines(d).slice(from).find((l) => re.test(l))) !== undefined, { timeoutMs, what: `log line ${re}` });
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n--- log ---\n${d.logs}`);
+    throw new Error(`${(e as Error).message}\n--- log ---\n${d.logs}`, { cause: e });
   }
   return hit!;
 }
@@ -70,7 +70,7 @@ export async function eventually<T>(what: string, fn: () => T | undefined | fals
   try {
     await pollUntil(() => (value = fn()) !== undefined && value !== false, { timeoutMs: opts.timeoutMs ?? 10_000, what });
   } catch (e) {
-    throw new Error(`${(e as Error).message}${opts.state ? `\nstate: ${opts.state()}` : ''}`);
+    throw new Error(`${(e as Error).message}${opts.state ? `\nstate: ${opts.state()}` : ''}`, { cause: e });
   }
   return value as T;
 }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { globSync, nodeConfFs } from '../../src/conf/fs.js';
 import { compareBytes, compileComponent, escapeGlob, hasGlobMagic, unescapeGlob } from '../../src/conf/glob.js';
 import { loadConfig } from '../../src/conf/parse.js';
-import type { PhyintDirective } from '../../src/conf/directives.js';
 
 let root = '';
 
@@ -153,7 +152,7 @@ test('loadConfig over the real file system: relative includes, sorted, escaped d
   touch(`${base}/smcroute.d/notes.txt`, 'not a config\n');
   const dir = join(root, base);
   const r = loadConfig(join(dir, 'smcroute.conf'), nodeConfFs);
-  const names = r.directives.map((d) => (d.kind === 'phyint' ? (d as PhyintDirective).ifname : d.kind));
+  const names = r.directives.map((d) => (d.kind === 'phyint' ? d.ifname : d.kind));
   assert.deepEqual(names, ['top', 'a', 'mroute', 'b', 'end']);
   assert.deepEqual(r.files, [join(dir, 'smcroute.conf'), join(dir, 'smcroute.d/10-a.conf'), join(dir, 'smcroute.d/20-b.conf')]);
   assert.deepEqual(r.diagnostics, [{

@@ -26,7 +26,7 @@ function memFs(files: Map<string, string>): ConfFs {
   };
 }
 
-async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKernel, files: Map<string, string>, log: ReturnType<typeof memoryLogger>, dir: string) => Promise<void>) {
+async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKernel, files: Map<string, string>, log: ReturnType<typeof memoryLogger>, dir: string) => Promise<void> | void) {
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const files = new Map<string, string>();
   if (conf !== undefined) files.set('/etc/test.conf', conf);
@@ -66,7 +66,7 @@ test('start applies the config and writes the PID file; stop removes it and reso
 });
 
 test('a reload with a broken line is refused whole: running routes stay, the error names file and line', async () => {
-  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', async (d, fake, files, log) => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', (d, fake, files, log) => {
     files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\nmroute from eth0 group 10.9.9.9 to eth1\n');
     const r = d.reload();
     assert.equal(r.ok, false);
@@ -81,7 +81,7 @@ test('a reload with a broken line is refused whole: running routes stay, the err
 });
 
 test('a reload with the config file gone keeps the running configuration', async () => {
-  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', async (d, fake, files) => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', (d, fake, files) => {
     files.delete('/etc/test.conf');
     const r = d.reload();
     assert.equal(r.ok, false);
@@ -91,7 +91,7 @@ test('a reload with the config file gone keeps the running configuration', async
 });
 
 test('without a config file the daemon starts empty and waits for commands', async () => {
-  await withDaemon(undefined, async (d, fake, _files, log) => {
+  await withDaemon(undefined, (d, fake, _files, log) => {
     assert.deepEqual(fake.mfcs('inet'), []);
     assert.ok(log.lines.some((l) => /does not exist/.test(l)));
     assert.deepEqual(d.command(request('a', 'eth0', '10.0.0.1', '225.1.2.3', 'eth1')), ok());
@@ -100,14 +100,14 @@ test('without a config file the daemon starts empty and waits for commands', asy
 });
 
 test('start-up with broken lines applies the good ones, as upstream', async () => {
-  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\nbogus line\n', async (_d, fake, _files, log) => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\nbogus line\n', (_d, fake, _files, log) => {
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
     assert.ok(log.lines.some((l) => /test\.conf:2: error: /.test(l)));
   });
 });
 
 test('an unexpected kernel failure while handling an event is logged; the daemon serves on', async () => {
-  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', async (d, fake, _files, log) => {
+  await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', (d, fake, _files, log) => {
     const original = fake.links.bind(fake);
     fake.links = () => {
       throw new Error('links: EMFILE');

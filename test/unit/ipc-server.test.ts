@@ -44,12 +44,15 @@ function talk(path: string, parts: Buffer[], opts: { halfClose?: boolean } = {})
       resolve(Buffer.concat(chunks));
     });
     sock.on('error', reject);
-    sock.on('connect', async () => {
+    const writeParts = async () => {
       for (const [i, p] of parts.entries()) {
         if (i > 0) await new Promise((r) => setTimeout(r, 15));
         await new Promise<void>((r) => sock.write(p, () => r()));
       }
       if (opts.halfClose) sock.end();
+    };
+    sock.on('connect', () => {
+      writeParts().catch(reject);
     });
   });
 }

@@ -28,19 +28,22 @@ function fakeEnv(): KernelEnv {
     ifaces,
     missingIfindex: 99,
     sources: (family, i) => sources[family][i]!,
-    async send(family, i, srcs, group, count, payload) {
+    // The fake works synchronously; KernelEnv is asynchronous for the real kernel's sake.
+    send(family, i, srcs, group, count, payload) {
       const size = (family === 'inet' ? 20 : 40) + 8 + payload;
       for (const s of srcs) ns.receive(family, ifaces[i].index, s, group, count, size);
+      return Promise.resolve();
     },
-    async memberships(family) {
+    memberships(family) {
       const ms = ns.memberships(family);
-      return {
+      return Promise.resolve({
         groups: new Set(ms.map((m) => `${m.ifindex} ${formatAddr(m.group)}`)),
         sources: new Set(ms.filter((m) => m.source).map((m) => `${m.ifindex} ${formatAddr(m.group)} ${formatAddr(m.source!)}`)),
-      };
+      });
     },
-    async setLinkUp(i, up) {
+    setLinkUp(i, up) {
       ns.setLinks(ns.links().map((l) => (l.index === ifaces[i].index ? { ...l, up } : l)));
+      return Promise.resolve();
     },
   };
 }

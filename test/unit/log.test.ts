@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, jsonSink, memoryLogger, stderrSink, type LevelName, type LogSink } from '../../src/log.js';
 import { formatMessage, stderrLine } from '../../src/log-format.js';
+import { asRecord, parseRecord } from '../lib/json.js';
 
 function textSink(): LogSink & { got: string[] } {
   const got: string[] = [];
@@ -85,16 +86,19 @@ test('the JSON sink writes one object per line: level by name, time, base fields
   log.err('Handling kernel upcalls failed', { err: Object.assign(new Error('boom'), { code: 'EMFILE' }) });
   assert.equal(lines.length, 3);
   for (const l of lines) assert.ok(l.endsWith('}\n') && l.indexOf('\n') === l.length - 1, l);
-  const [start, ipc, fail] = lines.map((l) => JSON.parse(l));
+  const [start, ipc, fail] = lines.map(parseRecord);
+  assert.ok(start && ipc && fail);
   assert.equal(start.level, 'notice');
   assert.equal(start.msg, 'SMCRoute v2.6.0');
   assert.equal(start.name, 'smcroute');
   assert.equal(start.pid, 1234);
-  assert.match(start.time, /^\d{4}-\d\d-\d\dT/);
+  assert.equal(typeof start.time, 'string');
+  assert.match(String(start.time), /^\d{4}-\d\d-\d\dT/);
   assert.deepEqual({ level: ipc.level, msg: ipc.msg, cmd: ipc.cmd, error: ipc.error }, { level: 'warning', msg: 'IPC request failed', cmd: 'a', error: 'Unknown inbound interface eth9' });
-  assert.equal(fail.err.message, 'boom');
-  assert.equal(fail.err.code, 'EMFILE');
-  assert.equal(fail.err.type, 'Error');
+  const err = asRecord(fail.err, 'err');
+  assert.equal(err.message, 'boom');
+  assert.equal(err.code, 'EMFILE');
+  assert.equal(err.type, 'Error');
   // the same records, as text, to a text sink alongside
   assert.deepEqual(text.got, ['notice: SMCRoute v2.6.0', 'warning: IPC request failed: cmd=a error="Unknown inbound interface eth9"', 'err: Handling kernel upcalls failed: err=boom']);
 });

@@ -15,11 +15,11 @@ import { A, link, LINKS, P } from '../lib/fixtures.js';
 import { ok } from '../../src/result.js';
 
 /** Counts kernel calls by method name, to prove what a change did NOT touch. */
-function spy(k: FakeKernel): { kernel: Kernel; calls: Map<string, number>; reset(): void } {
+function spy(k: FakeKernel): { kernel: Kernel; calls: Map<string, number>; reset: () => void } {
   const calls = new Map<string, number>();
   const kernel = new Proxy(k, {
     get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
+      const v: unknown = Reflect.get(target, prop, receiver);
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
         calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);

@@ -66,7 +66,7 @@ test('routes: the IIF column is never narrower than "IIF"; huge counters widen t
     `(S,G) Rules_\nROUTE (S,G)${sp(31)} IIF  OIFS=\n(10.0.0.1, 225.1.2.4)${sp(21)} e0   e1 e2\n`,
   );
   // "%10lu" never truncates
-  assert.match(formatRoutes(snap, 'detail'), /\n\(10\.0\.0\.1, 225\.1\.2\.4\) {21} e0  12345678901 {10}0  e1 e2\n$/);
+  assert.match(formatRoutes(snap, 'detail'), /\n\(10\.0\.0\.1, 225\.1\.2\.4\) {21} e0 {2}12345678901 {10}0 {2}e1 e2\n$/);
 });
 
 test('routes: nothing at all when every table is empty', () => {

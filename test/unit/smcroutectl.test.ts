@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { main, type CliIo } from '../../src/cli/smcroutectl.js';
 import { startIpcServer, type IpcServer } from '../../src/ipc/server.js';
 import { ok } from '../../src/result.js';
@@ -41,9 +42,7 @@ async function run(args: string[], opts: { stdin?: string[]; width?: number; arg
   const io: CliIo = {
     out: (d) => out.push(d),
     err: (d) => err.push(d),
-    lines: async function* () {
-      yield* opts.stdin ?? [];
-    },
+    lines: () => Readable.from(opts.stdin ?? []),
     width: () => opts.width ?? 79,
     attempts: 3,
     retryDelayMs: 1,
@@ -142,16 +141,16 @@ test('too few arguments: warning, the command\'s help, exit 1, nothing sent', as
   const del = await ctl('del', 'eth0');
   assert.equal(del.code, 1);
   assert.equal(del.err, 'smcroutectl: Not enough arguments to command del\n');
-  assert.match(del.out, /^Help:\n  Delete a multicast route\n\nExample:\n  smcroutectl remove eth0 /);
+  assert.match(del.out, /^Help:\n {2}Delete a multicast route\n\nExample:\n {2}smcroutectl remove eth0 /);
 });
 
 test('help and version', async () => {
   const usage = await run(['help']);
   assert.equal(usage.code, 0);
-  assert.match(usage.out, /^Usage:\n  smcroutectl \[OPTIONS\] CMD \[ARGS\]\n\nOptions:\n  -b {12}\S/);
-  assert.match(usage.out, /\n  -u FILE {7}\S.*\/run\/smcroute\.sock\n\nCommands:\n  help {10}\S/);
-  assert.match(usage.out, /\n  add {5}ARGS  \S/);
-  assert.doesNotMatch(usage.out, /restart|  del /, 'aliases are not listed');
+  assert.match(usage.out, /^Usage:\n {2}smcroutectl \[OPTIONS\] CMD \[ARGS\]\n\nOptions:\n {2}-b {12}\S/);
+  assert.match(usage.out, /\n {2}-u FILE {7}\S.*\/run\/smcroute\.sock\n\nCommands:\n {2}help {10}\S/);
+  assert.match(usage.out, /\n {2}add {5}ARGS {2}\S/);
+  assert.doesNotMatch(usage.out, /restart| {2}del /, 'aliases are not listed');
   assert.equal((await run(['-h'])).out, usage.out);
   assert.equal((await run(['-h', 'show'])).out, 'Help:\n  List routes, group memberships, interfaces or pending rules\n\nExample:\n  smcroutectl show \n\n');
   assert.equal((await run(['help', 'restart'])).out, (await run(['help', 'reload'])).out);
@@ -167,7 +166,7 @@ test('bad options: getopt\'s message with the invoked name, usage, exit 1', asyn
   const x = await run(['-x', 'show'], { argv0: '/usr/sbin/smcroutectl' });
   assert.equal(x.code, 1);
   assert.equal(x.err, "/usr/sbin/smcroutectl: invalid option -- 'x'\n");
-  assert.match(x.out, /^Usage:\n  smcroutectl \[OPTIONS\]/);
+  assert.match(x.out, /^Usage:\n {2}smcroutectl \[OPTIONS\]/);
   assert.equal((await run(['--bogus'])).err, "smcroutectl: unrecognized option '--bogus'\n");
   const i = await run(['-i']);
   assert.equal(i.code, 1);
@@ -299,7 +298,7 @@ test('the launcher: real process, stdout, stderr and exit status', async () => {
   assert.equal(bad.err, 'smcroutectl: Not enough arguments to command add\n');
 });
 
-test('non-root users are told they need root', { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' }, async (t) => {
+test('non-root users are told they need root', { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' }, (t) => {
   chmodSync(dir, 0o711); // let others reach the 0600 socket, so connect() is refused by its mode
   const p = spawnSync(BIN, ['-u', path, 'show'], { uid: 65534, gid: 65534, encoding: 'utf8' });
   if (p.error || /EACCES|Cannot find module|ERR_MODULE/.test(p.stderr ?? '')) {

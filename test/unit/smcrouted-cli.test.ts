@@ -82,9 +82,9 @@ test('--help and -h print the help on stdout and exit 0; --version as -v', async
   const h = await run(['-h']);
   assert.equal(h.status, 0);
   assert.equal(h.stderr, '');
-  assert.match(h.stdout, /^Usage:\n  smcrouted \[-hnNsv\]/);
-  assert.match(h.stdout, /\n  -h, --help {6}\S/);
-  assert.match(h.stdout, /\n  --log-format FMT\n {18}\S/);
+  assert.match(h.stdout, /^Usage:\n {2}smcrouted \[-hnNsv\]/);
+  assert.match(h.stdout, /\n {2}-h, --help {6}\S/);
+  assert.match(h.stdout, /\n {2}--log-format FMT\n {18}\S/);
   assert.equal((await run(['--help'])).stdout, h.stdout);
   assert.equal((await run(['--he'])).stdout, h.stdout, 'an unambiguous abbreviation, as getopt_long');
   const v = await run(['--version']);
@@ -139,5 +139,5 @@ test('the launcher: a real process, named as invoked in getopt\'s messages', () 
   const bad = spawnSync(process.execPath, [SMCROUTED, '-Z'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(bad.status, 64);
   assert.equal(bad.stderr, `${SMCROUTED}: invalid option -- 'Z'\n`);
-  assert.match(bad.stdout, /^Usage:\n  smcrouted /);
+  assert.match(bad.stdout, /^Usage:\n {2}smcrouted /);
 });
