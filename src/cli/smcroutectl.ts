@@ -132,10 +132,9 @@ class Cli {
     return 0;
   }
 
-  commandHelp(index: number, status: number): number {
-    let i = index;
-    while (!COMMANDS[i]!.help) i--; // an alias shows its main command
-    const c = COMMANDS[i]!;
+  commandHelp(cmd: Command, status: number): number {
+    // An alias shows its main command's help: the nearest entry before it that has help.
+    const c = COMMANDS.slice(0, COMMANDS.indexOf(cmd) + 1).reverse().find((e) => e.help) ?? cmd;
     this.print(`Help:\n  ${c.help}\n\nExample:\n  ${this.prognm} ${c.name} ${c.example ?? ''}\n\n`);
     return status;
   }
@@ -143,35 +142,34 @@ class Cli {
   /** One command line (after the options), as upstream's parse(). */
   async run(words: readonly string[]): Promise<number> {
     const st = this.st;
-    let found = -1;
-    let pos = 0;
+    let found: Command | undefined;
+    let pos = 0; // words taken so far; the found command's arguments follow them
     // Words matching no command are skipped; the first match ends the search.
-    for (; pos < words.length && found < 0; pos++) {
-      const word = words[pos]!;
-      const i = COMMANDS.findIndex((c) => {
-        const n = Math.min(c.name.length, word.length);
-        return word.slice(0, n) === c.name.slice(0, n);
+    for (const word of words) {
+      pos++;
+      const c = COMMANDS.find((e) => {
+        const n = Math.min(e.name.length, word.length);
+        return word.slice(0, n) === e.name.slice(0, n);
       });
-      if (i < 0) continue;
-      const c = COMMANDS[i]!;
+      if (!c) continue;
       if (c.val === 'h') {
         st.help++;
         continue;
       }
       if (c.val === 'v') return this.version();
-      found = i;
-      if (st.help) return this.commandHelp(i, 0);
-      if (words.length - (pos + 1) < c.minArgs) {
+      found = c;
+      if (st.help) return this.commandHelp(c, 0);
+      if (words.length - pos < c.minArgs) {
         this.warnx(`Not enough arguments to command ${c.name}`);
-        return this.commandHelp(i, 1);
+        return this.commandHelp(c, 1);
       }
+      break;
     }
     if (st.help) return this.usage(0);
 
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
-    if (found < 0) return this.request(showCmd, []);
-    const c = COMMANDS[found]!;
-    return this.request(c.isShow ? showCmd : c.val, words.slice(pos));
+    if (!found) return this.request(showCmd, []);
+    return this.request(found.isShow ? showCmd : found.val, words.slice(pos));
   }
 
   private async request(cmd: string, args: readonly string[]): Promise<number> {
@@ -220,7 +218,8 @@ class Cli {
     let rc = 0;
     for await (const line of this.io.lines()) {
       const words = line.split(/[ \t]+/).filter((w) => w !== '');
-      if (words.length === 0 || words[0]!.startsWith('#')) continue;
+      const first = words[0];
+      if (first === undefined || first.startsWith('#')) continue;
       this.st.help = initialHelp;
       rc += await this.run(words);
     }

@@ -47,8 +47,20 @@ const POSIX_CLASSES: Record<string, string> = {
   xdigit: '0-9A-Fa-f',
 };
 
-function literal(c: string): string {
-  return `\\u{${c.codePointAt(0)!.toString(16)}}`;
+function literal(cp: number): string {
+  return `\\u{${cp.toString(16)}}`;
+}
+
+/** The code point at `i`, which callers have checked is inside `s`. */
+function codePointAt(s: string, i: number): number {
+  const cp = s.codePointAt(i);
+  if (cp === undefined) throw new RangeError(`glob: index ${i} is outside ${JSON.stringify(s)}`);
+  return cp;
+}
+
+/** UTF-16 units of a code point: 2 above the BMP. */
+function units(cp: number): number {
+  return cp > 0xffff ? 2 : 1;
 }
 
 /**
@@ -65,7 +77,7 @@ function bracket(pattern: string, start: number): { cls: string | null; next: nu
   let unknownClass = false;
   let first = true;
   while (i < pattern.length) {
-    const c = pattern[i]!;
+    const c = pattern.charAt(i);
     if (c === ']' && !first) {
       if (unknownClass) return { cls: null, next: i + 1 };
       return { cls: `[${negate ? '^' : ''}${body}]`, next: i + 1 };
@@ -83,18 +95,18 @@ function bracket(pattern: string, start: number): { cls: string | null; next: nu
       }
     }
     if (c === '\\' && i + 1 < pattern.length) i++;
-    const cp = String.fromCodePoint(pattern.codePointAt(i)!);
-    i += cp.length;
+    const lo = codePointAt(pattern, i);
+    i += units(lo);
     if (pattern[i] === '-' && i + 1 < pattern.length && pattern[i + 1] !== ']') {
       let j = i + 1;
       if (pattern[j] === '\\' && j + 1 < pattern.length) j++;
-      const hi = String.fromCodePoint(pattern.codePointAt(j)!);
+      const hi = codePointAt(pattern, j);
       // A reversed range matches nothing, as in fnmatch(3); a JS regex would throw on it.
-      if (cp.codePointAt(0)! <= hi.codePointAt(0)!) body += `${literal(cp)}-${literal(hi)}`;
-      i = j + hi.length;
+      if (lo <= hi) body += `${literal(lo)}-${literal(hi)}`;
+      i = j + units(hi);
       continue;
     }
-    body += literal(cp);
+    body += literal(lo);
   }
   return undefined;
 }
@@ -111,7 +123,7 @@ export function compileComponent(component: string): NameMatcher {
   let re = '';
   let unmatchable = false;
   for (let i = 0; i < component.length; ) {
-    const c = component[i]!;
+    const c = component.charAt(i);
     if (c === '*') { re += '.*'; i++; continue; }
     if (c === '?') { re += '.'; i++; continue; }
     if (c === '[') {
@@ -124,9 +136,9 @@ export function compileComponent(component: string): NameMatcher {
       }
     }
     if (c === '\\' && i + 1 < component.length) i++;
-    const cp = String.fromCodePoint(component.codePointAt(i)!);
+    const cp = codePointAt(component, i);
     re += literal(cp);
-    i += cp.length;
+    i += units(cp);
   }
   if (unmatchable) return () => false;
   const rx = new RegExp(`^${re}$`, 'su');

@@ -95,9 +95,9 @@ function byteLength(line: string): number {
  */
 function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: number, report: LineReport): Fields {
   const f: Fields = { mrdisc: false, missing: new Set() };
-  for (let i = start; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (isComment(token)) break;
+  for (let i = start; ; i++) {
+    const token = tokens[i];
+    if (token === undefined || isComment(token)) break; // the end of the line, or a comment
     const kw = KEYWORDS.find((k) => token.startsWith(k));
     if (!kw) {
       report.warn(`${op}: unexpected "${token}", ignored`);
@@ -106,8 +106,10 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
     const applies = APPLIES[op].has(kw);
     if (!applies) report.warn(`${op}: "${kw}" does not apply here, ignored`);
     if (kw === 'to') {
-      const oifs: string[] = [];
-      while (i + 1 < tokens.length && !isComment(tokens[i + 1])) oifs.push(tokens[++i]!);
+      const rest = tokens.slice(i + 1);
+      const comment = rest.findIndex(isComment);
+      const oifs = comment < 0 ? rest : rest.slice(0, comment);
+      i += oifs.length;
       if (applies) f.oifs = oifs;
       continue;
     }
@@ -258,7 +260,7 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
   const out: ConfigResult = { directives: [], diagnostics: [] };
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) parseLine(lines[i]!, { file, line: i + 1 }, opts, out);
+  for (const [i, line] of lines.entries()) parseLine(line, { file, line: i + 1 }, opts, out);
   return out;
 }
 

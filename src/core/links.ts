@@ -30,8 +30,8 @@ export class Links {
   sameAs(other: Links): boolean {
     if (other.list.length !== this.list.length) return false;
     return this.list.every((l, i) => {
-      const o = other.list[i]!;
-      return l.name === o.name && l.index === o.index && l.multicast === o.multicast;
+      const o = other.list[i];
+      return o !== undefined && l.name === o.name && l.index === o.index && l.multicast === o.multicast;
     });
   }
 

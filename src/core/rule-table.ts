@@ -48,7 +48,7 @@ export class RuleTable {
 
   /** Rules naming `name` as inbound or outbound interface. */
   naming(name: string): Rule[] {
-    return [...(this.byIface.get(name) ?? [])].map((k) => this.rules.get(k)!);
+    return [...(this.byIface.get(name) ?? [])].flatMap((k) => this.rules.get(k) ?? []);
   }
 
   /** Every rule covering a packet from `source` to `group` arriving on `iif`. */

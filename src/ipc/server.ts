@@ -155,7 +155,9 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
 
   // Answers queued requests in order, pausing while the peer is slow to read replies.
   const drainQueue = () => {
-    while (!finished && queue.length > 0) {
+    while (!finished) {
+      const frame = queue[0];
+      if (frame === undefined) break;
       if (socket.writableLength > opts.maxPendingOutput) {
         waitingDrain = true;
         socket.pause();
@@ -165,7 +167,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
         });
         return;
       }
-      const frame = queue.shift()!;
+      queue.shift();
       const reply = dispatch(frame, control);
       if (!reply.result.ok) opts.log.debug({ cmd: frame.cmd, error: reply.result.error }, 'IPC request failed');
       socket.write(reply.bytes);

@@ -76,9 +76,9 @@ export function pollAsync(fds: Uint8Array, nfds: number, timeoutMs: number, done
 }
 
 export function pipe(flags: number): [number, number] {
-  const fds = new Int32Array(2);
+  const fds = Buffer.alloc(8); // int fds[2], little-endian as intBuf
   if ((c_pipe2(fds, flags) as number) !== 0) fail('pipe2');
-  return [fds[0]!, fds[1]!];
+  return [fds.readInt32LE(0), fds.readInt32LE(4)];
 }
 
 export function read(fd: number, buf: Uint8Array): number {

@@ -72,10 +72,12 @@ export class JoinPool {
     // Forget it even on failure: the kernel no longer lets us address it.
     this.held.delete(key);
     const gk = groupKey(ifindex, group);
-    const g = sock.groups.get(gk)!;
-    if (source) g.sources--;
-    else g.asm = false;
-    if (!g.asm && g.sources === 0) sock.groups.delete(gk);
+    const g = sock.groups.get(gk); // always there while a membership of it is held
+    if (g) {
+      if (source) g.sources--;
+      else g.asm = false;
+      if (!g.asm && g.sources === 0) sock.groups.delete(gk);
+    }
     sock.members--;
     sock.groupsFull = false;
     sock.sourcesFull.delete(gk);

@@ -147,7 +147,7 @@ export function encodeMfcctl(buf: Buffer, source: Addr, group: Addr, iif: number
   buf.writeUInt16LE(iif, 8);
   if (ttls) {
     const n = Math.min(ttls.length, MAX_VIFS);
-    for (let i = 0; i < n; i++) buf[MFCCTL_TTLS_OFFSET + i] = ttls[i]!;
+    buf.set(ttls.subarray(0, n), MFCCTL_TTLS_OFFSET);
   }
 }
 
@@ -163,7 +163,11 @@ export function encodeMf6cctl(buf: Buffer, source: Addr, group: Addr, iif: numbe
   if (ttls) {
     const n = Math.min(ttls.length, MAX_VIFS);
     // if_set is an array of native-endian u32 words: bit i lives in byte i>>3 on x86_64.
-    for (let i = 0; i < n; i++) if (ttls[i]) buf[60 + (i >> 3)]! |= 1 << (i & 7);
+    for (const [i, ttl] of ttls.subarray(0, n).entries()) {
+      if (!ttl) continue;
+      const byte = 60 + (i >> 3);
+      buf.writeUInt8(buf.readUInt8(byte) | (1 << (i & 7)), byte);
+    }
   }
 }
 
@@ -251,13 +255,13 @@ function mrt6Kind(type: number): UpcallKind {
  */
 export function decodeIgmpmsg(buf: Buffer, off: number, len: number): Upcall | undefined {
   if (len < IGMPMSG_SIZE) return undefined;
-  const type = buf[off + 8]!;
+  const type = buf.readUInt8(off + 8);
   if (type === 0 || buf[off + 9] !== 0) return undefined;
   return {
     family: 'inet',
     kind: igmpKind(type),
     type,
-    vif: buf[off + 10]! | (buf[off + 11]! << 8),
+    vif: buf.readUInt16LE(off + 10), // im_vif, then im_vif_hi
     source: readAddr(buf, off + 12, 'inet'),
     group: readAddr(buf, off + 16, 'inet'),
   };
@@ -270,7 +274,7 @@ export function decodeIgmpmsg(buf: Buffer, off: number, len: number): Upcall | u
  */
 export function decodeMrt6msg(buf: Buffer, off: number, len: number): Upcall | undefined {
   if (len < MRT6MSG_SIZE) return undefined;
-  const type = buf[off + 1]!;
+  const type = buf.readUInt8(off + 1);
   if (buf[off] !== 0 || type === 0) return undefined;
   return {
     family: 'inet6',

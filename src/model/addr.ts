@@ -27,8 +27,7 @@ function parseV4(text: string): bigint | undefined {
   const m = V4_RE.exec(text);
   if (!m) return undefined;
   let v = 0n;
-  for (let i = 1; i <= 4; i++) {
-    const part = m[i]!;
+  for (const part of m.slice(1)) {
     if (part.length > 1 && part.startsWith('0')) return undefined; // inet_pton rejects leading zeros
     const n = Number(part);
     if (n > 255) return undefined;
@@ -58,8 +57,9 @@ function parseV6(text: string): bigint | undefined {
     }
     return out;
   };
-  const left = parseGroups(halves[0]!);
-  const right = halves.length === 2 ? parseGroups(halves[1]!) : [];
+  const [leftText = '', rightText] = halves;
+  const left = parseGroups(leftText);
+  const right = rightText === undefined ? [] : parseGroups(rightText);
   if (!left || !right) return undefined;
   let groups: number[];
   if (halves.length === 2) {
@@ -105,24 +105,13 @@ function formatV6(v: bigint): string {
     if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
     i = j;
   }
-  if (bestLen < 2) bestStart = -1;
-  // IPv4-compatible and IPv4-mapped forms, as inet_ntop prints them.
-  const v4Tail = bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff));
-  const parts: string[] = [];
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      parts.push(i === 0 ? ':' : '');
-      i += bestLen - 1;
-      if (i === 7) parts.push('');
-      continue;
-    }
-    if (v4Tail && i === 6) {
-      parts.push(formatV4(v & 0xffffffffn));
-      break;
-    }
-    parts.push(groups[i]!.toString(16));
-  }
-  return parts.join(':');
+  const hex = (gs: number[]): string[] => gs.map((g) => g.toString(16));
+  if (bestLen < 2) return hex(groups).join(':');
+  const head = hex(groups.slice(0, bestStart));
+  const tail = hex(groups.slice(bestStart + bestLen));
+  // IPv4-compatible and IPv4-mapped forms, as inet_ntop prints them: the last two groups as a.b.c.d.
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) tail.splice(-2, 2, formatV4(v & 0xffffffffn));
+  return `${head.join(':')}::${tail.join(':')}`;
 }
 
 export function formatAddr(a: Addr): string {
