@@ -88,11 +88,15 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
     const d = spawnDaemon(lab, topo, kind, conf);
     let iif: number | undefined;
     let oif: number | undefined;
-    const ready = await pollFrom(now(), () => {
-      iif = topo.rtrView.vifOf(IIF);
-      oif = topo.rtrView.vifOf(OIF);
-      return iif !== undefined && oif !== undefined && topo.rtrView.mfcCount() === 0;
-    }, { intervalMs: p.pollMs, capMs: 20_000, abort: () => (d.proc.running ? undefined : `daemon exited\n${d.proc.stderr}`) });
+    const ready = await pollFrom(
+      now(),
+      () => {
+        iif = topo.rtrView.vifOf(IIF);
+        oif = topo.rtrView.vifOf(OIF);
+        return iif !== undefined && oif !== undefined && topo.rtrView.mfcCount() === 0;
+      },
+      { intervalMs: p.pollMs, capMs: 20_000, abort: () => (d.proc.running ? undefined : `daemon exited\n${d.proc.stderr}`) },
+    );
     if (!ready.ok) throw new Error(`${kind.label} not ready: ${ready.why}`);
     // The daemon has made its VIFs; give it a moment to finish start-up before the burst.
     await sleep(500);
@@ -109,15 +113,19 @@ export async function runBurst(kind: DaemonKind, p: BurstParams): Promise<BurstR
     let last: Tally = { installed: 0, wrong: 0, unresolved: 0 };
     let lastChange = t0;
     let lastInstall = t0;
-    const settle = await pollFrom(t0, () => {
-      const t = tally(topo, wanted, iif!, oif!);
-      const at = now();
-      if (t.installed !== last.installed || t.wrong !== last.wrong || t.unresolved !== last.unresolved) lastChange = at;
-      if (t.installed > last.installed) lastInstall = at;
-      last = t;
-      if (t.installed + t.wrong === p.k) return true;
-      return t.unresolved === 0 && at - lastChange >= p.quietMs;
-    }, { intervalMs: p.pollMs, capMs: p.capMs, abort: () => (d.proc.running ? undefined : 'daemon exited') });
+    const settle = await pollFrom(
+      t0,
+      () => {
+        const t = tally(topo, wanted, iif!, oif!);
+        const at = now();
+        if (t.installed !== last.installed || t.wrong !== last.wrong || t.unresolved !== last.unresolved) lastChange = at;
+        if (t.installed > last.installed) lastInstall = at;
+        last = t;
+        if (t.installed + t.wrong === p.k) return true;
+        return t.unresolved === 0 && at - lastChange >= p.quietMs;
+      },
+      { intervalMs: p.pollMs, capMs: p.capMs, abort: () => (d.proc.running ? undefined : 'daemon exited') },
+    );
     const cpu = meter();
 
     const lost = p.k - last.installed;

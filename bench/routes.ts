@@ -5,7 +5,16 @@ import { existsSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { addrAt } from '../test/lib/fixtures.js';
 import { withLab, type Lab } from '../test/lib/netns.js';
 import {
-  buildTopo, IIF, OIF, PHYINTS, SND_IF, spawnDaemon, type DaemonId, type DaemonKind, type Running, type Topo,
+  buildTopo,
+  IIF,
+  OIF,
+  PHYINTS,
+  SND_IF,
+  spawnDaemon,
+  type DaemonId,
+  type DaemonKind,
+  type Running,
+  type Topo,
 } from './lib/daemons.js';
 import { forge } from './lib/forge.js';
 import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
@@ -107,15 +116,24 @@ function checkMfc(topo: Topo, want: readonly Route[]): MfcCheck {
 const daemonGone = (d: Running) => (): string | undefined =>
   d.proc.running ? undefined : `daemon exited (${JSON.stringify(d.proc.exitStatus)})\n${d.proc.stderr.slice(-2000)}`;
 
-async function startup(topo: Topo, d: () => Running, want: readonly Route[], p: RoutesParams): Promise<{ running: Running; result: RoutesResult['startup'] }> {
+async function startup(
+  topo: Topo,
+  d: () => Running,
+  want: readonly Route[],
+  p: RoutesParams,
+): Promise<{ running: Running; result: RoutesResult['startup'] }> {
   let pidFileMs: number | undefined;
   const t0 = now();
   const running = d();
   const meter = cpuMeter(running.proc.pid, 0);
-  const out = await pollFrom(t0, () => {
-    if (pidFileMs === undefined && existsSync(running.pidFile)) pidFileMs = round(now() - t0);
-    return topo.rtrView.mfcCount() >= want.length;
-  }, { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(running) });
+  const out = await pollFrom(
+    t0,
+    () => {
+      if (pidFileMs === undefined && existsSync(running.pidFile)) pidFileMs = round(now() - t0);
+      return topo.rtrView.mfcCount() >= want.length;
+    },
+    { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(running) },
+  );
   const cpu = meter();
   const check = checkMfc(topo, want);
   return {
@@ -127,7 +145,11 @@ async function startup(topo: Topo, d: () => Running, want: readonly Route[], p: 
       installed: check.rows.length,
       correct: check.correct,
       cpu,
-      error: out.ok ? (check.exact ? undefined : `MFC differs from config: ${check.correct}/${want.length} correct, ${check.rows.length} entries`) : out.why,
+      error: out.ok
+        ? check.exact
+          ? undefined
+          : `MFC differs from config: ${check.correct}/${want.length} correct, ${check.rows.length} entries`
+        : out.why,
     },
   };
 }
@@ -138,7 +160,9 @@ function runClient(client: DaemonKind, sock: string, capture: boolean): { ms: nu
   try {
     const t0 = now();
     const r = spawnSync(client.client[0]!, [...client.client.slice(1), '-u', sock, 'show'], {
-      stdio: ['ignore', capture ? 'pipe' : devnull!, 'pipe'], encoding: 'utf8', maxBuffer: 256 << 20,
+      stdio: ['ignore', capture ? 'pipe' : devnull!, 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
     });
     const ms = now() - t0;
     return { ms, ok: r.status === 0, out: capture ? r.stdout : undefined, err: r.stderr ?? '' };
@@ -162,12 +186,25 @@ function showWith(client: DaemonKind, d: Running, reps: number): { run: ClientRu
   }
   const daemonCpuMsPerRun = round(meter().daemonCpuMs / (reps + 1));
   return {
-    run: { client: client.id, ok: true, daemonCpuMsPerRun, ...spread(times), lines: out.split('\n').length - 1, bytes: Buffer.byteLength(out) },
+    run: {
+      client: client.id,
+      ok: true,
+      daemonCpuMsPerRun,
+      ...spread(times),
+      lines: out.split('\n').length - 1,
+      bytes: Buffer.byteLength(out),
+    },
     out,
   };
 }
 
-async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p: RoutesParams): Promise<NonNullable<RoutesResult['reload']>> {
+async function reload(
+  lab: Lab,
+  topo: Topo,
+  d: Running,
+  old: readonly Route[],
+  p: RoutesParams,
+): Promise<NonNullable<RoutesResult['reload']>> {
   const step = Math.max(1, Math.floor(old.length / p.change));
   const removed = new Set<number>();
   for (let i = 0; i < old.length && removed.size < p.change; i += step) removed.add(i);
@@ -176,18 +213,31 @@ async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p
   const next = [...kept, ...added];
 
   // Every unchanged entry forwards one datagram, so a delete and re-add shows as a counter back at 0.
-  const sent = await forge(lab, topo.snd, SND_IF, kept.map((r) => [r.source, r.group] as const));
+  const sent = await forge(
+    lab,
+    topo.snd,
+    SND_IF,
+    kept.map((r) => [r.source, r.group] as const),
+  );
   if (sent.errors > 0) throw new Error(`probe sender: ${sent.errors} send errors`);
   await sleep(200);
-  const before = new Map(topo.rtrView.mfc().filter((r) => r.packets > 0).map((r) => [r.key, r]));
+  const before = new Map(
+    topo.rtrView
+      .mfc()
+      .filter((r) => r.packets > 0)
+      .map((r) => [r.key, r]),
+  );
   const probed = kept.filter((r) => before.has(key(r.source, r.group)));
 
   writeFileSync(d.conf, confText(next));
   const meter = cpuMeter(d.proc.pid);
   const t0 = now();
   process.kill(d.proc.pid, 'SIGHUP');
-  const out = await pollFrom(t0, () => topo.rtrView.mfcCount() === next.length && checkMfc(topo, next).exact,
-    { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(d) });
+  const out = await pollFrom(t0, () => topo.rtrView.mfcCount() === next.length && checkMfc(topo, next).exact, {
+    intervalMs: p.pollMs,
+    capMs: p.capMs,
+    abort: daemonGone(d),
+  });
   const cpu = meter();
   // Let a daemon that is still busy finish before judging what it did to the unchanged entries.
   await sleep(500);
@@ -199,8 +249,14 @@ async function reload(lab: Lab, topo: Topo, d: Running, old: readonly Route[], p
     if (!a || a.packets < b.packets || a.iif !== b.iif || a.oifs.join() !== b.oifs.join()) disturbed++;
   }
   return {
-    ok: out.ok, removed: removed.size, added: added.length, ms: round(out.ms),
-    probed: probed.length, disturbed, cpu, error: out.ok ? undefined : out.why,
+    ok: out.ok,
+    removed: removed.size,
+    added: added.length,
+    ms: round(out.ms),
+    probed: probed.length,
+    disturbed,
+    cpu,
+    error: out.ok ? undefined : out.why,
   };
 }
 

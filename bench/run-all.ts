@@ -41,18 +41,41 @@ function positiveInt(name: string, v: string): number {
 }
 
 function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
-  const c: Config = { n: 10_000, k: [1000, 5000, 10_000], pacedK: 10_000, rates: [2000, 5000, 20_000], change: 100, reps: 5, custom: false };
+  const c: Config = {
+    n: 10_000,
+    k: [1000, 5000, 10_000],
+    pacedK: 10_000,
+    rates: [2000, 5000, 20_000],
+    change: 100,
+    reps: 5,
+    custom: false,
+  };
   const set: Record<string, (v: string) => void> = {
-    n: (v) => { c.n = positiveInt('n', v); },
-    k: (v) => { c.k = v.split(',').map((x) => positiveInt('k', x)); },
-    rates: (v) => { c.rates = v.split(',').map((x) => positiveInt('rates', x)); },
-    'paced-k': (v) => { c.pacedK = positiveInt('paced-k', v); },
-    change: (v) => { c.change = positiveInt('change', v); },
-    reps: (v) => { c.reps = positiveInt('reps', v); },
+    n: (v) => {
+      c.n = positiveInt('n', v);
+    },
+    k: (v) => {
+      c.k = v.split(',').map((x) => positiveInt('k', x));
+    },
+    rates: (v) => {
+      c.rates = v.split(',').map((x) => positiveInt('rates', x));
+    },
+    'paced-k': (v) => {
+      c.pacedK = positiveInt('paced-k', v);
+    },
+    change: (v) => {
+      c.change = positiveInt('change', v);
+    },
+    reps: (v) => {
+      c.reps = positiveInt('reps', v);
+    },
   };
   for (const name of Object.keys(set)) {
     const v = env[`BENCH_${name.toUpperCase().replace('-', '_')}`];
-    if (v !== undefined && v !== '') { set[name]!(v); c.custom = true; }
+    if (v !== undefined && v !== '') {
+      set[name]!(v);
+      c.custom = true;
+    }
   }
   for (const arg of argv) {
     if (arg === '--quick') {

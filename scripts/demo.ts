@@ -32,8 +32,11 @@ async function main(): Promise<number> {
     const pid = lab.path('smcroute.pid');
     say(`Starting smcrouted in the router namespace with:\n${CONF}`);
     const daemon = await lab.startDaemon({
-      ns: rtr, cmd: SMCROUTED, args: ['-n', '-f', conf, '-u', sock, '-P', pid, '-i', `demo-${lab.id}`, '-l', 'info'],
-      readyFiles: [sock, pid], label: 'smcrouted',
+      ns: rtr,
+      cmd: SMCROUTED,
+      args: ['-n', '-f', conf, '-u', sock, '-P', pid, '-i', `demo-${lab.id}`, '-l', 'info'],
+      readyFiles: [sock, pid],
+      label: 'smcrouted',
     });
 
     const groups = ['225.1.2.3', '225.3.7.7', '225.9.9.9'];
@@ -66,17 +69,32 @@ async function main(): Promise<number> {
 
     say('Stopping smcrouted and removing the lab');
     await daemon.stop();
-    process.stdout.write(daemon.logs.split('\n').filter((l) => l.trim()).map((l) => `  ${l}`).join('\n') + '\n');
-    const ok = c1.of('225.1.2.3') > 0 && c2.of('225.1.2.3') === 0 && c1.of('225.3.7.7') > 0 && c2.of('225.3.7.7') > 0
-      && c1.of('225.9.9.9') === 0 && c2.of('225.9.9.9') === 0 && c2.of('ff0e::3:1') > 0;
+    process.stdout.write(
+      daemon.logs
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => `  ${l}`)
+        .join('\n') + '\n',
+    );
+    const ok =
+      c1.of('225.1.2.3') > 0 &&
+      c2.of('225.1.2.3') === 0 &&
+      c1.of('225.3.7.7') > 0 &&
+      c2.of('225.3.7.7') > 0 &&
+      c1.of('225.9.9.9') === 0 &&
+      c2.of('225.9.9.9') === 0 &&
+      c2.of('ff0e::3:1') > 0;
     say(ok ? 'Demo finished: multicast was routed as configured.' : 'Demo finished, but forwarding was not as expected.');
     return ok ? 0 : 1;
   });
 }
 
-main().then((code) => {
-  process.exitCode = code;
-}, (err: unknown) => {
-  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -44,9 +44,18 @@ const text = (m: Msg): string => (typeof m === 'function' ? m() : m);
  */
 export function parseLogLevel(arg: string): LevelName | 'silent' | undefined {
   const names: [string, LevelName | 'silent'][] = [
-    ['alert', 'alert'], ['crit', 'crit'], ['debug', 'debug'], ['emerg', 'emerg'],
-    ['err', 'err'], ['error', 'err'], ['info', 'info'], ['none', 'silent'],
-    ['notice', 'notice'], ['panic', 'emerg'], ['warn', 'warning'], ['warning', 'warning'],
+    ['alert', 'alert'],
+    ['crit', 'crit'],
+    ['debug', 'debug'],
+    ['emerg', 'emerg'],
+    ['err', 'err'],
+    ['error', 'err'],
+    ['info', 'info'],
+    ['none', 'silent'],
+    ['notice', 'notice'],
+    ['panic', 'emerg'],
+    ['warn', 'warning'],
+    ['warning', 'warning'],
   ];
   const a = arg.toLowerCase();
   if (a.length === 0) return undefined;
@@ -142,11 +151,13 @@ export function createLogger(level: LevelName | 'silent', sinks: readonly LogSin
     },
     destination,
   );
-  const at = (lvl: LevelName) => (m: Msg, fields?: LogFields): void => {
-    if (!p.isLevelEnabled(lvl)) return;
-    if (fields) p[lvl](fields, text(m));
-    else p[lvl](text(m));
-  };
+  const at =
+    (lvl: LevelName) =>
+    (m: Msg, fields?: LogFields): void => {
+      if (!p.isLevelEnabled(lvl)) return;
+      if (fields) p[lvl](fields, text(m));
+      else p[lvl](text(m));
+    };
   return { debug: at('debug'), info: at('info'), notice: at('notice'), warning: at('warning'), err: at('err') };
 }
 
@@ -158,5 +169,13 @@ export function memoryLogger(lines: string[] = []): Logger & { lines: string[]; 
     records.push(r);
     lines.push(`${level}: ${formatMessage(r)}`);
   };
-  return { lines, records, debug: rec('debug'), info: rec('info'), notice: rec('notice'), warning: rec('warning'), err: rec('err') };
+  return {
+    lines,
+    records,
+    debug: rec('debug'),
+    info: rec('info'),
+    notice: rec('notice'),
+    warning: rec('warning'),
+    err: rec('err'),
+  };
 }

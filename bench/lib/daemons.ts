@@ -21,9 +21,17 @@ export interface DaemonKind {
 
 // Ours runs as operators and systemd run it, through its shebang (node with the launcher's V8 flags);
 // ip netns exec and env both exec, so the pid we hold is still the daemon's.
-const kind = (id: DaemonId, label: string): DaemonKind => ({ id, label, daemon: [PROGRAMS[id].daemon], client: [PROGRAMS[id].ctl] });
+const kind = (id: DaemonId, label: string): DaemonKind => ({
+  id,
+  label,
+  daemon: [PROGRAMS[id].daemon],
+  client: [PROGRAMS[id].ctl],
+});
 
-export const DAEMONS: readonly DaemonKind[] = [kind('upstream', 'upstream C smcrouted'), kind('ours', 'our TypeScript smcrouted')];
+export const DAEMONS: readonly DaemonKind[] = [
+  kind('upstream', 'upstream C smcrouted'),
+  kind('ours', 'our TypeScript smcrouted'),
+];
 
 export function kindById(id: DaemonId): DaemonKind {
   return DAEMONS.find((d) => d.id === id)!;
@@ -32,7 +40,7 @@ export function kindById(id: DaemonId): DaemonKind {
 /** Why the comparison cannot run here, or undefined. */
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, raw sockets)';
-  if (!existsSync(PROGRAMS.upstream.daemon)) return 'needs Debian\'s smcroute: apt-get install -y smcroute';
+  if (!existsSync(PROGRAMS.upstream.daemon)) return "needs Debian's smcroute: apt-get install -y smcroute";
   if (!existsSync(repoPath('dist', 'src', 'cli', 'smcrouted.js'))) return 'build first: npx tsc -p .';
   if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'needs python3 (raw-socket sender)';
   return undefined;

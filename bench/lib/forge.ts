@@ -25,13 +25,24 @@ let seq = 0;
  * or `rate` datagrams per second when rate is set.
  */
 export async function forge(
-  lab: Lab, ns: string, iface: string, flows: readonly (readonly [string, string])[],
+  lab: Lab,
+  ns: string,
+  iface: string,
+  flows: readonly (readonly [string, string])[],
   opts: { rounds?: number; ttl?: number; port?: number; rate?: number } = {},
 ): Promise<ForgeResult> {
   const n = ++seq;
-  const spec = lab.writeFile(`forge-${n}.json`, JSON.stringify({
-    iface, flows, rounds: opts.rounds ?? 1, ttl: opts.ttl ?? 8, port: opts.port ?? 5001, rate: opts.rate ?? 0,
-  }));
+  const spec = lab.writeFile(
+    `forge-${n}.json`,
+    JSON.stringify({
+      iface,
+      flows,
+      rounds: opts.rounds ?? 1,
+      ttl: opts.ttl ?? 8,
+      port: opts.port ?? 5001,
+      rate: opts.rate ?? 0,
+    }),
+  );
   const proc = lab.spawn(ns, 'python3', [FORGER, spec], { label: `forge@${iface}` });
   const st = await proc.exited;
   const line = proc.lines.find((l) => l.startsWith('{'));

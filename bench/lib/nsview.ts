@@ -7,19 +7,30 @@ import type { Lab } from '../../test/lib/netns.js';
 import { pollUntil, type Proc } from '../../test/lib/proc.js';
 
 export class NsView {
-  private constructor(readonly ns: string, private readonly anchor: Proc) {}
+  private constructor(
+    readonly ns: string,
+    private readonly anchor: Proc,
+  ) {}
 
   /** Parks `sleep infinity` in ns and waits until it really runs there (setns happens after fork). */
   static async open(lab: Lab, ns: string): Promise<NsView> {
     const anchor = lab.spawn(ns, 'sleep', ['infinity'], { label: `anchor@${ns}` });
     const want = statSync(`/run/netns/${ns}`).ino;
-    await pollUntil(() => {
-      try {
-        return statSync(`/proc/${anchor.pid}/ns/net`).ino === want;
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 5000, intervalMs: 5, what: `anchor process inside ${ns}`, abort: () => (anchor.running ? undefined : 'it exited') });
+    await pollUntil(
+      () => {
+        try {
+          return statSync(`/proc/${anchor.pid}/ns/net`).ino === want;
+        } catch {
+          return false;
+        }
+      },
+      {
+        timeoutMs: 5000,
+        intervalMs: 5,
+        what: `anchor process inside ${ns}`,
+        abort: () => (anchor.running ? undefined : 'it exited'),
+      },
+    );
     return new NsView(ns, anchor);
   }
 
@@ -64,7 +75,9 @@ export class NsView {
 
   /** rx/tx packet counters of an interface, from /proc/net/dev. */
   linkPackets(ifname: string): { rx: number; rxDrop: number; tx: number; txDrop: number } {
-    const line = this.read('dev').split('\n').find((l) => l.trim().startsWith(`${ifname}:`));
+    const line = this.read('dev')
+      .split('\n')
+      .find((l) => l.trim().startsWith(`${ifname}:`));
     if (!line) throw new Error(`no ${ifname} in ${this.ns}`);
     const f = line.split(':')[1]!.trim().split(/\s+/).map(Number);
     return { rx: f[1]!, rxDrop: f[3]!, tx: f[9]!, txDrop: f[11]! };
@@ -84,7 +97,10 @@ export interface RawMfc {
 /** ip_mr_cache prints an address as its network-order 32 bits read as a host integer, "%08X". */
 function procHexV4(addr: string): string {
   const b = addr.split('.').map(Number);
-  const n = endianness() === 'LE' ? ((b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]!) : ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!);
+  const n =
+    endianness() === 'LE'
+      ? (b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]!
+      : (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!;
   return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
 }
 

@@ -50,84 +50,129 @@ function routesSection(r: Results): string {
   const by = new Map(r.routes.map((x) => [x.daemon, x]));
   const cols = ORDER.map((id) => by.get(id));
   const cell = (f: (x: RoutesResult) => string) =>
-    cols.map((x) => (x === undefined ? 'not run' : 'error' in x && !('startup' in x) ? `error: ${x.error}` : f(x as RoutesResult)));
+    cols.map((x) =>
+      x === undefined ? 'not run' : 'error' in x && !('startup' in x) ? `error: ${x.error}` : f(x as RoutesResult),
+    );
   const head = ['', ...ORDER.map((id) => NAMES[id])];
   const otherClient = (id: DaemonId) => (id === 'ours' ? 'upstream' : 'ours');
   const s1 = table(head, [
     ['host busy before the run (waited for < 20%)', ...cell((x) => `${x.quiet.busyPct}% (waited ${ms(x.quiet.waitedMs)})`)],
-    [`spawn → all ${n} (S,G) in kernel MFC`, ...cell((x) => (x.startup.ok ? ms(x.startup.ms) : `FAILED after ${ms(x.startup.ms)}: ${x.startup.error}`))],
-    ['spawn → PID file written', ...cell((x) => (x.startup.pidFileMs === undefined ? 'after the MFC was complete' : ms(x.startup.pidFileMs)))],
+    [
+      `spawn → all ${n} (S,G) in kernel MFC`,
+      ...cell((x) => (x.startup.ok ? ms(x.startup.ms) : `FAILED after ${ms(x.startup.ms)}: ${x.startup.error}`)),
+    ],
+    [
+      'spawn → PID file written',
+      ...cell((x) => (x.startup.pidFileMs === undefined ? 'after the MFC was complete' : ms(x.startup.pidFileMs))),
+    ],
     ['MFC entries matching config', ...cell((x) => `${x.startup.correct ?? '?'} / ${n}`)],
     ['daemon CPU (user+sys) during start-up', ...cell((x) => cpuCell(x.startup.cpu))],
     ['other load on the host meanwhile', ...cell((x) => otherCell(x.startup.cpu))],
-    ['RSS after start-up (VmRSS / VmHWM)', ...cell((x) => (x.memory ? `${mib(x.memory.rssKiB)} / ${mib(x.memory.hwmKiB)}` : '–'))],
+    [
+      'RSS after start-up (VmRSS / VmHWM)',
+      ...cell((x) => (x.memory ? `${mib(x.memory.rssKiB)} / ${mib(x.memory.hwmKiB)}` : '–')),
+    ],
     ['SIGTERM → exited', ...cell((x) => (x.stop ? (x.stop.ok ? ms(x.stop.ms) : `killed after ${ms(x.stop.ms)}`) : '–'))],
   ]);
   const s2 = table(head, [
     ['routes removed / added', ...cell((x) => (x.reload ? `${x.reload.removed} / ${x.reload.added}` : '–'))],
-    ['SIGHUP → MFC equals new config', ...cell((x) => (x.reload ? (x.reload.ok ? ms(x.reload.ms) : `FAILED: ${x.reload.error}`) : '–'))],
+    [
+      'SIGHUP → MFC equals new config',
+      ...cell((x) => (x.reload ? (x.reload.ok ? ms(x.reload.ms) : `FAILED: ${x.reload.error}`) : '–')),
+    ],
     ['unchanged entries disturbed / probed', ...cell((x) => (x.reload ? `${x.reload.disturbed} / ${x.reload.probed}` : '–'))],
     ['daemon CPU (user+sys) during reload', ...cell((x) => cpuCell(x.reload?.cpu))],
     ['other load on the host meanwhile', ...cell((x) => otherCell(x.reload?.cpu))],
   ]);
   const s3 = table(head, [
     ['own client: median (min–max)', ...cell((x) => clientCell(x.show?.own))],
-    ['other daemon\'s client', ...ORDER.map((id) => {
-      const x = by.get(id);
-      const c = x && 'show' in x ? x.show?.cross : undefined;
-      if (!c) return '–';
-      const same = c.sameOutputAsOwn === undefined ? '' : c.sameOutputAsOwn ? ', same output' : ', DIFFERENT output';
-      return `${otherClient(id)}: ${clientCell(c)}${same}`;
-    })],
-    ['daemon CPU per show request', ...cell((x) => (x.show?.own.daemonCpuMsPerRun === undefined ? '–' : ms(x.show.own.daemonCpuMsPerRun)))],
+    [
+      "other daemon's client",
+      ...ORDER.map((id) => {
+        const x = by.get(id);
+        const c = x && 'show' in x ? x.show?.cross : undefined;
+        if (!c) return '–';
+        const same = c.sameOutputAsOwn === undefined ? '' : c.sameOutputAsOwn ? ', same output' : ', DIFFERENT output';
+        return `${otherClient(id)}: ${clientCell(c)}${same}`;
+      }),
+    ],
+    [
+      'daemon CPU per show request',
+      ...cell((x) => (x.show?.own.daemonCpuMsPerRun === undefined ? '–' : ms(x.show.own.daemonCpuMsPerRun))),
+    ],
     ['output lines / bytes', ...cell((x) => (x.show?.own.ok ? `${x.show.own.lines} / ${x.show.own.bytes}` : '–'))],
   ]);
 
-  return `## 1. Start-up with N = ${n} (S,G) routes\n\n${s1}\n\n## 2. Reload (SIGHUP) with ${n} routes installed\n\n${s2}\n\n`
-    + `## 3. \`smcroutectl show\` with ${n} routes (${r.params.routes.showReps} timed runs each)\n\n${s3}\n`;
+  return (
+    `## 1. Start-up with N = ${n} (S,G) routes\n\n${s1}\n\n## 2. Reload (SIGHUP) with ${n} routes installed\n\n${s2}\n\n` +
+    `## 3. \`smcroutectl show\` with ${n} routes (${r.params.routes.showReps} timed runs each)\n\n${s3}\n`
+  );
 }
 
 /** The cells after the first two columns, shared by the back-to-back and the paced tables. */
 function burstCells(x: BurstResult): string[] {
   return [
-    String(x.delivered), `${x.installed}${x.wrong ? ` (+${x.wrong} wrong)` : ''}`, `${x.lost} (${x.lossPct}%)`,
-    ms(x.lastInstallMs), ms(x.cpu.daemonCpuMs), `${x.quiet.busyPct}%`, x.rssKiB === undefined ? '–' : mib(x.rssKiB),
+    String(x.delivered),
+    `${x.installed}${x.wrong ? ` (+${x.wrong} wrong)` : ''}`,
+    `${x.lost} (${x.lossPct}%)`,
+    ms(x.lastInstallMs),
+    ms(x.cpu.daemonCpuMs),
+    `${x.quiet.busyPct}%`,
+    x.rssKiB === undefined ? '–' : mib(x.rssKiB),
     `${x.ok ? '' : `${x.error}; `}${x.daemonAlive ? '' : 'daemon died'}`,
   ];
 }
 
 const sentCell = (x: BurstResult): string => `${x.sent}${x.sendErrors ? ` (${x.sendErrors} errors)` : ''} in ${x.sendMs} ms`;
-const BURST_TAIL = ['router rx', 'installed', 'lost', 'first packet → last install', 'daemon CPU', 'host busy before', 'RSS after', 'notes'];
+const BURST_TAIL = [
+  'router rx',
+  'installed',
+  'lost',
+  'first packet → last install',
+  'daemon CPU',
+  'host busy before',
+  'RSS after',
+  'notes',
+];
 
 function burstSection(r: Results): string {
   const failed = (b: Results['burst'][number]): b is { daemon: DaemonId; k: number; rate?: number; error: string } =>
     'error' in b && !('installed' in b);
   const errorRow = (lead: string[], b: { error: string }) => [...lead, `error: ${b.error}`, ...BURST_TAIL.map(() => '')];
-  const unpaced = r.burst.filter((b) => b.rate === undefined).map((b) => {
-    const lead = [String(b.k), NAMES[b.daemon]];
-    if (failed(b)) return errorRow(lead, b);
-    return [...lead, `${sentCell(b)} (${perSec(b.sendRate)})`, ...burstCells(b)];
-  });
-  const paced = r.burst.filter((b) => b.rate !== undefined).map((b) => {
-    const lead = [perSec(b.rate!), String(b.k), NAMES[b.daemon]];
-    if (failed(b)) return [...errorRow(lead, b), ''];
-    const lag = b.maxLagMs === undefined ? '–' : `${b.maxLagMs} ms`;
-    const cells = burstCells(b);
-    // A sender that fell behind gave this daemon a lower rate than the target: not like for like.
-    if (b.sendRate < 0.97 * b.rate!) cells[cells.length - 1] = ['SENDER FELL BEHIND the target rate', cells.at(-1)].filter(Boolean).join('; ');
-    return [...lead, perSec(b.sendRate), lag, sentCell(b), ...cells];
-  });
+  const unpaced = r.burst
+    .filter((b) => b.rate === undefined)
+    .map((b) => {
+      const lead = [String(b.k), NAMES[b.daemon]];
+      if (failed(b)) return errorRow(lead, b);
+      return [...lead, `${sentCell(b)} (${perSec(b.sendRate)})`, ...burstCells(b)];
+    });
+  const paced = r.burst
+    .filter((b) => b.rate !== undefined)
+    .map((b) => {
+      const lead = [perSec(b.rate!), String(b.k), NAMES[b.daemon]];
+      if (failed(b)) return [...errorRow(lead, b), ''];
+      const lag = b.maxLagMs === undefined ? '–' : `${b.maxLagMs} ms`;
+      const cells = burstCells(b);
+      // A sender that fell behind gave this daemon a lower rate than the target: not like for like.
+      if (b.sendRate < 0.97 * b.rate!)
+        cells[cells.length - 1] = ['SENDER FELL BEHIND the target rate', cells.at(-1)].filter(Boolean).join('; ');
+      return [...lead, perSec(b.sendRate), lag, sentCell(b), ...cells];
+    });
   const rule = `one \`${BURST_RULE}\` rule`;
-  const s4 = `## 4. Upcall burst, back to back (NOT paced): ${rule}\n\n`
-    + 'The sender goes as fast as it can on the same CPUs as the daemon, so the two daemons do not face the same '
-    + 'packet rate: the achieved rate is in the "sent" column. Section 5 fixes the rate.\n\n'
-    + table(['K', 'daemon', 'sent (send loop, achieved rate)', ...BURST_TAIL], unpaced) + '\n';
+  const s4 =
+    `## 4. Upcall burst, back to back (NOT paced): ${rule}\n\n` +
+    'The sender goes as fast as it can on the same CPUs as the daemon, so the two daemons do not face the same ' +
+    'packet rate: the achieved rate is in the "sent" column. Section 5 fixes the rate.\n\n' +
+    table(['K', 'daemon', 'sent (send loop, achieved rate)', ...BURST_TAIL], unpaced) +
+    '\n';
   if (paced.length === 0) return s4;
-  const s5 = `\n## 5. Upcall burst, PACED at a fixed rate, the same for both daemons: ${rule}\n\n`
-    + 'Same scenario as 4, but every datagram i leaves at its due time (start + i / target rate). '
-    + '"Max lag" is the latest any datagram left after its due time: if it stays small, the sender kept up and '
-    + 'both daemons faced the same rate.\n\n'
-    + table(['target rate', 'K', 'daemon', 'achieved rate', 'max lag', 'sent (send loop)', ...BURST_TAIL], paced) + '\n';
+  const s5 =
+    `\n## 5. Upcall burst, PACED at a fixed rate, the same for both daemons: ${rule}\n\n` +
+    'Same scenario as 4, but every datagram i leaves at its due time (start + i / target rate). ' +
+    '"Max lag" is the latest any datagram left after its due time: if it stays small, the sender kept up and ' +
+    'both daemons faced the same rate.\n\n' +
+    table(['target rate', 'K', 'daemon', 'achieved rate', 'max lag', 'sent (send loop)', ...BURST_TAIL], paced) +
+    '\n';
   return s4 + s5;
 }
 
@@ -166,12 +211,21 @@ const method = (poll: number, quiet: number): string => `## Method
 
 export function renderMarkdown(r: Results): string {
   const m = r.machine;
-  const head = `# smcrouted benchmark: our TypeScript port vs upstream C\n\n`
-    + `${r.kind === 'full' ? 'Full run' : 'Custom-size run'}, ${m.date}.\n\n`
-    + table(['machine', ''], [
-      ['kernel', m.kernel], ['CPUs', `${m.cpuCount} × ${m.cpuModel}`], ['memory', `${m.memTotalMiB} MiB`],
-      ['Node', m.node], ['python3', m.python], ['upstream', `${m.upstreamVersion} — package ${m.upstreamPackage}`],
-      ['ours', `${m.oursVersion} — commit ${m.oursCommit}`],
-    ]) + '\n\n';
+  const head =
+    `# smcrouted benchmark: our TypeScript port vs upstream C\n\n` +
+    `${r.kind === 'full' ? 'Full run' : 'Custom-size run'}, ${m.date}.\n\n` +
+    table(
+      ['machine', ''],
+      [
+        ['kernel', m.kernel],
+        ['CPUs', `${m.cpuCount} × ${m.cpuModel}`],
+        ['memory', `${m.memTotalMiB} MiB`],
+        ['Node', m.node],
+        ['python3', m.python],
+        ['upstream', `${m.upstreamVersion} — package ${m.upstreamPackage}`],
+        ['ours', `${m.oursVersion} — commit ${m.oursCommit}`],
+      ],
+    ) +
+    '\n\n';
   return `${head}${routesSection(r)}\n${burstSection(r)}\n${method(r.params.routes.pollMs, r.params.burst.quietMs)}`;
 }

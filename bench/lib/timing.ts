@@ -16,7 +16,9 @@ export type PollOutcome = { ok: true; ms: number } | { ok: false; ms: number; wh
  * succeeded. Gives up after capMs (from t0) or when abort() names a reason.
  */
 export async function pollFrom(
-  t0: number, check: () => boolean, opts: { intervalMs: number; capMs: number; abort?: () => string | undefined },
+  t0: number,
+  check: () => boolean,
+  opts: { intervalMs: number; capMs: number; abort?: () => string | undefined },
 ): Promise<PollOutcome> {
   for (;;) {
     if (check()) return { ok: true, ms: now() - t0 };

@@ -42,7 +42,12 @@ type Step = { readonly next: number } | { readonly end: End };
  * Scans `args`, applying each option to `state` in the order given. "--"
  * ends the options and a lone "-" is an operand.
  */
-export function getopt<S>(args: readonly string[], defs: readonly OptionDef<S>[], state: S, posixlyCorrect = false): GetoptResult {
+export function getopt<S>(
+  args: readonly string[],
+  defs: readonly OptionDef<S>[],
+  state: S,
+  posixlyCorrect = false,
+): GetoptResult {
   const operands: string[] = [];
   let i = 0;
   while (i < args.length) {

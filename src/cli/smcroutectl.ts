@@ -85,24 +85,91 @@ interface State {
 
 /** Options in upstream's letters; those with help text are listed by usage, in this order. */
 const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[] = [
-  { short: 'b', help: 'Read commands from stdin, one per line', apply: (st) => { st.batch = true; } },
-  { short: 'd', help: 'Add packet and byte counters to show output', apply: (st) => { st.detail = true; } },
-  { short: 'j', help: 'Print show output as JSON', apply: (st) => { st.json = true; } },
-  { short: 'i', arg: 'NAME', help: `Name of the daemon instance, default: ${DEFAULT_IDENT}`, apply: (st, v) => { st.ident = v; } },
-  { short: 'p', help: 'Plain table headings, without terminal control codes', apply: (st) => { st.plain = true; } },
-  { short: 't', help: 'Leave out table headings in show output', apply: (st) => { st.heading = false; } },
-  { short: 'u', arg: 'FILE', help: `The daemon's UNIX socket, default: ${RUNSTATEDIR}/${DEFAULT_IDENT}.sock`, apply: (st, v) => { st.sockFile = v; } },
+  {
+    short: 'b',
+    help: 'Read commands from stdin, one per line',
+    apply: (st) => {
+      st.batch = true;
+    },
+  },
+  {
+    short: 'd',
+    help: 'Add packet and byte counters to show output',
+    apply: (st) => {
+      st.detail = true;
+    },
+  },
+  {
+    short: 'j',
+    help: 'Print show output as JSON',
+    apply: (st) => {
+      st.json = true;
+    },
+  },
+  {
+    short: 'i',
+    arg: 'NAME',
+    help: `Name of the daemon instance, default: ${DEFAULT_IDENT}`,
+    apply: (st, v) => {
+      st.ident = v;
+    },
+  },
+  {
+    short: 'p',
+    help: 'Plain table headings, without terminal control codes',
+    apply: (st) => {
+      st.plain = true;
+    },
+  },
+  {
+    short: 't',
+    help: 'Leave out table headings in show output',
+    apply: (st) => {
+      st.heading = false;
+    },
+  },
+  {
+    short: 'u',
+    arg: 'FILE',
+    help: `The daemon's UNIX socket, default: ${RUNSTATEDIR}/${DEFAULT_IDENT}.sock`,
+    apply: (st, v) => {
+      st.sockFile = v;
+    },
+  },
   // -h only counts: with a command it shows that command's help, as "help CMD" does.
-  { short: 'h', long: 'help', apply: (st) => { st.help++; } },
-  { short: 'I', arg: 'NAME', apply: (st, v) => { st.ident = v; } }, // older name of -i
+  {
+    short: 'h',
+    long: 'help',
+    apply: (st) => {
+      st.help++;
+    },
+  },
+  {
+    short: 'I',
+    arg: 'NAME',
+    apply: (st, v) => {
+      st.ident = v;
+    },
+  }, // older name of -i
   // Upstream prints the version as soon as it meets -v, whatever comes after.
-  { short: 'v', long: 'version', apply: (st) => { st.version = true; return 'stop'; } },
+  {
+    short: 'v',
+    long: 'version',
+    apply: (st) => {
+      st.version = true;
+      return 'stop';
+    },
+  },
 ];
 
 class Cli {
   private readonly prognm: string;
 
-  constructor(private readonly io: CliIo, private readonly st: State, argv0: string) {
+  constructor(
+    private readonly io: CliIo,
+    private readonly st: State,
+    argv0: string,
+  ) {
     this.prognm = basename(argv0).replace(/\.js$/, '');
   }
 
@@ -134,7 +201,10 @@ class Cli {
 
   commandHelp(cmd: Command, status: number): number {
     // An alias shows its main command's help: the nearest entry before it that has help.
-    const c = COMMANDS.slice(0, COMMANDS.indexOf(cmd) + 1).reverse().find((e) => e.help) ?? cmd;
+    const c =
+      COMMANDS.slice(0, COMMANDS.indexOf(cmd) + 1)
+        .reverse()
+        .find((e) => e.help) ?? cmd;
     this.print(`Help:\n  ${c.help}\n\nExample:\n  ${this.prognm} ${c.name} ${c.example ?? ''}\n\n`);
     return status;
   }
@@ -251,7 +321,16 @@ function firstLine(reply: Buffer): Buffer {
  * the program in messages. Returns the exit status.
  */
 export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroutectl', posixlyCorrect = false): Promise<number> {
-  const st: State = { ident: DEFAULT_IDENT, heading: true, detail: false, json: false, plain: false, help: 0, batch: false, version: false };
+  const st: State = {
+    ident: DEFAULT_IDENT,
+    heading: true,
+    detail: false,
+    json: false,
+    plain: false,
+    help: 0,
+    batch: false,
+    version: false,
+  };
   const cli = new Cli(io, st, argv0);
   const { operands, error } = getopt(args, OPTIONS, st, posixlyCorrect);
   if (st.version) return cli.version();

@@ -47,18 +47,57 @@ function unsupported(flag: string, what: string) {
 }
 
 const OPTIONS: readonly OptionDef<Options>[] = [
-  { short: 'c', arg: 'SEC', apply: intArg('cache timeout', 0, Number.MAX_SAFE_INTEGER, (o, n) => { o.cacheTimeout = n; }) },
+  {
+    short: 'c',
+    arg: 'SEC',
+    apply: intArg('cache timeout', 0, Number.MAX_SAFE_INTEGER, (o, n) => {
+      o.cacheTimeout = n;
+    }),
+  },
   { short: 'd', arg: 'SEC', apply: unsupported('d', 'startup delay') },
   // Upstream's undocumented exit delay, for its tests; accepted so scripts written for it still run.
   { short: 'D', arg: 'SEC', apply: () => undefined },
   { short: 'e', arg: 'CMD', apply: unsupported('e', 'the hook script') },
-  { short: 'f', arg: 'FILE', apply: (o, v) => { o.confFile = v; } },
-  { short: 'F', arg: 'FILE', apply: (o, v) => { o.checkFile = v; } },
-  { short: 'h', long: 'help', apply: (o) => { o.action = 'help'; return 'stop'; } },
-  { short: 'i', arg: 'NAME', apply: (o, v) => { o.ident = v; } },
-  { short: 'I', arg: 'NAME', apply: (o, v) => { o.ident = v; } }, // older name of -i
   {
-    short: 'l', arg: 'LVL', apply: (o, v) => {
+    short: 'f',
+    arg: 'FILE',
+    apply: (o, v) => {
+      o.confFile = v;
+    },
+  },
+  {
+    short: 'F',
+    arg: 'FILE',
+    apply: (o, v) => {
+      o.checkFile = v;
+    },
+  },
+  {
+    short: 'h',
+    long: 'help',
+    apply: (o) => {
+      o.action = 'help';
+      return 'stop';
+    },
+  },
+  {
+    short: 'i',
+    arg: 'NAME',
+    apply: (o, v) => {
+      o.ident = v;
+    },
+  },
+  {
+    short: 'I',
+    arg: 'NAME',
+    apply: (o, v) => {
+      o.ident = v;
+    },
+  }, // older name of -i
+  {
+    short: 'l',
+    arg: 'LVL',
+    apply: (o, v) => {
       const level = parseLogLevel(v);
       if (level === undefined) return { error: `Invalid log level: ${v}` };
       o.logLevel = level;
@@ -66,21 +105,58 @@ const OPTIONS: readonly OptionDef<Options>[] = [
     },
   },
   {
-    long: 'log-format', arg: 'FMT', apply: (o, v) => {
+    long: 'log-format',
+    arg: 'FMT',
+    apply: (o, v) => {
       if (v !== 'text' && v !== 'json') return { error: `Invalid log format: ${v} (text or json)` };
       o.logFormat = v;
       return undefined;
     },
   },
   { short: 'm', arg: 'SEC', apply: unsupported('m', 'multicast router discovery (mrdisc)') },
-  { short: 'n', apply: (o) => { o.foreground = true; } },
+  {
+    short: 'n',
+    apply: (o) => {
+      o.foreground = true;
+    },
+  },
   { short: 'N', apply: () => undefined },
   { short: 'p', arg: 'USER', apply: unsupported('p', 'dropping privileges') },
-  { short: 'P', arg: 'FILE', apply: (o, v) => { o.pidFile = v; } },
-  { short: 's', apply: (o) => { o.syslog = true; } },
-  { short: 't', arg: 'ID', apply: intArg('routing table ID', 0, 0xffffffff, (o, n) => { o.table = n; }) },
-  { short: 'u', arg: 'FILE', apply: (o, v) => { o.sockFile = v; } },
-  { short: 'v', long: 'version', apply: (o) => { o.action = 'version'; return 'stop'; } },
+  {
+    short: 'P',
+    arg: 'FILE',
+    apply: (o, v) => {
+      o.pidFile = v;
+    },
+  },
+  {
+    short: 's',
+    apply: (o) => {
+      o.syslog = true;
+    },
+  },
+  {
+    short: 't',
+    arg: 'ID',
+    apply: intArg('routing table ID', 0, 0xffffffff, (o, n) => {
+      o.table = n;
+    }),
+  },
+  {
+    short: 'u',
+    arg: 'FILE',
+    apply: (o, v) => {
+      o.sockFile = v;
+    },
+  },
+  {
+    short: 'v',
+    long: 'version',
+    apply: (o) => {
+      o.action = 'version';
+      return 'stop';
+    },
+  },
 ];
 
 export function parseOptions(args: readonly string[], posixlyCorrect = false): ParsedOptions {

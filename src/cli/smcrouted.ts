@@ -116,13 +116,18 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
   for (const u of opts.unsupported) log.warning(u);
 
   const { createLinuxKernel } = await import('../kernel/linux.js');
-  const daemon = new Daemon(createLinuxKernel({ warn: (m) => log.warning(m) }), log, {
-    confFile: confPath(opts),
-    pidFile: pidPath(opts),
-    sockFile: sockPath(opts),
-    table: opts.table,
-    cacheTimeout: opts.cacheTimeout,
-  }, nodeConfFs);
+  const daemon = new Daemon(
+    createLinuxKernel({ warn: (m) => log.warning(m) }),
+    log,
+    {
+      confFile: confPath(opts),
+      pidFile: pidPath(opts),
+      sockFile: sockPath(opts),
+      table: opts.table,
+      cacheTimeout: opts.cacheTimeout,
+    },
+    nodeConfFs,
+  );
 
   const failed = await daemon.start();
   if (failed !== undefined) return failed;

@@ -72,7 +72,10 @@ function units(cp: number): number {
 function bracket(pattern: string, start: number): { cls: string | null; next: number } | undefined {
   let i = start + 1;
   let negate = false;
-  if (pattern[i] === '!' || pattern[i] === '^') { negate = true; i++; }
+  if (pattern[i] === '!' || pattern[i] === '^') {
+    negate = true;
+    i++;
+  }
   let body = '';
   let unknownClass = false;
   let first = true;
@@ -122,10 +125,18 @@ export type NameMatcher = (name: string) => boolean;
 export function compileComponent(component: string): NameMatcher {
   let re = '';
   let unmatchable = false;
-  for (let i = 0; i < component.length; ) {
+  for (let i = 0; i < component.length;) {
     const c = component.charAt(i);
-    if (c === '*') { re += '.*'; i++; continue; }
-    if (c === '?') { re += '.'; i++; continue; }
+    if (c === '*') {
+      re += '.*';
+      i++;
+      continue;
+    }
+    if (c === '?') {
+      re += '.';
+      i++;
+      continue;
+    }
     if (c === '[') {
       const b = bracket(component, i);
       if (b) {

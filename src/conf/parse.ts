@@ -41,7 +41,11 @@ type Keyword = 'from' | 'source' | 'group' | 'to' | 'enable' | 'disable' | 'mrdi
 // Upstream compares only the keyword's length of each token, so `mroutes`
 // or `groups` are accepted; the first entry that fits wins.
 const COMMANDS: ReadonlyArray<readonly [string, Command]> = [
-  ['mgroup', 'mgroup'], ['ssmgroup', 'mgroup'], ['mroute', 'mroute'], ['phyint', 'phyint'], ['include', 'include'],
+  ['mgroup', 'mgroup'],
+  ['ssmgroup', 'mgroup'],
+  ['mroute', 'mroute'],
+  ['phyint', 'phyint'],
+  ['include', 'include'],
 ];
 const KEYWORDS: readonly Keyword[] = ['from', 'source', 'group', 'to', 'enable', 'disable', 'mrdisc', 'ttl-threshold'];
 const TAKES_VALUE: ReadonlySet<Keyword> = new Set(['from', 'source', 'group', 'ttl-threshold']);
@@ -69,7 +73,10 @@ interface Fields {
 /** Collects diagnostics for one line; `failed` once any error was reported. */
 class LineReport {
   failed = false;
-  constructor(readonly where: Where, private readonly out: Diagnostic[]) {}
+  constructor(
+    readonly where: Where,
+    private readonly out: Diagnostic[],
+  ) {}
   error(message: string): void {
     this.failed = true;
     this.out.push({ where: this.where, severity: 'error', message });
@@ -117,22 +124,38 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
     if (TAKES_VALUE.has(kw)) {
       const next = tokens[i + 1];
       if (next === undefined || isComment(next)) f.missing.add(kw);
-      else { value = next; i++; }
+      else {
+        value = next;
+        i++;
+      }
     }
     if (!applies) continue;
     switch (kw) {
-      case 'from': f.iif = value ?? f.iif; break;
-      case 'source': f.source = value ?? f.source; break;
-      case 'group': f.group = value ?? f.group; break;
-      case 'ttl-threshold': f.ttl = value ?? f.ttl; break;
-      case 'enable': f.enable = true; break;
-      case 'disable': f.enable = false; break;
-      case 'mrdisc': f.mrdisc = true; break;
+      case 'from':
+        f.iif = value ?? f.iif;
+        break;
+      case 'source':
+        f.source = value ?? f.source;
+        break;
+      case 'group':
+        f.group = value ?? f.group;
+        break;
+      case 'ttl-threshold':
+        f.ttl = value ?? f.ttl;
+        break;
+      case 'enable':
+        f.enable = true;
+        break;
+      case 'disable':
+        f.enable = false;
+        break;
+      case 'mrdisc':
+        f.mrdisc = true;
+        break;
     }
   }
   return f;
 }
-
 
 function phyint(ifname: string, f: Fields, report: LineReport): PhyintDirective | undefined {
   const name = checkIfname(ifname);
@@ -150,7 +173,10 @@ function phyint(ifname: string, f: Fields, report: LineReport): PhyintDirective 
   }
   if (report.failed) return undefined;
   return {
-    kind: 'phyint', where: report.where, ifname, mrdisc: f.mrdisc,
+    kind: 'phyint',
+    where: report.where,
+    ifname,
+    mrdisc: f.mrdisc,
     ...(f.enable !== undefined && { enable: f.enable }),
     ...(ttlThreshold !== undefined && { ttlThreshold }),
   };
@@ -308,7 +334,9 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
       const why = describeError(err);
       const message = from
         ? `include: cannot read ${file}: ${why}`
-        : why === 'ENOENT' ? `configuration file ${file} does not exist` : `cannot read ${file}: ${why}`;
+        : why === 'ENOENT'
+          ? `configuration file ${file} does not exist`
+          : `cannot read ${file}: ${why}`;
       return { directives: [], diagnostics: [{ where: from ?? { file, line: 0 }, severity: 'warning', message }] };
     }
     files.push(file);
@@ -317,13 +345,16 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
   };
 
   const include = (pattern: string, where: Where, stack: readonly string[]): ConfigResult => {
-    const diag = (severity: Diagnostic['severity'], message: string): ConfigResult =>
-      ({ directives: [], diagnostics: [{ where, severity, message }] });
+    const diag = (severity: Diagnostic['severity'], message: string): ConfigResult => ({
+      directives: [],
+      diagnostics: [{ where, severity, message }],
+    });
     if (stack.length > maxDepth) return diag('error', `include: nested more than ${maxDepth} levels deep, ${pattern} not read`);
     const resolved = resolvePattern(pattern, where.file);
     const matches = fs.glob(resolved);
     // A pattern matching nothing is normal (e.g. an empty smcroute.d/); a named file that is absent is not.
-    if (matches.length === 0 && !hasGlobMagic(pattern)) return diag('warning', `include: ${unescapeGlob(resolved)} does not exist`);
+    if (matches.length === 0 && !hasGlobMagic(pattern))
+      return diag('warning', `include: ${unescapeGlob(resolved)} does not exist`);
     const out: ConfigResult = { directives: [], diagnostics: [] };
     for (const file of matches) {
       const r = stack.includes(posix.normalize(file))

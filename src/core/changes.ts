@@ -43,7 +43,10 @@ function applyPhyints(d: Desired, phyints: readonly PhyintIntent[], links: Links
       continue;
     }
     if (p.mrdisc) {
-      d.problems.push({ origin: p.origin, message: `phyint ${p.ifname}: mrdisc (multicast router discovery) is not supported yet, ignored` });
+      d.problems.push({
+        origin: p.origin,
+        message: `phyint ${p.ifname}: mrdisc (multicast router discovery) is not supported yet, ignored`,
+      });
     }
     // A bare `phyint X` enables X, as upstream does without -N (and -N is a no-op in 2.6).
     const enable = p.enable ?? true;

@@ -42,4 +42,3 @@ export class Links {
     return w;
   }
 }
-

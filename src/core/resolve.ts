@@ -141,7 +141,12 @@ export function resolveJoin(j: JoinIntent, links: Links, settings: ReadonlyMap<s
     for (const s of sources) {
       for (const g of expand(j.group)) {
         joins.push({
-          key: joinKey(l.name, g, s), ifname: l.name, ifindex: l.index, family: g.family, group: g, source: s,
+          key: joinKey(l.name, g, s),
+          ifname: l.name,
+          ifindex: l.index,
+          family: g.family,
+          group: g,
+          source: s,
           shownLens: { source: source?.len ?? maxLen(j.group.addr.family), group: j.group.len },
         });
       }

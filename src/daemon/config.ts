@@ -26,7 +26,13 @@ export function toIntents(directives: readonly Directive[]): ConfIntents {
     const origin = `${d.where.file}:${d.where.line}`;
     switch (d.kind) {
       case 'phyint':
-        phyints.push({ ifname: d.ifname, enable: d.enable, mrdisc: d.mrdisc, threshold: d.ttlThreshold ?? DEFAULT_THRESHOLD, origin });
+        phyints.push({
+          ifname: d.ifname,
+          enable: d.enable,
+          mrdisc: d.mrdisc,
+          threshold: d.ttlThreshold ?? DEFAULT_THRESHOLD,
+          origin,
+        });
         break;
       case 'mroute':
         routes.push({ iif: d.iif, source: d.source, group: d.group, oifs: d.oifs, text: d.text, origin });

@@ -26,7 +26,17 @@ export interface DaemonOptions {
 }
 
 /** sysexits.h codes the daemon exits with. */
-export const EX = { OK: 0, USAGE: 64, SOFTWARE: 70, OSERR: 71, CANTCREAT: 73, NOPERM: 77, CONFIG: 78, UNAVAILABLE: 69, PROTOCOL: 76 } as const;
+export const EX = {
+  OK: 0,
+  USAGE: 64,
+  SOFTWARE: 70,
+  OSERR: 71,
+  CANTCREAT: 73,
+  NOPERM: 77,
+  CONFIG: 78,
+  UNAVAILABLE: 69,
+  PROTOCOL: 76,
+} as const;
 
 export class Daemon implements Control {
   readonly router: Router;
@@ -53,7 +63,9 @@ export class Daemon implements Control {
     for (const f of failures) this.log.warning(`Cannot open ${f.op}: ${describeOpenError(f)}`);
     if (failures.length === 2) {
       const busy = failures.some((f) => f.code === 'EADDRINUSE');
-      this.log.err(busy ? 'Another multicast routing application is already running.' : 'Kernel does not support multicast routing.');
+      this.log.err(
+        busy ? 'Another multicast routing application is already running.' : 'Kernel does not support multicast routing.',
+      );
       this.kernel.shutdown();
       return busy ? EX.UNAVAILABLE : EX.PROTOCOL;
     }
@@ -73,10 +85,14 @@ export class Daemon implements Control {
 
     this.applyConfig(true);
     if (this.opts.cacheTimeout > 0) {
-      this.timer = setInterval(() => this.guard('Expiring idle routes', () => {
-        const n = this.router.expire();
-        if (n > 0) this.log.info(`Cache timeout, flushed ${n} unused (*,G) routes`);
-      }), this.opts.cacheTimeout * 1000);
+      this.timer = setInterval(
+        () =>
+          this.guard('Expiring idle routes', () => {
+            const n = this.router.expire();
+            if (n > 0) this.log.info(`Cache timeout, flushed ${n} unused (*,G) routes`);
+          }),
+        this.opts.cacheTimeout * 1000,
+      );
     }
     this.writePidFile();
     return undefined;
@@ -205,10 +221,14 @@ export class Daemon implements Control {
 
 function describeOpenError(e: KernelError): string {
   switch (e.code) {
-    case 'EADDRINUSE': return 'multicast routing API already in use (is another multicast routing daemon running on this table?)';
-    case 'EPROTONOSUPPORT': return 'cannot set the multicast routing table id; does the kernel have CONFIG_IP_MROUTE_MULTIPLE_TABLES?';
+    case 'EADDRINUSE':
+      return 'multicast routing API already in use (is another multicast routing daemon running on this table?)';
+    case 'EPROTONOSUPPORT':
+      return 'cannot set the multicast routing table id; does the kernel have CONFIG_IP_MROUTE_MULTIPLE_TABLES?';
     case 'EOPNOTSUPP':
-    case 'ENOPROTOOPT': return 'kernel does not support multicast routing';
-    default: return e.message;
+    case 'ENOPROTOOPT':
+      return 'kernel does not support multicast routing';
+    default:
+      return e.message;
   }
 }

@@ -80,7 +80,8 @@ export class Forwarding {
     this.log.debug(() => `New multicast data from ${src()} to group ${grp()} on ${iif}`);
     const e = this.mfc.upsert(u.source, u.group, iif, this.clock());
     e.learned = !matched.some(isSingleSG);
-    if (matched.length === 0) this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
+    if (matched.length === 0)
+      this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
     this.install(e, matched);
   }
 

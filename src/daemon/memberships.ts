@@ -91,7 +91,10 @@ export class Memberships {
     } catch (err) {
       // A vanished interface took its memberships with it.
       if (links.byName(spec.ifname)?.index === spec.ifindex) {
-        this.log.err(`Failed leaving ${describeJoin(spec)}: ${describeError(err)}`, { iif: spec.ifname, group: formatAddr(spec.group) });
+        this.log.err(`Failed leaving ${describeJoin(spec)}: ${describeError(err)}`, {
+          iif: spec.ifname,
+          group: formatAddr(spec.group),
+        });
       }
     }
   }

@@ -224,4 +224,3 @@ export class Router {
     return { rules: this.desired.rules.size, mfc: this.forwarding.mfc.size, learned, joins: this.memberships.size };
   }
 }
-

@@ -58,9 +58,10 @@ export function routesView(st: ViewState, mode: ShowMode): RoutesSnapshot {
     installed.push({ view, forwards: oifs.length > 0 });
   }
   // Text lists forwarding entries before stop filters; JSON keeps install order, as upstream.
-  const kernel = mode === 'json'
-    ? installed.map((i) => i.view)
-    : [...installed.filter((i) => i.forwards), ...installed.filter((i) => !i.forwards)].map((i) => i.view);
+  const kernel =
+    mode === 'json'
+      ? installed.map((i) => i.view)
+      : [...installed.filter((i) => i.forwards), ...installed.filter((i) => !i.forwards)].map((i) => i.view);
   return { templates, sgRules, kernel, ifnameWidth: st.links.maxNameLength() };
 }
 

@@ -41,7 +41,13 @@ export class Vifs {
    * makes those of `ensure` that are missing; `ensure` is every needed name
    * after a reload, only the command's own after a command.
    */
-  sync(families: Iterable<Family>, needs: ReadonlySet<string>, ensure: Iterable<string>, settings: ReadonlyMap<string, IfaceSettings>, links: Links): VifSync {
+  sync(
+    families: Iterable<Family>,
+    needs: ReadonlySet<string>,
+    ensure: Iterable<string>,
+    settings: ReadonlyMap<string, IfaceSettings>,
+    links: Links,
+  ): VifSync {
     const out: VifSync = { changed: [], problems: [] };
     const open = [...families];
     for (const family of open) {

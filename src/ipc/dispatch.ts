@@ -23,10 +23,14 @@ export function malformedMessage(code: number): string {
 function show(frame: Frame, control: Control, mode: ShowMode): string {
   // Upstream looks at the first letter only: "g", "groups", "gibberish" all pick groups.
   switch (frame.args[0]?.[0]) {
-    case 'g': return formatGroups(control.showGroups(mode), mode);
-    case 'i': return formatInterfaces(control.showInterfaces(mode), mode);
-    case 'p': return formatPending(control.showPending(mode), mode);
-    default: return formatRoutes(control.showRoutes(mode), mode);
+    case 'g':
+      return formatGroups(control.showGroups(mode), mode);
+    case 'i':
+      return formatInterfaces(control.showInterfaces(mode), mode);
+    case 'p':
+      return formatPending(control.showPending(mode), mode);
+    default:
+      return formatRoutes(control.showRoutes(mode), mode);
   }
 }
 
@@ -38,13 +42,20 @@ function run(frame: Frame, control: Control): { text: string; result: Result } {
     return done(fail(req.error.code === 'malformed' ? malformedMessage(frame.code) : req.error.message));
   }
   switch (frame.code) {
-    case 0x46: return done(control.flush()); // 'F'
-    case 0x48: return done(control.reload()); // 'H'
-    case 0x6b: return done(control.kill()); // 'k'
-    case 0x73: return { text: show(frame, control, 'brief'), result: ok() }; // 's'
-    case 0x53: return { text: show(frame, control, 'detail'), result: ok() }; // 'S'
-    case 0x4a: return { text: show(frame, control, 'json'), result: ok() }; // 'J'
-    default: return done(fail(malformedMessage(frame.code)));
+    case 0x46:
+      return done(control.flush()); // 'F'
+    case 0x48:
+      return done(control.reload()); // 'H'
+    case 0x6b:
+      return done(control.kill()); // 'k'
+    case 0x73:
+      return { text: show(frame, control, 'brief'), result: ok() }; // 's'
+    case 0x53:
+      return { text: show(frame, control, 'detail'), result: ok() }; // 'S'
+    case 0x4a:
+      return { text: show(frame, control, 'json'), result: ok() }; // 'J'
+    default:
+      return done(fail(malformedMessage(frame.code)));
   }
 }
 

@@ -9,12 +9,24 @@ import type { MfcSpec } from './types.js';
 /** KernelError.op of each routing-socket call, per family. */
 export const OPS = {
   inet: {
-    init: 'MRT_INIT', done: 'MRT_DONE', table: 'MRT_TABLE', addVif: 'MRT_ADD_VIF', delVif: 'MRT_DEL_VIF',
-    addMfc: 'MRT_ADD_MFC', delMfc: 'MRT_DEL_MFC', counters: 'SIOCGETSGCNT',
+    init: 'MRT_INIT',
+    done: 'MRT_DONE',
+    table: 'MRT_TABLE',
+    addVif: 'MRT_ADD_VIF',
+    delVif: 'MRT_DEL_VIF',
+    addMfc: 'MRT_ADD_MFC',
+    delMfc: 'MRT_DEL_MFC',
+    counters: 'SIOCGETSGCNT',
   },
   inet6: {
-    init: 'MRT6_INIT', done: 'MRT6_DONE', table: 'MRT6_TABLE', addVif: 'MRT6_ADD_MIF', delVif: 'MRT6_DEL_MIF',
-    addMfc: 'MRT6_ADD_MFC', delMfc: 'MRT6_DEL_MFC', counters: 'SIOCGETSGCNT_IN6',
+    init: 'MRT6_INIT',
+    done: 'MRT6_DONE',
+    table: 'MRT6_TABLE',
+    addVif: 'MRT6_ADD_MIF',
+    delVif: 'MRT6_DEL_MIF',
+    addMfc: 'MRT6_ADD_MFC',
+    delMfc: 'MRT6_DEL_MFC',
+    counters: 'SIOCGETSGCNT_IN6',
   },
 } as const;
 

@@ -179,8 +179,13 @@ export class FakeKernel implements Kernel {
     ttls.set(mfc.ttls.subarray(0, MAX_VIFS));
     // Replacing keeps the counters, as the kernel updates the entry in place.
     t.mfc.set(key, {
-      source: mfc.source, group: mfc.group, iif: mfc.iif, ttls,
-      packets: old?.packets ?? 0n, bytes: old?.bytes ?? 0n, wrongIf: old?.wrongIf ?? 0n,
+      source: mfc.source,
+      group: mfc.group,
+      iif: mfc.iif,
+      ttls,
+      packets: old?.packets ?? 0n,
+      bytes: old?.bytes ?? 0n,
+      wrongIf: old?.wrongIf ?? 0n,
     });
     t.unresolved.delete(key);
   }
@@ -261,7 +266,10 @@ export class FakeKernel implements Kernel {
 
   mfcs(family: Family): FakeMfc[] {
     return [...(this.tables[family]?.mfc.values() ?? [])].map((e) => ({
-      source: e.source, group: e.group, iif: e.iif, ttls: e.ttls.slice(),
+      source: e.source,
+      group: e.group,
+      iif: e.iif,
+      ttls: e.ttls.slice(),
       counters: { packets: e.packets, bytes: e.bytes, wrongIf: e.wrongIf },
     }));
   }

@@ -6,9 +6,18 @@ import { addrKey, type Addr, type Family } from '../model/addr.js';
 import { joinOp } from './contract.js';
 import * as ffi from './ffi.js';
 import {
-  AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOCK_CLOEXEC, SOCK_DGRAM,
-  MCAST_JOIN_GROUP, MCAST_LEAVE_GROUP, MCAST_JOIN_SOURCE_GROUP, MCAST_LEAVE_SOURCE_GROUP,
-  GROUP_SOURCE_REQ_SIZE, encodeGroupReq,
+  AF_INET,
+  AF_INET6,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  MCAST_JOIN_GROUP,
+  MCAST_LEAVE_GROUP,
+  MCAST_JOIN_SOURCE_GROUP,
+  MCAST_LEAVE_SOURCE_GROUP,
+  GROUP_SOURCE_REQ_SIZE,
+  encodeGroupReq,
 } from './structs.js';
 
 interface PoolSocket {
@@ -105,7 +114,12 @@ export class JoinPool {
   private open(family: Family): PoolSocket {
     const fd = ffi.socket(family === 'inet' ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     const sock: PoolSocket = {
-      fd, family, groups: new Map(), members: 0, groupsFull: false, sourcesFull: new Set(),
+      fd,
+      family,
+      groups: new Map(),
+      members: 0,
+      groupsFull: false,
+      sourcesFull: new Set(),
     };
     this.sockets.push(sock);
     return sock;
@@ -130,8 +144,12 @@ export class JoinPool {
     const len = encodeGroupReq(this.req, ifindex, group, source);
     const level = group.family === 'inet' ? IPPROTO_IP : IPPROTO_IPV6;
     const name = source
-      ? (join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP)
-      : (join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP);
+      ? join
+        ? MCAST_JOIN_SOURCE_GROUP
+        : MCAST_LEAVE_SOURCE_GROUP
+      : join
+        ? MCAST_JOIN_GROUP
+        : MCAST_LEAVE_GROUP;
     return ffi.trySetsockopt(sock.fd, level, name, this.req, len);
   }
 }

@@ -8,15 +8,56 @@ import * as ffi from './ffi.js';
 import { JoinPool } from './join-pool.js';
 import { PollLoop } from './poll-loop.js';
 import {
-  AF_INET, AF_INET6, AF_NETLINK, SOCK_RAW, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_CLOEXEC,
-  SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, IPPROTO_IP, IPPROTO_IGMP, IPPROTO_IPV6, IPPROTO_ICMPV6,
-  IP_MULTICAST_ALL, IPV6_MULTICAST_ALL, ICMP6_FILTER, MRT_INIT, MRT_DONE, MRT_ADD_VIF, MRT_DEL_VIF,
-  MRT_ADD_MFC, MRT_DEL_MFC, MRT_PIM, MRT_TABLE, SIOCGETSGCNT, SIOCGIFFLAGS, IFF_UP, IFF_MULTICAST,
-  NETLINK_ROUTE, RTMGRP_LINK, MSG_DONTWAIT,
-  VIFCTL_SIZE, MIF6CTL_SIZE, MFCCTL_SIZE, MF6CCTL_SIZE, SIOC_SG_REQ6_SIZE, IFREQ_SIZE,
-  encodeVifctl, encodeMif6ctl, encodeMfcctl, encodeMf6cctl, encodeSgReq, decodeSgReq,
-  encodeIfreqName, decodeIfreqFlags, encodeSockaddrNl, icmp6FilterBlockAll,
-  decodeIgmpmsg, decodeMrt6msg,
+  AF_INET,
+  AF_INET6,
+  AF_NETLINK,
+  SOCK_RAW,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_CLOEXEC,
+  SOL_SOCKET,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  IPPROTO_IP,
+  IPPROTO_IGMP,
+  IPPROTO_IPV6,
+  IPPROTO_ICMPV6,
+  IP_MULTICAST_ALL,
+  IPV6_MULTICAST_ALL,
+  ICMP6_FILTER,
+  MRT_INIT,
+  MRT_DONE,
+  MRT_ADD_VIF,
+  MRT_DEL_VIF,
+  MRT_ADD_MFC,
+  MRT_DEL_MFC,
+  MRT_PIM,
+  MRT_TABLE,
+  SIOCGETSGCNT,
+  SIOCGIFFLAGS,
+  IFF_UP,
+  IFF_MULTICAST,
+  NETLINK_ROUTE,
+  RTMGRP_LINK,
+  MSG_DONTWAIT,
+  VIFCTL_SIZE,
+  MIF6CTL_SIZE,
+  MFCCTL_SIZE,
+  MF6CCTL_SIZE,
+  SIOC_SG_REQ6_SIZE,
+  IFREQ_SIZE,
+  encodeVifctl,
+  encodeMif6ctl,
+  encodeMfcctl,
+  encodeMf6cctl,
+  encodeSgReq,
+  decodeSgReq,
+  encodeIfreqName,
+  decodeIfreqFlags,
+  encodeSockaddrNl,
+  icmp6FilterBlockAll,
+  decodeIgmpmsg,
+  decodeMrt6msg,
 } from './structs.js';
 import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
 
@@ -81,8 +122,7 @@ export class LinuxKernel implements Kernel {
     const ops = OPS[family];
     const v4 = family === 'inet';
     const level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
-    const fd = ffi.socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-      v4 ? IPPROTO_IGMP : IPPROTO_ICMPV6);
+    const fd = ffi.socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, v4 ? IPPROTO_IGMP : IPPROTO_ICMPV6);
     try {
       if (!v4) {
         // Upcalls bypass the ICMPv6 filter; MLD and other ICMPv6 traffic does not.
@@ -226,8 +266,16 @@ export class LinuxKernel implements Kernel {
     ffi.close(fd);
   }
 
-  private mfcCall(op: string, fd: number, family: Family, name: number,
-    source: Addr, group: Addr, iif: number, ttls: Uint8Array | undefined): void {
+  private mfcCall(
+    op: string,
+    fd: number,
+    family: Family,
+    name: number,
+    source: Addr,
+    group: Addr,
+    iif: number,
+    ttls: Uint8Array | undefined,
+  ): void {
     if (family === 'inet') {
       encodeMfcctl(this.mfcBuf, source, group, iif, ttls);
       ffi.setsockopt(op, fd, IPPROTO_IP, name, this.mfcBuf, MFCCTL_SIZE);
@@ -289,10 +337,16 @@ export class LinuxKernel implements Kernel {
     let changed = false;
     for (;;) {
       const n = ffi.recv(this.netlink, this.nlBuf, MSG_DONTWAIT);
-      if (n > 0) { changed = true; continue; }
+      if (n > 0) {
+        changed = true;
+        continue;
+      }
       if (n === 0 || -n === ERRNO.EAGAIN) return changed;
       // ENOBUFS: the kernel dropped events, so something did change.
-      if (-n === ERRNO.ENOBUFS) { changed = true; continue; }
+      if (-n === ERRNO.ENOBUFS) {
+        changed = true;
+        continue;
+      }
       if (-n === ERRNO.EINTR) continue;
       this.warn(`reading netlink: ${errnoName(-n)}`);
       return changed;

@@ -231,20 +231,28 @@ export function encodeSockaddrNl(groups: number): Buffer {
 
 function igmpKind(type: number): UpcallKind {
   switch (type) {
-    case IGMPMSG_NOCACHE: return 'nocache';
-    case IGMPMSG_WRONGVIF: return 'wrongvif';
-    case IGMPMSG_WHOLEPKT: return 'wholepkt';
+    case IGMPMSG_NOCACHE:
+      return 'nocache';
+    case IGMPMSG_WRONGVIF:
+      return 'wrongvif';
+    case IGMPMSG_WHOLEPKT:
+      return 'wholepkt';
     // IGMPMSG_WRVIFWHOLE (4) only comes with MRT_PIM set to 4; we set 1.
-    default: return 'other';
+    default:
+      return 'other';
   }
 }
 
 function mrt6Kind(type: number): UpcallKind {
   switch (type) {
-    case MRT6MSG_NOCACHE: return 'nocache';
-    case MRT6MSG_WRONGMIF: return 'wrongvif';
-    case MRT6MSG_WHOLEPKT: return 'wholepkt';
-    default: return 'other';
+    case MRT6MSG_NOCACHE:
+      return 'nocache';
+    case MRT6MSG_WRONGMIF:
+      return 'wrongvif';
+    case MRT6MSG_WHOLEPKT:
+      return 'wholepkt';
+    default:
+      return 'other';
   }
 }
 

@@ -9,7 +9,14 @@ const LOG_NDELAY = 0x08;
 const LOG_DAEMON = 3 << 3;
 
 const PRIORITY: Record<LevelName, number> = {
-  emerg: 0, alert: 1, crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7,
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
 };
 
 export function syslogSink(ident: string): LogSink {

@@ -98,11 +98,17 @@ function formatV6(v: bigint): string {
   // Longest run of zero groups (at least two) becomes "::", first one on ties.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = (gs: number[]): string[] => gs.map((g) => g.toString(16));
@@ -110,7 +116,8 @@ function formatV6(v: bigint): string {
   const head = hex(groups.slice(0, bestStart));
   const tail = hex(groups.slice(bestStart + bestLen));
   // IPv4-compatible and IPv4-mapped forms, as inet_ntop prints them: the last two groups as a.b.c.d.
-  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff))) tail.splice(-2, 2, formatV4(v & 0xffffffffn));
+  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && groups[5] === 0xffff)))
+    tail.splice(-2, 2, formatV4(v & 0xffffffffn));
   return `${head.join(':')}::${tail.join(':')}`;
 }
 
@@ -127,8 +134,8 @@ export function isAny(a: Addr): boolean {
 }
 
 export function isMulticast(a: Addr): boolean {
-  if (a.family === 'inet') return (a.value >> 28n) === 0xen;
-  return (a.value >> 120n) === 0xffn;
+  if (a.family === 'inet') return a.value >> 28n === 0xen;
+  return a.value >> 120n === 0xffn;
 }
 
 export function mask(a: Addr, len: number): Addr {

@@ -2,9 +2,7 @@
 // heading markers) or JSON that upstream's daemon sends. Pure; knows no state.
 
 import { formatAddr, formatPrefix, isAny, maxLen, type Prefix } from '../model/addr.js';
-import type {
-  GroupView, GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode,
-} from './types.js';
+import type { GroupView, GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode } from './types.js';
 
 /** printf "%-Ns": pad on the right, never truncate. */
 function left(s: string, width: number): string {

@@ -40,14 +40,23 @@ function mfcShape(kv: KernelView, source: string, group: string): [string | unde
 
 async function waitMfc(kv: KernelView, source: string, group: string, ok: (r: NamedMfc) => boolean, what: string): Promise<void> {
   try {
-    await pollUntil(() => { const r = mfc(kv, source, group); return r !== undefined && ok(r); }, { timeoutMs: 10_000, what });
+    await pollUntil(
+      () => {
+        const r = mfc(kv, source, group);
+        return r !== undefined && ok(r);
+      },
+      { timeoutMs: 10_000, what },
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}; kernel MFC: ${JSON.stringify(kv.routes(familyOf(group)))}`, { cause: e });
   }
 }
 
 function joinedOn(kv: KernelView, family: Family, dev: string): string[] {
-  return kv.memberships(family).filter((m) => m.device === dev).map((m) => m.group);
+  return kv
+    .memberships(family)
+    .filter((m) => m.device === dev)
+    .map((m) => m.group);
 }
 
 /** `show interfaces` rows (-t) as name → [vif, mif], with N/A as undefined. */
@@ -74,7 +83,11 @@ async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> 
     const kv = new KernelView(lab, t.rtr);
     const ctl = (...args: string[]): string => {
       const r = ctlRun(lab, t.rtr, clientImpl, router.sock, args);
-      assert.equal(r.status, 0, `${clientImpl} smcroutectl ${args.join(' ')} → ${daemonImpl} daemon: exit ${r.status}\n${r.stderr}\n${router.daemon.logs.slice(-3000)}`);
+      assert.equal(
+        r.status,
+        0,
+        `${clientImpl} smcroutectl ${args.join(' ')} → ${daemonImpl} daemon: exit ${r.status}\n${r.stderr}\n${router.daemon.logs.slice(-3000)}`,
+      );
       return r.stdout;
     };
     assert.deepEqual(mfcShape(kv, S, '225.41.0.1'), ['r0', ['r1']], 'the config route is in the kernel');
@@ -111,10 +124,28 @@ async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> 
     ctl('join', 'r1', NET6.x1, 'ff3e::8000:41');
     assert.ok(joinedOn(kv, 'inet', 'r0').includes('225.41.7.7'), `ASM join on r0: ${joinedOn(kv, 'inet', 'r0').join(',')}`);
     assert.ok(joinedOn(kv, 'inet', 'r1').includes('232.41.1.1'), `SSM join on r1: ${joinedOn(kv, 'inet', 'r1').join(',')}`);
-    assert.ok(joinedOn(kv, 'inet6', 'r0').includes('ff0e::41:7'), `IPv6 ASM join on r0: ${joinedOn(kv, 'inet6', 'r0').join(',')}`);
-    assert.ok(joinedOn(kv, 'inet6', 'r1').includes('ff3e::8000:41'), `IPv6 SSM join on r1: ${joinedOn(kv, 'inet6', 'r1').join(',')}`);
-    assert.deepEqual(kv.sourceFilters('inet').filter((f) => f.group === '232.41.1.1').map((f) => [f.source, f.include]), [[NET4.x1, 1]]);
-    assert.deepEqual(kv.sourceFilters('inet6').filter((f) => f.group === 'ff3e::8000:41').map((f) => [f.source, f.include]), [[NET6.x1, 1]]);
+    assert.ok(
+      joinedOn(kv, 'inet6', 'r0').includes('ff0e::41:7'),
+      `IPv6 ASM join on r0: ${joinedOn(kv, 'inet6', 'r0').join(',')}`,
+    );
+    assert.ok(
+      joinedOn(kv, 'inet6', 'r1').includes('ff3e::8000:41'),
+      `IPv6 SSM join on r1: ${joinedOn(kv, 'inet6', 'r1').join(',')}`,
+    );
+    assert.deepEqual(
+      kv
+        .sourceFilters('inet')
+        .filter((f) => f.group === '232.41.1.1')
+        .map((f) => [f.source, f.include]),
+      [[NET4.x1, 1]],
+    );
+    assert.deepEqual(
+      kv
+        .sourceFilters('inet6')
+        .filter((f) => f.group === 'ff3e::8000:41')
+        .map((f) => [f.source, f.include]),
+      [[NET6.x1, 1]],
+    );
 
     // show: what it lists is what the kernel has.
     const routes = ctl('-d', '-t', 'show');
@@ -125,10 +156,16 @@ async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> 
     assert.doesNotMatch(routes, /225\.41\.1\.1|225\.41\.2\.2/, 'removed routes are not shown');
     const groups = ctl('-d', '-t', 'show', 'groups');
     for (const sg of ['(*, 225.41.7.7)', `(${NET4.x1}, 232.41.1.1)`, '(*, ff0e::41:7)', `(${NET6.x1}, ff3e::8000:41)`]) {
-      assert.ok(groups.split('\n').some((l) => l.startsWith(`${sg} `)), `${sg} in show groups:\n${groups}`);
+      assert.ok(
+        groups.split('\n').some((l) => l.startsWith(`${sg} `)),
+        `${sg} in show groups:\n${groups}`,
+      );
     }
     const ifaces = parseInterfaces(ctl('-d', '-t', 'show', 'interfaces'));
-    for (const [family, at] of [['inet', 0], ['inet6', 1]] as const) {
+    for (const [family, at] of [
+      ['inet', 0],
+      ['inet6', 1],
+    ] as const) {
       const kernel = new Map(kv.vifs(family).map((v) => [v.name, v.vif]));
       const shown = new Map([...ifaces].filter(([, v]) => v[at] !== undefined).map(([n, v]) => [n, v[at]!]));
       assert.deepEqual(shown, kernel, `${family} VIF/MIF numbers in show interfaces match the kernel`);
@@ -147,22 +184,31 @@ async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> 
     // reload: the edited file's routes replace the old ones; routes added over IPC are dropped.
     ctl('add', 'r0', S, '225.41.3.3', 'r1');
     assert.deepEqual(mfcShape(kv, S, '225.41.3.3'), ['r0', ['r1']]);
-    lab.writeFile(router.confName, conf([`mroute from r0 source ${S} group 225.41.0.2 to r2`, `mroute from r0 source ${NET6.s0} group ff0e::41:2 to r1`]));
+    lab.writeFile(
+      router.confName,
+      conf([`mroute from r0 source ${S} group 225.41.0.2 to r2`, `mroute from r0 source ${NET6.s0} group ff0e::41:2 to r1`]),
+    );
     ctl('reload');
-    assert.deepEqual(mfcShape(kv, S, '225.41.0.2'), ['r0', ['r2']], 'the new file\'s IPv4 route');
-    assert.deepEqual(mfcShape(kv, NET6.s0, 'ff0e::41:2'), ['r0', ['r1']], 'the new file\'s IPv6 route');
-    assert.equal(mfcShape(kv, S, '225.41.0.1'), 'absent', 'the old file\'s route is gone');
+    assert.deepEqual(mfcShape(kv, S, '225.41.0.2'), ['r0', ['r2']], "the new file's IPv4 route");
+    assert.deepEqual(mfcShape(kv, NET6.s0, 'ff0e::41:2'), ['r0', ['r1']], "the new file's IPv6 route");
+    assert.equal(mfcShape(kv, S, '225.41.0.1'), 'absent', "the old file's route is gone");
     assert.equal(mfcShape(kv, S, '225.41.3.3'), 'absent', 'the IPC-added IPv4 route is gone');
     assert.equal(mfcShape(kv, NET6.s0, 'ff0e::41:1'), 'absent', 'the IPC-added IPv6 route is gone');
 
     // An unknown inbound interface: non-zero exit, and the daemon's own message on stderr.
     const reply = await ipcRequest(router.sock, 'a', ['nosuch', '225.41.9.9', 'r1']);
-    assert.ok(reply.length > 1 && reply.at(-1) === 0, `an error reply is a message and a NUL: ${JSON.stringify(reply.toString())}`);
+    assert.ok(
+      reply.length > 1 && reply.at(-1) === 0,
+      `an error reply is a message and a NUL: ${JSON.stringify(reply.toString())}`,
+    );
     const message = reply.subarray(0, -1).toString();
     const bad = ctlRun(lab, t.rtr, clientImpl, router.sock, ['add', 'nosuch', '225.41.9.9', 'r1']);
     assert.notEqual(bad.status, 0, `unknown inbound interface must fail: ${bad.stdout}`);
     assert.match(message, /nosuch/, 'the message names the interface');
-    assert.ok(bad.stderr.includes(`smcroutectl: ${message}\n`), `the client shows the daemon's message ${JSON.stringify(message)}; stderr: ${JSON.stringify(bad.stderr)}`);
+    assert.ok(
+      bad.stderr.includes(`smcroutectl: ${message}\n`),
+      `the client shows the daemon's message ${JSON.stringify(message)}; stderr: ${JSON.stringify(bad.stderr)}`,
+    );
     assert.equal(mfcShape(kv, S, '225.41.9.9'), 'absent');
 
     // kill: the daemon exits 0 and leaves nothing behind.
@@ -179,13 +225,21 @@ async function driveSequence(daemonImpl: Impl, clientImpl: Impl): Promise<void> 
   });
 }
 
-test('upstream smcroutectl drives our smcrouted: add, merge, remove, join, leave, show, reload, errors, kill', { timeout: 60_000, skip }, async () => {
-  await driveSequence('ours', 'upstream');
-});
+test(
+  'upstream smcroutectl drives our smcrouted: add, merge, remove, join, leave, show, reload, errors, kill',
+  { timeout: 60_000, skip },
+  async () => {
+    await driveSequence('ours', 'upstream');
+  },
+);
 
-test('our smcroutectl drives upstream smcrouted: the same sequence, checked in the kernel', { timeout: 60_000, skip }, async () => {
-  await driveSequence('upstream', 'ours');
-});
+test(
+  'our smcroutectl drives upstream smcrouted: the same sequence, checked in the kernel',
+  { timeout: 60_000, skip },
+  async () => {
+    await driveSequence('upstream', 'ours');
+  },
+);
 
 // ---- Four-way `show` comparison -------------------------------------------------------------
 
@@ -241,9 +295,14 @@ const MORE = 4;
 const SHOWS: readonly string[][] = [['show'], ['show', 'groups'], ['show', 'interfaces']];
 const FLAGS: readonly string[][] = [[], ['-p'], ['-t'], ['-d'], ['-d', '-p'], ['-d', '-t']];
 /** Raw requests, to tell a daemon's difference from a client's: plain and detailed, bare and per table. */
-const RAW: readonly [string, string[]][] = ['s', 'S'].flatMap((c) => [[], ['routes'], ['groups'], ['interfaces']].map((a) => [c, a] as [string, string[]]));
+const RAW: readonly [string, string[]][] = ['s', 'S'].flatMap((c) =>
+  [[], ['routes'], ['groups'], ['interfaces']].map((a) => [c, a] as [string, string[]]),
+);
 
-interface Output { status: number | null; stdout: string }
+interface Output {
+  status: number | null;
+  stdout: string;
+}
 
 interface Capture {
   /** Per client: "FLAGS show [WHAT]" → exit status and stdout. */
@@ -288,7 +347,8 @@ async function captureShows(lab: Lab, t: Star, daemonImpl: Impl): Promise<Captur
 
   const st = await router.daemon.stop();
   assert.equal(st.signal, null, `${daemonImpl} daemon exits by itself on SIGTERM\n${router.daemon.logs.slice(-2000)}`);
-  for (const family of ['inet', 'inet6'] as const) assert.deepEqual(kv.mfc(family), [], `${daemonImpl}: ${family} MFC flushed at exit`);
+  for (const family of ['inet', 'inet6'] as const)
+    assert.deepEqual(kv.mfc(family), [], `${daemonImpl}: ${family} MFC flushed at exit`);
   return { byClient, raw };
 }
 
@@ -299,40 +359,53 @@ function lineDiffs(expected: string, actual: string, max = 6): string {
   const out: string[] = [];
   for (let i = 0; i < Math.max(e.length, a.length); i++) {
     if (e[i] === a[i]) continue;
-    if (out.length === max) { out.push('…'); break; }
-    out.push(`\n    line ${i + 1}: upstream ${JSON.stringify(e[i] ?? '<none>')}\n    line ${i + 1}: ours     ${JSON.stringify(a[i] ?? '<none>')}`);
+    if (out.length === max) {
+      out.push('…');
+      break;
+    }
+    out.push(
+      `\n    line ${i + 1}: upstream ${JSON.stringify(e[i] ?? '<none>')}\n    line ${i + 1}: ours     ${JSON.stringify(a[i] ?? '<none>')}`,
+    );
   }
   return out.join('');
 }
 
-test('show output is byte-identical for all four pairings of smcroutectl × smcrouted, upstream and ours', { timeout: 60_000, skip }, async () => {
-  await withLab(async (lab) => {
-    const t = buildStar(lab, STAR);
-    const up = await captureShows(lab, t, 'upstream');
-    const ours = await captureShows(lab, t, 'ours');
-    const diffs: string[] = [];
-    const runs: Record<Impl, Capture> = { upstream: up, ours };
-    const reference = up.byClient.get('upstream')!;
-    for (const [key, ref] of reference) {
-      for (const d of ['upstream', 'ours'] as const) {
-        for (const c of ['upstream', 'ours'] as const) {
-          if (d === 'upstream' && c === 'upstream') continue;
-          const got = runs[d].byClient.get(c)!.get(key)!;
-          const who = `${c} smcroutectl × ${d} smcrouted, \`${key}\``;
-          if (got.status !== ref.status) diffs.push(`${who}: exit ${got.status}, upstream ${ref.status}`);
-          if (got.stdout !== ref.stdout) diffs.push(`${who}:${lineDiffs(ref.stdout, got.stdout)}`);
+test(
+  'show output is byte-identical for all four pairings of smcroutectl × smcrouted, upstream and ours',
+  { timeout: 60_000, skip },
+  async () => {
+    await withLab(async (lab) => {
+      const t = buildStar(lab, STAR);
+      const up = await captureShows(lab, t, 'upstream');
+      const ours = await captureShows(lab, t, 'ours');
+      const diffs: string[] = [];
+      const runs: Record<Impl, Capture> = { upstream: up, ours };
+      const reference = up.byClient.get('upstream')!;
+      for (const [key, ref] of reference) {
+        for (const d of ['upstream', 'ours'] as const) {
+          for (const c of ['upstream', 'ours'] as const) {
+            if (d === 'upstream' && c === 'upstream') continue;
+            const got = runs[d].byClient.get(c)!.get(key)!;
+            const who = `${c} smcroutectl × ${d} smcrouted, \`${key}\``;
+            if (got.status !== ref.status) diffs.push(`${who}: exit ${got.status}, upstream ${ref.status}`);
+            if (got.stdout !== ref.stdout) diffs.push(`${who}:${lineDiffs(ref.stdout, got.stdout)}`);
+          }
         }
       }
-    }
-    for (const [key, ref] of up.raw) {
-      const got = ours.raw.get(key)!;
-      if (got !== ref) diffs.push(`raw reply of the daemons to '${key}':${lineDiffs(ref, got)}`);
-    }
-    // Guard against comparing empty tables: the reference shows what the setup should produce.
-    assert.match(reference.get('-t show')!.stdout, /^\(10\.41\.1\.2, 225\.31\.200\.9\) +r0 +r1 r2$/m);
-    assert.match(reference.get('-d -t show')!.stdout, /^\(fd00:41:1::2, ff0e::31:9\) +r0 +5 +\d+ $/m, 'a counted IPv6 stop filter');
-    assert.match(reference.get('-d -t show groups')!.stdout, /^\(10\.41\.2\.1\/31, 232\.31\.2\.2\) +r1$/m);
-    assert.match(reference.get('-t show interfaces')!.stdout, /^ +\d+ r2 +2 +2$/m);
-    assert.ok(diffs.length === 0, `show differs from upstream:\n${diffs.join('\n')}`);
-  });
-});
+      for (const [key, ref] of up.raw) {
+        const got = ours.raw.get(key)!;
+        if (got !== ref) diffs.push(`raw reply of the daemons to '${key}':${lineDiffs(ref, got)}`);
+      }
+      // Guard against comparing empty tables: the reference shows what the setup should produce.
+      assert.match(reference.get('-t show')!.stdout, /^\(10\.41\.1\.2, 225\.31\.200\.9\) +r0 +r1 r2$/m);
+      assert.match(
+        reference.get('-d -t show')!.stdout,
+        /^\(fd00:41:1::2, ff0e::31:9\) +r0 +5 +\d+ $/m,
+        'a counted IPv6 stop filter',
+      );
+      assert.match(reference.get('-d -t show groups')!.stdout, /^\(10\.41\.2\.1\/31, 232\.31\.2\.2\) +r1$/m);
+      assert.match(reference.get('-t show interfaces')!.stdout, /^ +\d+ r2 +2 +2$/m);
+      assert.ok(diffs.length === 0, `show differs from upstream:\n${diffs.join('\n')}`);
+    });
+  },
+);

@@ -33,13 +33,24 @@ describe('LinuxKernel contract (network namespace)', { skip }, () => {
       inet: [manyV4(), addrRange('10.2.0.1', 5)],
       inet6: [addrRange('fd01::1', 10), addrRange('fd02::1', 5)],
     };
-    const hosts = (i: 0 | 1): string[] => [...sources.inet[i], ...sources.inet6[i]].map((a) => `${a}/${a.includes(':') ? 128 : 32}`);
+    const hosts = (i: 0 | 1): string[] =>
+      [...sources.inet[i], ...sources.inet6[i]].map((a) => `${a}/${a.includes(':') ? 128 : 32}`);
     connect(lab, { ns, ifname: 'a0' }, { ns: peer, ifname: 'a1', addrs: hosts(0) });
     connect(lab, { ns, ifname: 'b0' }, { ns: peer, ifname: 'b1', addrs: hosts(1) });
-    for (const [n, links] of [[ns, ['a0', 'b0']], [peer, ['a1', 'b1']]] as const) {
+    for (const [n, links] of [
+      [ns, ['a0', 'b0']],
+      [peer, ['a1', 'b1']],
+    ] as const) {
       lab.sysctl(n, Object.fromEntries(links.map((l) => [`net.ipv4.conf.${l}.rp_filter`, 0])));
     }
-    const spec: RunnerSpec = { peer, links: [{ name: 'a0', peer: 'a1' }, { name: 'b0', peer: 'b1' }], sources };
+    const spec: RunnerSpec = {
+      peer,
+      links: [
+        { name: 'a0', peer: 'a1' },
+        { name: 'b0', peer: 'b1' },
+      ],
+      sources,
+    };
     specFile = lab.writeFile('kernel-contract.json', JSON.stringify(spec));
   });
 
@@ -51,7 +62,9 @@ describe('LinuxKernel contract (network namespace)', { skip }, () => {
     test(c.name, async () => {
       const proc = lab.spawn(ns, process.execPath, [RUNNER, c.name, specFile], { label: 'contract-runner' });
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), CASE_TIMEOUT_MS); });
+      const timedOut = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), CASE_TIMEOUT_MS);
+      });
       const res = await Promise.race([proc.exited, timedOut]);
       clearTimeout(timer);
       if (res === 'timeout') {

@@ -40,7 +40,10 @@ export class FakeControl implements Control {
     kernel: [{ source: null, group: P('225.1.1.1'), iif: 'eth0' }],
   };
   interfaces: InterfacesSnapshot = {
-    interfaces: [{ index: 1, name: 'lo' }, { index: 2, name: 'eth0', vif: 0, mif: 0 }],
+    interfaces: [
+      { index: 1, name: 'lo' },
+      { index: 2, name: 'eth0', vif: 0, mif: 0 },
+    ],
     ifnameWidth: 4,
   };
   pending: PendingView[] = [{ kind: 'mroute', iif: 'eth9', group: '225.9.9.9', oifs: ['eth1'] }];

@@ -42,8 +42,22 @@ export function startRouter(lab: Lab, ns: string, impl: Impl, conf: string, name
   const cfg = lab.writeFile(confName, conf);
   const sock = lab.path(`${name}.sock`);
   const pid = lab.path(`${name}.pid`);
-  const args = ['-n', ...(impl === 'upstream' ? ['-N'] : []), '-l', 'debug', '-i', `smct-${lab.id}`, '-f', cfg, '-u', sock, '-P', pid];
-  return lab.startDaemon({ ns, cmd: PROGRAMS[impl].daemon, args, readyFiles: [pid, sock], label: `${impl} smcrouted` })
+  const args = [
+    '-n',
+    ...(impl === 'upstream' ? ['-N'] : []),
+    '-l',
+    'debug',
+    '-i',
+    `smct-${lab.id}`,
+    '-f',
+    cfg,
+    '-u',
+    sock,
+    '-P',
+    pid,
+  ];
+  return lab
+    .startDaemon({ ns, cmd: PROGRAMS[impl].daemon, args, readyFiles: [pid, sock], label: `${impl} smcrouted` })
     .then((daemon) => ({ impl, daemon, conf: cfg, confName, sock, pid }));
 }
 
@@ -73,17 +87,27 @@ export interface RawReply {
  * Connects to an IPC socket, writes the chunks as they are, half-closes (unless keepOpen), and
  * collects the reply until the daemon closes. Rejects only when nothing closes within timeoutMs.
  */
-export function rawIpc(path: string, chunks: readonly Buffer[], opts: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<RawReply> {
+export function rawIpc(
+  path: string,
+  chunks: readonly Buffer[],
+  opts: { keepOpen?: boolean; timeoutMs?: number } = {},
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const sock = net.createConnection({ path });
     const got: Buffer[] = [];
     let error: string | undefined;
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`IPC connection to ${path} not closed within ${opts.timeoutMs ?? 10_000} ms; got ${Buffer.concat(got).length} bytes`));
+      reject(
+        new Error(
+          `IPC connection to ${path} not closed within ${opts.timeoutMs ?? 10_000} ms; got ${Buffer.concat(got).length} bytes`,
+        ),
+      );
     }, opts.timeoutMs ?? 10_000);
     sock.on('data', (c: Buffer) => got.push(c));
-    sock.on('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      error = e.code ?? e.message;
+    });
     sock.on('close', () => {
       clearTimeout(timer);
       resolve({ bytes: Buffer.concat(got), error });

@@ -55,7 +55,13 @@ function linuxEnv(spec: RunnerSpec): KernelEnv {
     missingIfindex: Math.max(...links.map((l) => l.index)) + 1000,
     sources: (family, i) => sources[family][i]!,
     async send(_family, i, srcs, group, count, payload) {
-      const s: SenderSpec = { iface: spec.links[i].peer, sources: srcs.map(formatAddr), group: formatAddr(group), count, payload };
+      const s: SenderSpec = {
+        iface: spec.links[i].peer,
+        sources: srcs.map(formatAddr),
+        group: formatAddr(group),
+        count,
+        payload,
+      };
       await run('ip', ['netns', 'exec', spec.peer, process.execPath, SENDER, JSON.stringify(s)], { maxBuffer: 1 << 20 });
     },
     memberships,
@@ -69,12 +75,15 @@ function linuxEnv(spec: RunnerSpec): KernelEnv {
 async function main(): Promise<void> {
   const [name, specFile] = process.argv.slice(2);
   const c = kernelContract.find((x) => x.name === name);
-  if (!c || !specFile) throw new Error(`usage: kernel-contract-runner.js CASE-NAME SPEC-FILE (unknown case ${JSON.stringify(name)})`);
+  if (!c || !specFile)
+    throw new Error(`usage: kernel-contract-runner.js CASE-NAME SPEC-FILE (unknown case ${JSON.stringify(name)})`);
   await c.run(linuxEnv(JSON.parse(readFileSync(specFile, 'utf8')) as RunnerSpec));
 }
 
 main().then(
-  () => { process.stdout.write(`${JSON.stringify({ ok: true })}\n`); },
+  () => {
+    process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
+  },
   (e: Error) => {
     process.stdout.write(`${JSON.stringify({ ok: false, error: e.stack ?? String(e) })}\n`);
     process.exitCode = 1;

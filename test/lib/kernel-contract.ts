@@ -101,7 +101,9 @@ async function withKernels(env: KernelEnv, n: number, fn: (...ks: Kernel[]) => P
 
 function collect(k: Kernel): Upcall[] {
   const got: Upcall[] = [];
-  k.onUpcall((batch) => { got.push(...batch); });
+  k.onUpcall((batch) => {
+    got.push(...batch);
+  });
   return got;
 }
 
@@ -232,9 +234,17 @@ export const kernelContract: readonly ContractCase[] = [
           assert.equal(k.counters(f, S, G), undefined, 'gone after delete');
           assert.ok(k.counters(f, A(p.src2), G), 'the other (S,G) stays');
           expectCode(() => k.addMfc(f, { source: S, group: G, iif: MAX_VIFS + 8, ttls: ttlsTo() }), 'ENFILE', `${f} iif 40`);
-          expectCode(() => k.addMfc(f, { source: S, group: A(p.unicast), iif: 0, ttls: ttlsTo() }), 'EINVAL', `${f} unicast group`);
+          expectCode(
+            () => k.addMfc(f, { source: S, group: A(p.unicast), iif: 0, ttls: ttlsTo() }),
+            'EINVAL',
+            `${f} unicast group`,
+          );
           const o = PLAN[other(f)];
-          expectCode(() => k.addMfc(f, { source: A(o.src), group: A(o.group), iif: 0, ttls: ttlsTo() }), 'EINVAL', `${f} other family`);
+          expectCode(
+            () => k.addMfc(f, { source: A(o.src), group: A(o.group), iif: 0, ttls: ttlsTo() }),
+            'EINVAL',
+            `${f} other family`,
+          );
         });
       }
     },
@@ -252,8 +262,10 @@ export const kernelContract: readonly ContractCase[] = [
           const S = A(PLAN[f].src);
           const ttls = ttlsTo(1);
           const N = 10_000;
-          for (let i = 0; i < N; i++) k.addMfc(f, { source: S, group: { family: f, value: base.value + BigInt(i) }, iif: 0, ttls });
-          for (const i of [0, 4999, N - 1]) assert.ok(k.counters(f, S, { family: f, value: base.value + BigInt(i) }), `entry ${i}`);
+          for (let i = 0; i < N; i++)
+            k.addMfc(f, { source: S, group: { family: f, value: base.value + BigInt(i) }, iif: 0, ttls });
+          for (const i of [0, 4999, N - 1])
+            assert.ok(k.counters(f, S, { family: f, value: base.value + BigInt(i) }), `entry ${i}`);
           for (let i = 0; i < N; i++) k.delMfc(f, S, { family: f, value: base.value + BigInt(i) }, 0);
           assert.equal(k.counters(f, S, base), undefined);
         }
@@ -313,12 +325,12 @@ export const kernelContract: readonly ContractCase[] = [
           await env.send(f, 0, srcs, G, 2, 32);
           await waitFor(() => got.filter((u) => u.family === f).length >= 3, `${f} 3 NOCACHE upcalls`);
           const mine = got.filter((u) => u.family === f);
-          assert.deepEqual(
-            new Set(mine.map((u) => key(u.source))),
-            new Set(srcs.map((s) => key(s))),
-            `${f} sources`,
-          );
-          for (const u of mine) assert.deepEqual({ ...u, source: undefined }, { family: f, kind: 'nocache', type: 1, vif: 3, source: undefined, group: G });
+          assert.deepEqual(new Set(mine.map((u) => key(u.source))), new Set(srcs.map((s) => key(s))), `${f} sources`);
+          for (const u of mine)
+            assert.deepEqual(
+              { ...u, source: undefined },
+              { family: f, kind: 'nocache', type: 1, vif: 3, source: undefined, group: G },
+            );
         }
         // Two datagrams per source above, still one upcall each: the kernel queues the second.
         assert.equal(got.length, 6);
@@ -430,7 +442,9 @@ export const kernelContract: readonly ContractCase[] = [
       const i1 = env.ifaces[1];
       await withKernels(env, 1, async (k) => {
         let calls = 0;
-        k.onLinkChange(() => { calls++; });
+        k.onLinkChange(() => {
+          calls++;
+        });
         try {
           await env.setLinkUp(1, false);
           await waitFor(() => calls > 0, 'link-change call after link down');

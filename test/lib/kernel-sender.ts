@@ -24,7 +24,10 @@ async function sendFrom(spec: SenderSpec, source: string): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind({ address: source, port: 0 }, () => { sock.removeListener('error', reject); resolve(); });
+      sock.bind({ address: source, port: 0 }, () => {
+        sock.removeListener('error', reject);
+        resolve();
+      });
     });
     // IPv4 names the interface by an address on it, IPv6 by scope.
     sock.setMulticastInterface(v6 ? `::%${spec.iface}` : source);

@@ -3,8 +3,20 @@
 import type { Family } from '../../src/model/addr.js';
 import type { Lab } from './netns.js';
 import {
-  parseIgmp, parseIgmp6, parseIp6MrCache, parseIp6MrVif, parseIpMrCache, parseIpMrouteJson, parseIpMrVif,
-  parseMcfilter, parseMcfilter6, type MembershipRow, type MfcRow, type MrouteRow, type SourceFilterRow, type VifRow,
+  parseIgmp,
+  parseIgmp6,
+  parseIp6MrCache,
+  parseIp6MrVif,
+  parseIpMrCache,
+  parseIpMrouteJson,
+  parseIpMrVif,
+  parseMcfilter,
+  parseMcfilter6,
+  type MembershipRow,
+  type MfcRow,
+  type MrouteRow,
+  type SourceFilterRow,
+  type VifRow,
 } from './procnet.js';
 
 /** An MFC entry with VIF/MIF numbers turned into interface names. */
@@ -20,7 +32,10 @@ export interface NamedMfc {
 }
 
 export class KernelView {
-  constructor(private readonly lab: Lab, readonly ns: string) {}
+  constructor(
+    private readonly lab: Lab,
+    readonly ns: string,
+  ) {}
 
   /** /proc/net/NAME inside the namespace. */
   read(name: string): string {

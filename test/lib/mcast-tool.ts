@@ -129,7 +129,9 @@ async function recv(spec: RecvSpec): Promise<void> {
   process.on('SIGTERM', finish);
   process.on('SIGINT', finish);
   const rl = createInterface({ input: process.stdin });
-  rl.on('line', (l) => { if (l.trim() === 'report') report('report'); });
+  rl.on('line', (l) => {
+    if (l.trim() === 'report') report('report');
+  });
   rl.on('close', finish);
   out({ event: 'ready' });
 }

@@ -23,7 +23,10 @@ export const RUN_TOKEN = newToken();
 /** What a receiver counted. */
 export class Counts {
   readonly flows: readonly FlowCount[];
-  constructor(flows: readonly FlowCount[], readonly stray: number) {
+  constructor(
+    flows: readonly FlowCount[],
+    readonly stray: number,
+  ) {
     this.flows = flows.map((f) => ({ ...f, source: canon(f.source), group: canon(f.group) }));
   }
 
@@ -31,8 +34,7 @@ export class Counts {
   of(group: string, source?: string): number {
     const g = canon(group);
     const s = source === undefined ? undefined : canon(source);
-    return this.flows.filter((f) => f.group === g && (s === undefined || f.source === s))
-      .reduce((n, f) => n + f.count, 0);
+    return this.flows.filter((f) => f.group === g && (s === undefined || f.source === s)).reduce((n, f) => n + f.count, 0);
   }
 
   get total(): number {
@@ -111,7 +113,11 @@ export class Receiver {
   async waitFor(pred: (c: Counts) => boolean, timeoutMs = 10_000): Promise<Counts> {
     let last: Counts | undefined;
     try {
-      await pollUntil(async () => pred((last = await this.report())), { timeoutMs, intervalMs: 100, what: `${this.proc.label} counts` });
+      await pollUntil(async () => pred((last = await this.report())), {
+        timeoutMs,
+        intervalMs: 100,
+        what: `${this.proc.label} counts`,
+      });
     } catch (e) {
       throw new Error(`${(e as Error).message}; last counts: ${last?.toString() ?? 'none'}`, { cause: e });
     }

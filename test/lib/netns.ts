@@ -93,10 +93,16 @@ export interface DaemonSpec {
 /** A long-running program inside a namespace. */
 export class Daemon {
   constructor(readonly proc: Proc) {}
-  get pid(): number { return this.proc.pid; }
+  get pid(): number {
+    return this.proc.pid;
+  }
   /** stdout and stderr so far. */
-  get logs(): string { return this.proc.stdout + this.proc.stderr; }
-  get running(): boolean { return this.proc.running; }
+  get logs(): string {
+    return this.proc.stdout + this.proc.stderr;
+  }
+  get running(): boolean {
+    return this.proc.running;
+  }
   stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<ProcExit> {
     return this.proc.stop(signal, graceMs);
   }
@@ -289,7 +295,11 @@ function fileReady(path: string): boolean {
 function removeNamespace(ns: string): void {
   const pids = run('ip', ['netns', 'pids', ns], { check: false }).stdout.split(/\s+/).filter(Boolean);
   for (const pid of pids) {
-    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
   run('ip', ['netns', 'del', ns], { check: false });
 }

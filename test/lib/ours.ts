@@ -17,13 +17,22 @@ export interface Ours {
 }
 
 /** Starts bin/smcrouted in the foreground at debug level; ready once its PID file and socket exist. */
-export async function startOurs(lab: Lab, ns: string, conf: string, extra: readonly string[] = [], name = 'smcrouted'): Promise<Ours> {
+export async function startOurs(
+  lab: Lab,
+  ns: string,
+  conf: string,
+  extra: readonly string[] = [],
+  name = 'smcrouted',
+): Promise<Ours> {
   const cfg = lab.writeFile(`${name}.conf`, conf);
   const sock = lab.path(`${name}.sock`);
   const pid = lab.path(`${name}.pid`);
   const daemon = await lab.startDaemon({
-    ns, cmd: SMCROUTED, args: ['-n', '-l', 'debug', '-i', `smct-${lab.id}`, '-f', cfg, '-u', sock, '-P', pid, ...extra],
-    readyFiles: [pid, sock], label: name,
+    ns,
+    cmd: SMCROUTED,
+    args: ['-n', '-l', 'debug', '-i', `smct-${lab.id}`, '-f', cfg, '-u', sock, '-P', pid, ...extra],
+    readyFiles: [pid, sock],
+    label: name,
   });
   return { daemon, conf: cfg, sock, pid };
 }
@@ -54,7 +63,13 @@ export function logLines(d: Daemon): string[] {
 export async function waitLog(d: Daemon, re: RegExp, timeoutMs = 10_000, from = 0): Promise<string> {
   let hit: string | undefined;
   try {
-    await pollUntil(() => (hit = logLines(d).slice(from).find((l) => re.test(l))) !== undefined, { timeoutMs, what: `log line ${re}` });
+    await pollUntil(
+      () =>
+        (hit = logLines(d)
+          .slice(from)
+          .find((l) => re.test(l))) !== undefined,
+      { timeoutMs, what: `log line ${re}` },
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}\n--- log ---\n${d.logs}`, { cause: e });
   }
@@ -65,7 +80,11 @@ export async function waitLog(d: Daemon, re: RegExp, timeoutMs = 10_000, from = 
  * Polls fn until it returns something other than undefined or false; returns that.
  * On timeout the error carries `state()`, to show what was there instead.
  */
-export async function eventually<T>(what: string, fn: () => T | undefined | false, opts: { timeoutMs?: number; state?: () => string } = {}): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => T | undefined | false,
+  opts: { timeoutMs?: number; state?: () => string } = {},
+): Promise<T> {
   let value: T | undefined | false;
   try {
     await pollUntil(() => (value = fn()) !== undefined && value !== false, { timeoutMs: opts.timeoutMs ?? 10_000, what });

@@ -33,7 +33,10 @@ export class Proc {
     this.exited = new Promise<ProcExit>((resolve) => {
       // 'close' (not 'exit') so that all output has been read when waiters run.
       this.child.once('close', (code, signal) => {
-        if (this.partial) { this.lines.push(this.partial); this.partial = ''; }
+        if (this.partial) {
+          this.lines.push(this.partial);
+          this.partial = '';
+        }
         this.exit = { code, signal };
         this.notify();
         resolve(this.exit);
@@ -47,15 +50,25 @@ export class Proc {
     });
     this.pid = this.child.pid ?? -1;
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => this.onStdout(s));
-    this.child.stderr!.setEncoding('utf8').on('data', (s: string) => { this.err += s; });
+    this.child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      this.err += s;
+    });
     // A tool that exits before reading its stdin must not crash the harness with EPIPE.
     this.child.stdin?.on('error', () => {});
   }
 
-  get stdout(): string { return this.lines.map((l) => `${l}\n`).join('') + this.partial; }
-  get stderr(): string { return this.err; }
-  get running(): boolean { return this.exit === undefined && this.pid > 0; }
-  get exitStatus(): ProcExit | undefined { return this.exit; }
+  get stdout(): string {
+    return this.lines.map((l) => `${l}\n`).join('') + this.partial;
+  }
+  get stderr(): string {
+    return this.err;
+  }
+  get running(): boolean {
+    return this.exit === undefined && this.pid > 0;
+  }
+  get exitStatus(): ProcExit | undefined {
+    return this.exit;
+  }
 
   /** The ends of stdout and stderr, for a failure message. */
   describe(): string {
@@ -82,17 +95,30 @@ export class Proc {
       const check = (): boolean => {
         for (; next < this.lines.length; next++) {
           const line = this.lines[next]!;
-          if (pred(line)) { done(); resolve(line); return true; }
+          if (pred(line)) {
+            done();
+            resolve(line);
+            return true;
+          }
         }
-        if (this.exit) { done(); reject(new Error(`${this.label} exited while waiting for output\n${this.describe()}`)); return true; }
+        if (this.exit) {
+          done();
+          reject(new Error(`${this.label} exited while waiting for output\n${this.describe()}`));
+          return true;
+        }
         return false;
       };
       const timer = setTimeout(() => {
         done();
         reject(new Error(`${this.label}: no matching output within ${timeoutMs} ms\n${this.describe()}`));
       }, timeoutMs);
-      const waiter = (): void => { check(); };
-      const done = (): void => { clearTimeout(timer); this.lineWaiters.delete(waiter); };
+      const waiter = (): void => {
+        check();
+      };
+      const done = (): void => {
+        clearTimeout(timer);
+        this.lineWaiters.delete(waiter);
+      };
       if (!check()) this.lineWaiters.add(waiter);
     });
   }
@@ -110,7 +136,11 @@ export class Proc {
   /** For exit hooks, which cannot wait. */
   killNow(): void {
     if (this.running) {
-      try { process.kill(this.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   }
 

@@ -67,7 +67,8 @@ export const VIFF_USE_IFINDEX = 0x8;
 export function hexHostOrderV4(hex: string, endian: Endian = endianness()): string {
   const n = parseHex(hex, 8);
   const b = Buffer.alloc(4);
-  if (endian === 'LE') b.writeUInt32LE(n); else b.writeUInt32BE(n);
+  if (endian === 'LE') b.writeUInt32LE(n);
+  else b.writeUInt32BE(n);
   return [...b].join('.');
 }
 
@@ -89,8 +90,7 @@ export function fullV6(text: string): string {
 }
 
 export function parseIpMrCache(text: string, endian: Endian = endianness()): MfcRow[] {
-  return dataLines(text, 'Group').map((line) =>
-    mfcRow('inet', line, (h) => hexHostOrderV4(h, endian)));
+  return dataLines(text, 'Group').map((line) => mfcRow('inet', line, (h) => hexHostOrderV4(h, endian)));
 }
 
 export function parseIp6MrCache(text: string): MfcRow[] {
@@ -234,7 +234,10 @@ export interface MrouteRow {
 export function parseIpMrouteJson(text: string): MrouteRow[] {
   if (text.trim() === '') return [];
   const raw = JSON.parse(text) as {
-    src?: string; dst: string; iif?: string; state?: string;
+    src?: string;
+    dst: string;
+    iif?: string;
+    state?: string;
     multipath?: { oif: string; ttl?: number }[];
   }[];
   return raw.map((r) => ({

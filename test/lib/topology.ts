@@ -64,8 +64,13 @@ function plenOf(family: Family): number {
 export function starAddrs(net: number, family: Family, receivers = 2): StarAddrs {
   const end = (i: number, h: number) => hostAddr(net, family, i + 1, h);
   const a: StarAddrs = {
-    plen: plenOf(family), s0: hostAddr(net, family, 1, 2), r0: hostAddr(net, family, 1, 1),
-    r1: end(1, 1), r2: end(2, 1), x1: end(1, 2), x2: end(2, 2),
+    plen: plenOf(family),
+    s0: hostAddr(net, family, 1, 2),
+    r0: hostAddr(net, family, 1, 1),
+    r1: end(1, 1),
+    r2: end(2, 1),
+    x1: end(1, 2),
+    x2: end(2, 2),
   };
   for (let i = 3; i <= receivers; i++) {
     a[`r${i}`] = hostAddr(net, family, i + 1, 1);
@@ -87,7 +92,9 @@ export function buildStar(lab: Lab, opts: StarOptions): StarOfOne | Star {
   const cidrs = (k: number, h: number): string[] => families.map((f) => `${hostAddr(opts.net, f, k, h)}/${plenOf(f)}`);
   // rx2 .. rxN exist whenever receivers >= 2, which is what the overloads promise.
   const t: StarOfOne & { [rx: `rx${number}`]: string } = {
-    snd: lab.addNs('snd'), rtr: lab.addNs('rtr', { forwarding: true }), rx1: lab.addNs('rx1'),
+    snd: lab.addNs('snd'),
+    rtr: lab.addNs('rtr', { forwarding: true }),
+    rx1: lab.addNs('rx1'),
   };
   for (let i = 2; i <= receivers; i++) t[`rx${i}`] = lab.addNs(`rx${i}`);
   connect(lab, { ns: t.snd, ifname: 's0', addrs: cidrs(1, 2) }, { ns: t.rtr, ifname: 'r0', addrs: cidrs(1, 1) });

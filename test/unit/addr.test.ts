@@ -4,8 +4,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addrKey, anyAddr, contains, expand, formatAddr, formatPrefix, isAny, isMulticast, mask, maxLen,
-  parseAddr, parsePrefix, sameAddr, type Addr, type Prefix,
+  addrKey,
+  anyAddr,
+  contains,
+  expand,
+  formatAddr,
+  formatPrefix,
+  isAny,
+  isMulticast,
+  mask,
+  maxLen,
+  parseAddr,
+  parsePrefix,
+  sameAddr,
+  type Addr,
+  type Prefix,
 } from '../../src/model/addr.js';
 
 function v4(text: string): Addr {
@@ -45,8 +58,22 @@ test('IPv4 parses to its 32-bit value', () => {
 });
 
 test('IPv4 rejects what inet_pton rejects', () => {
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '1.2.3.256', '01.2.3.4', '1.2.3.04', '0x1.2.3.4',
-    ' 1.2.3.4', '1.2.3.4 ', '1.2.3.4/24', '1..2.3', 'a.b.c.d', '-1.2.3.4', '１.2.3.4']) {
+  for (const bad of [
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '1.2.3.256',
+    '01.2.3.4',
+    '1.2.3.04',
+    '0x1.2.3.4',
+    ' 1.2.3.4',
+    '1.2.3.4 ',
+    '1.2.3.4/24',
+    '1..2.3',
+    'a.b.c.d',
+    '-1.2.3.4',
+    '１.2.3.4',
+  ]) {
     assert.equal(parseAddr(bad), undefined, JSON.stringify(bad));
   }
 });
@@ -66,9 +93,27 @@ test('IPv6 parses every textual form to the same value', () => {
 });
 
 test('IPv6 rejects what inet_pton rejects', () => {
-  for (const bad of [':', ':::', '1::2::3', ':1::2', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7:8::',
-    '1:2:3:4:5:6::7:8', '12345::', 'ff02::00001', 'g::1', '::ffff:1.2.3', '::ffff:256.1.1.1', '::1.02.3.4',
-    '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3.4::', '::ffff:1.2.3.4:1', 'fe80::1%eth0', '::1/128']) {
+  for (const bad of [
+    ':',
+    ':::',
+    '1::2::3',
+    ':1::2',
+    '1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7:8::',
+    '1:2:3:4:5:6::7:8',
+    '12345::',
+    'ff02::00001',
+    'g::1',
+    '::ffff:1.2.3',
+    '::ffff:256.1.1.1',
+    '::1.02.3.4',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    '::1.2.3.4::',
+    '::ffff:1.2.3.4:1',
+    'fe80::1%eth0',
+    '::1/128',
+  ]) {
     assert.equal(parseAddr(bad), undefined, JSON.stringify(bad));
   }
 });

@@ -5,8 +5,12 @@ import type { RouteIntent } from '../../src/model/intents.js';
 import { P } from '../lib/fixtures.js';
 
 const route = (oifs: string[]): RouteIntent => ({
-  iif: 'eth0', source: P('10.0.0.1'), group: P('225.1.2.3'), oifs,
-  text: { source: '10.0.0.1', group: '225.1.2.3' }, origin: 'ipc',
+  iif: 'eth0',
+  source: P('10.0.0.1'),
+  group: P('225.1.2.3'),
+  oifs,
+  text: { source: '10.0.0.1', group: '225.1.2.3' },
+  origin: 'ipc',
 });
 
 test('a script toggling one route for a long time leaves one entry, replayed as its net effect', () => {
@@ -16,12 +20,18 @@ test('a script toggling one route for a long time leaves one entry, replayed as 
     log.record({ op: 'remove', intent: route(['eth1']) });
   }
   assert.equal(log.size, 1);
-  assert.deepEqual([...log.replay()].map((o) => [o.op, o.op === 'add' || o.op === 'remove' ? o.intent.oifs : []]), [
-    ['add', []],
-    ['remove', ['eth1']],
-  ]);
+  assert.deepEqual(
+    [...log.replay()].map((o) => [o.op, o.op === 'add' || o.op === 'remove' ? o.intent.oifs : []]),
+    [
+      ['add', []],
+      ['remove', ['eth1']],
+    ],
+  );
   log.record({ op: 'remove', intent: route([]) });
-  assert.deepEqual([...log.replay()].map((o) => o.op), ['remove']);
+  assert.deepEqual(
+    [...log.replay()].map((o) => o.op),
+    ['remove'],
+  );
   log.clear();
   assert.equal(log.size, 0);
 });

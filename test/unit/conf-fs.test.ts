@@ -26,9 +26,26 @@ function g(pattern: string): string[] {
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'smct-conf-'));
-  for (const f of ['a.conf', 'b.conf', 'B.conf', 'c.txt', 'ab.conf', '10.conf', '9.conf', '.hidden.conf',
-    'x1.conf', 'x2.conf', 'xa.conf', 'star*.conf', 'd1/one.conf', 'd2/two.conf', 'd2/three.txt', 'e/.h/in.conf',
-    'br[1]/k.conf']) touch(f);
+  for (const f of [
+    'a.conf',
+    'b.conf',
+    'B.conf',
+    'c.txt',
+    'ab.conf',
+    '10.conf',
+    '9.conf',
+    '.hidden.conf',
+    'x1.conf',
+    'x2.conf',
+    'xa.conf',
+    'star*.conf',
+    'd1/one.conf',
+    'd2/two.conf',
+    'd2/three.txt',
+    'e/.h/in.conf',
+    'br[1]/k.conf',
+  ])
+    touch(f);
   mkdirSync(join(root, 'emptydir'));
   symlinkSync('a.conf', join(root, 'link.conf'));
   symlinkSync('missing-target', join(root, 'dangling.conf'));
@@ -91,8 +108,20 @@ test('compareBytes sorts as strcmp does in the C locale', () => {
 });
 
 test('globSync: wildcard matches are sorted in byte order; hidden files excluded', () => {
-  assert.deepEqual(g('*.conf'),
-    ['10.conf', '9.conf', 'B.conf', 'a.conf', 'ab.conf', 'b.conf', 'dangling.conf', 'link.conf', 'star*.conf', 'x1.conf', 'x2.conf', 'xa.conf']);
+  assert.deepEqual(g('*.conf'), [
+    '10.conf',
+    '9.conf',
+    'B.conf',
+    'a.conf',
+    'ab.conf',
+    'b.conf',
+    'dangling.conf',
+    'link.conf',
+    'star*.conf',
+    'x1.conf',
+    'x2.conf',
+    'xa.conf',
+  ]);
   assert.deepEqual(g('?.conf'), ['9.conf', 'B.conf', 'a.conf', 'b.conf']);
   assert.deepEqual(g('x[0-9].conf'), ['x1.conf', 'x2.conf']);
   assert.deepEqual(g('x[!0-9].conf'), ['xa.conf']);
@@ -155,9 +184,11 @@ test('loadConfig over the real file system: relative includes, sorted, escaped d
   const names = r.directives.map((d) => (d.kind === 'phyint' ? d.ifname : d.kind));
   assert.deepEqual(names, ['top', 'a', 'mroute', 'b', 'end']);
   assert.deepEqual(r.files, [join(dir, 'smcroute.conf'), join(dir, 'smcroute.d/10-a.conf'), join(dir, 'smcroute.d/20-b.conf')]);
-  assert.deepEqual(r.diagnostics, [{
-    where: { file: join(dir, 'smcroute.conf'), line: 3 },
-    severity: 'warning',
-    message: `include: ${dir}/missing.conf does not exist`,
-  }]);
+  assert.deepEqual(r.diagnostics, [
+    {
+      where: { file: join(dir, 'smcroute.conf'), line: 3 },
+      severity: 'warning',
+      message: `include: ${dir}/missing.conf does not exist`,
+    },
+  ]);
 });

@@ -32,8 +32,10 @@ function diags(line: string): string[] {
 function errorOnly(line: string, pattern: RegExp): void {
   const r = parse(line);
   assert.equal(r.directives.length, 0, `${line} should be refused`);
-  assert.ok(r.diagnostics.some((d) => d.severity === 'error' && pattern.test(d.message)),
-    `${line}: ${JSON.stringify(r.diagnostics)}`);
+  assert.ok(
+    r.diagnostics.some((d) => d.severity === 'error' && pattern.test(d.message)),
+    `${line}: ${JSON.stringify(r.diagnostics)}`,
+  );
 }
 
 const route = (d: MRouteDirective | MGroupDirective) => ({
@@ -84,13 +86,22 @@ test('mgroup: ASM, SSM, ranges, IPv4 and IPv6', () => {
   assert.deepEqual(route(ssm), { iif: 'eth0', source: '192.168.1.42', group: '232.1.2.3' });
   assert.deepEqual(ssm.text, { source: '192.168.1.42', group: '232.1.2.3' });
 
-  assert.deepEqual(route(one('mgroup from eth0 group 225.3.0.0/28', 'mgroup')),
-    { iif: 'eth0', source: undefined, group: '225.3.0.0/28' });
-  assert.deepEqual(route(one('mgroup from eth1 source 2001:DB8::10 group FF3E::1', 'mgroup')),
-    { iif: 'eth1', source: '2001:db8::10', group: 'ff3e::1' });
+  assert.deepEqual(route(one('mgroup from eth0 group 225.3.0.0/28', 'mgroup')), {
+    iif: 'eth0',
+    source: undefined,
+    group: '225.3.0.0/28',
+  });
+  assert.deepEqual(route(one('mgroup from eth1 source 2001:DB8::10 group FF3E::1', 'mgroup')), {
+    iif: 'eth1',
+    source: '2001:db8::10',
+    group: 'ff3e::1',
+  });
   // Keyword order does not matter.
-  assert.deepEqual(route(one('mgroup group 225.1.2.3 source 10.0.0.1 from eth0', 'mgroup')),
-    { iif: 'eth0', source: '10.0.0.1', group: '225.1.2.3' });
+  assert.deepEqual(route(one('mgroup group 225.1.2.3 source 10.0.0.1 from eth0', 'mgroup')), {
+    iif: 'eth0',
+    source: '10.0.0.1',
+    group: '225.1.2.3',
+  });
 });
 
 test('ssmgroup is an alias of mgroup', () => {
@@ -99,18 +110,42 @@ test('ssmgroup is an alias of mgroup', () => {
 });
 
 test('mroute: (S,G), (*,G), (*,G/LEN), (S/LEN,G), IPv6', () => {
-  assert.deepEqual(route(one('mroute from eth0 source 192.168.1.42 group 225.1.2.3 to eth1 eth2', 'mroute')),
-    { iif: 'eth0', source: '192.168.1.42', group: '225.1.2.3', oifs: ['eth1', 'eth2'] });
-  assert.deepEqual(route(one('mroute from eth0 group 225.1.2.3 to eth1', 'mroute')),
-    { iif: 'eth0', source: undefined, group: '225.1.2.3', oifs: ['eth1'] });
-  assert.deepEqual(route(one('mroute from eth0 group 225.0.0.0/24 to eth1 eth2', 'mroute')),
-    { iif: 'eth0', source: undefined, group: '225.0.0.0/24', oifs: ['eth1', 'eth2'] });
-  assert.deepEqual(route(one('mroute from a1 source 10.0.0.1/24 group 225.3.2.1 to a2', 'mroute')),
-    { iif: 'a1', source: '10.0.0.1/24', group: '225.3.2.1', oifs: ['a2'] });
-  assert.deepEqual(route(one('mroute from a1 source fc00::1 group ff04:0:0:0:0:0:0:114 to a2', 'mroute')),
-    { iif: 'a1', source: 'fc00::1', group: 'ff04::114', oifs: ['a2'] });
-  assert.deepEqual(route(one('mroute from a1 group ff2e::42/121 to a2', 'mroute')),
-    { iif: 'a1', source: undefined, group: 'ff2e::42/121', oifs: ['a2'] });
+  assert.deepEqual(route(one('mroute from eth0 source 192.168.1.42 group 225.1.2.3 to eth1 eth2', 'mroute')), {
+    iif: 'eth0',
+    source: '192.168.1.42',
+    group: '225.1.2.3',
+    oifs: ['eth1', 'eth2'],
+  });
+  assert.deepEqual(route(one('mroute from eth0 group 225.1.2.3 to eth1', 'mroute')), {
+    iif: 'eth0',
+    source: undefined,
+    group: '225.1.2.3',
+    oifs: ['eth1'],
+  });
+  assert.deepEqual(route(one('mroute from eth0 group 225.0.0.0/24 to eth1 eth2', 'mroute')), {
+    iif: 'eth0',
+    source: undefined,
+    group: '225.0.0.0/24',
+    oifs: ['eth1', 'eth2'],
+  });
+  assert.deepEqual(route(one('mroute from a1 source 10.0.0.1/24 group 225.3.2.1 to a2', 'mroute')), {
+    iif: 'a1',
+    source: '10.0.0.1/24',
+    group: '225.3.2.1',
+    oifs: ['a2'],
+  });
+  assert.deepEqual(route(one('mroute from a1 source fc00::1 group ff04:0:0:0:0:0:0:114 to a2', 'mroute')), {
+    iif: 'a1',
+    source: 'fc00::1',
+    group: 'ff04::114',
+    oifs: ['a2'],
+  });
+  assert.deepEqual(route(one('mroute from a1 group ff2e::42/121 to a2', 'mroute')), {
+    iif: 'a1',
+    source: undefined,
+    group: 'ff2e::42/121',
+    oifs: ['a2'],
+  });
   // Host bits beyond /LEN are kept as written; consumers mask.
   const d = one('mroute from a1 group 225.1.2.3/24 to a2', 'mroute');
   assert.equal(formatAddr(d.group.addr), '225.1.2.3');
@@ -158,17 +193,22 @@ test('"to" before group: the group words become interface names', () => {
 });
 
 test('comments: whole lines, trailing, inside the "to" list, and only at the start of a word', () => {
-  const r = parse([
-    '# a comment',
-    '   # an indented comment',
-    '#mroute from eth0 group 225.1.2.3 to eth1',
-    'mroute from eth0 group 225.1.2.3 to eth1 # eth2',
-    'mroute from eth0 group 225.1.2.4 to eth1 #eth2 eth3',
-    'mgroup from eth0 group 225.1.2.5 # source 10.0.0.1',
-    'mroute from eth0 group 225.1.2.6 to eth1#x',
-  ].join('\n'));
+  const r = parse(
+    [
+      '# a comment',
+      '   # an indented comment',
+      '#mroute from eth0 group 225.1.2.3 to eth1',
+      'mroute from eth0 group 225.1.2.3 to eth1 # eth2',
+      'mroute from eth0 group 225.1.2.4 to eth1 #eth2 eth3',
+      'mgroup from eth0 group 225.1.2.5 # source 10.0.0.1',
+      'mroute from eth0 group 225.1.2.6 to eth1#x',
+    ].join('\n'),
+  );
   assert.deepEqual(r.diagnostics, []);
-  assert.deepEqual(r.directives.map((d) => d.where.line), [4, 5, 6, 7]);
+  assert.deepEqual(
+    r.directives.map((d) => d.where.line),
+    [4, 5, 6, 7],
+  );
   assert.deepEqual((r.directives[0] as MRouteDirective).oifs, ['eth1']);
   assert.deepEqual((r.directives[1] as MRouteDirective).oifs, ['eth1']);
   assert.equal((r.directives[2] as MGroupDirective).source, undefined);
@@ -177,10 +217,18 @@ test('comments: whole lines, trailing, inside the "to" list, and only at the sta
 });
 
 test('whitespace: tabs, CRLF line ends, blank lines, no final newline', () => {
-  const r = parse('\r\n\tphyint\teth0  enable\r\n\n  mroute from eth0 group 225.1.2.3 to eth1\r\nmgroup from eth0 group 225.1.2.3');
+  const r = parse(
+    '\r\n\tphyint\teth0  enable\r\n\n  mroute from eth0 group 225.1.2.3 to eth1\r\nmgroup from eth0 group 225.1.2.3',
+  );
   assert.deepEqual(r.diagnostics, []);
-  assert.deepEqual(r.directives.map((d) => [d.kind, d.where.line]),
-    [['phyint', 2], ['mroute', 4], ['mgroup', 5]]);
+  assert.deepEqual(
+    r.directives.map((d) => [d.kind, d.where.line]),
+    [
+      ['phyint', 2],
+      ['mroute', 4],
+      ['mgroup', 5],
+    ],
+  );
   assert.equal((r.directives[1] as MRouteDirective).oifs[0], 'eth1');
   assert.deepEqual(parse(''), { directives: [], diagnostics: [] });
   assert.deepEqual(parse('\n\n\n'), { directives: [], diagnostics: [] });
@@ -232,7 +280,11 @@ test('mroute: at most 32 outbound interfaces', () => {
 });
 
 test('mroute with no "to" is kept as a stop filter, with a warning', () => {
-  for (const line of ['mroute from eth0 group 225.1.2.3', 'mroute from eth0 group 225.1.2.3 to', 'mroute from eth0 group 225.1.2.3 to # x']) {
+  for (const line of [
+    'mroute from eth0 group 225.1.2.3',
+    'mroute from eth0 group 225.1.2.3 to',
+    'mroute from eth0 group 225.1.2.3 to # x',
+  ]) {
     const r = parse(line);
     assert.equal(r.directives.length, 1, line);
     assert.deepEqual((r.directives[0] as MRouteDirective).oifs, []);
@@ -288,7 +340,10 @@ test('line length: 512 bytes including the line end', () => {
   assert.equal(pad(511).length, 511);
   assert.equal(one(pad(511), 'mroute').oifs.length, 1);
   const r = parse(`${pad(512)}\nmgroup from eth0 group 225.1.2.3`);
-  assert.deepEqual(r.directives.map((d) => d.kind), ['mgroup']);
+  assert.deepEqual(
+    r.directives.map((d) => d.kind),
+    ['mgroup'],
+  );
   assert.equal(r.diagnostics.length, 1);
   assert.equal(r.diagnostics[0]!.where.line, 1);
   assert.match(r.diagnostics[0]!.message, /line too long: 513 bytes/);
@@ -300,26 +355,36 @@ test('line length: 512 bytes including the line end', () => {
 
 test('a broken line never stops the others, and every diagnostic names file and line', () => {
   const text = [
-    'phyint eth0 enable',                            // 1
-    'bogus line here',                               // 2
-    'mroute from eth0 group 10.0.0.1 to eth1',       // 3
-    'mgroup from eth0 group 225.1.2.3',              // 4
-    'phyint eth1 ttl-threshold 999',                 // 5
+    'phyint eth0 enable', // 1
+    'bogus line here', // 2
+    'mroute from eth0 group 10.0.0.1 to eth1', // 3
+    'mgroup from eth0 group 225.1.2.3', // 4
+    'phyint eth1 ttl-threshold 999', // 5
     'mroute from eth0 source 10.0.0.1 group ff02::1 to eth1', // 6
-    'mroute from eth0 group 225.1.2.3 to eth1',      // 7
-    `mgroup ${'x'.repeat(600)}`,                     // 8
-    'mroute from eth0 group 225.1.2.4 to eth2',      // 9
+    'mroute from eth0 group 225.1.2.3 to eth1', // 7
+    `mgroup ${'x'.repeat(600)}`, // 8
+    'mroute from eth0 group 225.1.2.4 to eth2', // 9
   ].join('\n');
   const r = parseConfig(text, '/etc/smcroute.conf');
-  assert.deepEqual(r.directives.map((d) => [d.kind, d.where.line]),
-    [['phyint', 1], ['mgroup', 4], ['mroute', 7], ['mroute', 9]]);
-  assert.deepEqual(r.diagnostics.map((d: Diagnostic) => [d.where.file, d.where.line, d.severity]), [
-    ['/etc/smcroute.conf', 2, 'error'],
-    ['/etc/smcroute.conf', 3, 'error'],
-    ['/etc/smcroute.conf', 5, 'error'],
-    ['/etc/smcroute.conf', 6, 'error'],
-    ['/etc/smcroute.conf', 8, 'error'],
-  ]);
+  assert.deepEqual(
+    r.directives.map((d) => [d.kind, d.where.line]),
+    [
+      ['phyint', 1],
+      ['mgroup', 4],
+      ['mroute', 7],
+      ['mroute', 9],
+    ],
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d: Diagnostic) => [d.where.file, d.where.line, d.severity]),
+    [
+      ['/etc/smcroute.conf', 2, 'error'],
+      ['/etc/smcroute.conf', 3, 'error'],
+      ['/etc/smcroute.conf', 5, 'error'],
+      ['/etc/smcroute.conf', 6, 'error'],
+      ['/etc/smcroute.conf', 8, 'error'],
+    ],
+  );
 });
 
 test('include: spliced in place through the include option', () => {
@@ -331,7 +396,10 @@ test('include: spliced in place through the include option', () => {
     },
   });
   assert.deepEqual(seen, [['x/*.conf', 2]]);
-  assert.deepEqual(r.directives.map((d) => (d as PhyintDirective).ifname), ['a', 'b', 'c']);
+  assert.deepEqual(
+    r.directives.map((d) => (d as PhyintDirective).ifname),
+    ['a', 'b', 'c'],
+  );
   assert.deepEqual(r.directives[1]!.where, { file: 'x/1.conf', line: 1 });
   assert.deepEqual(r.diagnostics, []);
 });
@@ -366,16 +434,24 @@ function memFs(files: Record<string, string>, globs: Record<string, string[]> = 
 const names = (r: ConfigResult) => r.directives.map((d) => (d.kind === 'phyint' ? d.ifname : d.kind));
 
 test('loadConfig: nested includes in reading order, relative to the including file', () => {
-  const fs = memFs({
-    '/etc/smcroute.conf': 'phyint a\ninclude smcroute.d/*.conf\nphyint z',
-    '/etc/smcroute.d/10-b.conf': 'phyint b\ninclude ../more.conf',
-    '/etc/smcroute.d/20-c.conf': 'phyint c',
-    '/etc/more.conf': 'phyint m',
-  }, { '/etc/smcroute.d/*.conf': ['/etc/smcroute.d/10-b.conf', '/etc/smcroute.d/20-c.conf'] });
+  const fs = memFs(
+    {
+      '/etc/smcroute.conf': 'phyint a\ninclude smcroute.d/*.conf\nphyint z',
+      '/etc/smcroute.d/10-b.conf': 'phyint b\ninclude ../more.conf',
+      '/etc/smcroute.d/20-c.conf': 'phyint c',
+      '/etc/more.conf': 'phyint m',
+    },
+    { '/etc/smcroute.d/*.conf': ['/etc/smcroute.d/10-b.conf', '/etc/smcroute.d/20-c.conf'] },
+  );
   const r = loadConfig('/etc/smcroute.conf', fs);
   assert.deepEqual(r.diagnostics, []);
   assert.deepEqual(names(r), ['a', 'b', 'm', 'c', 'z']);
-  assert.deepEqual(r.files, ['/etc/smcroute.conf', '/etc/smcroute.d/10-b.conf', '/etc/smcroute.d/../more.conf', '/etc/smcroute.d/20-c.conf']);
+  assert.deepEqual(r.files, [
+    '/etc/smcroute.conf',
+    '/etc/smcroute.d/10-b.conf',
+    '/etc/smcroute.d/../more.conf',
+    '/etc/smcroute.d/20-c.conf',
+  ]);
   assert.deepEqual(fs.globbed, ['/etc/smcroute.d/*.conf', '/etc/smcroute.d/../more.conf']);
   assert.deepEqual(r.directives[2]!.where, { file: '/etc/smcroute.d/../more.conf', line: 1 });
 });
@@ -423,10 +499,21 @@ test('loadConfig: a missing top file is a warning on line 0 and nothing is read'
   const r = loadConfig('/etc/none.conf', memFs({}));
   assert.deepEqual(r, {
     directives: [],
-    diagnostics: [{ where: { file: '/etc/none.conf', line: 0 }, severity: 'warning', message: 'configuration file /etc/none.conf does not exist' }],
+    diagnostics: [
+      {
+        where: { file: '/etc/none.conf', line: 0 },
+        severity: 'warning',
+        message: 'configuration file /etc/none.conf does not exist',
+      },
+    ],
     files: [],
   });
-  const denied: ConfFs = { readFile: () => { throw Object.assign(new Error('x'), { code: 'EACCES' }); }, glob: () => [] };
+  const denied: ConfFs = {
+    readFile: () => {
+      throw Object.assign(new Error('x'), { code: 'EACCES' });
+    },
+    glob: () => [],
+  };
   assert.equal(loadConfig('/etc/x.conf', denied).diagnostics[0]!.message, 'cannot read /etc/x.conf: EACCES');
 });
 
@@ -437,8 +524,13 @@ test('loadConfig: include cycles are refused, not followed forever', () => {
   });
   const r = loadConfig('/a.conf', fs);
   assert.deepEqual(names(r), ['a', 'b', 'b2']);
-  assert.deepEqual(r.diagnostics.map((d) => [d.where.file, d.where.line, d.severity]),
-    [['/b.conf', 2, 'error'], ['/b.conf', 3, 'error']]);
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.where.file, d.where.line, d.severity]),
+    [
+      ['/b.conf', 2, 'error'],
+      ['/b.conf', 3, 'error'],
+    ],
+  );
   assert.match(r.diagnostics[0]!.message, /include: \/\.\/a\.conf is already being read \(include cycle\), skipped/);
   assert.match(r.diagnostics[1]!.message, /include: \/b\.conf is already being read/);
   // Relative to "/": no doubled slash.
@@ -470,7 +562,10 @@ test('the example conf/smcroute.conf parses cleanly and covers every form', () =
   const text = readFileSync(path, 'utf8');
   const includes: string[] = [];
   const r = parseConfig(text, path, {
-    include: (pattern) => { includes.push(pattern); return { directives: [], diagnostics: [] }; },
+    include: (pattern) => {
+      includes.push(pattern);
+      return { directives: [], diagnostics: [] };
+    },
   });
   assert.deepEqual(r.diagnostics, []);
   assert.deepEqual(includes, ['/etc/smcroute.d/*.conf']);
@@ -479,18 +574,42 @@ test('the example conf/smcroute.conf parses cleanly and covers every form', () =
   const routes = r.directives.filter((d): d is MRouteDirective => d.kind === 'mroute');
   const groups = r.directives.filter((d): d is MGroupDirective => d.kind === 'mgroup');
   const full = (len: number, fam: string) => len === (fam === 'inet' ? 32 : 128);
-  assert.ok(routes.some((d) => d.source && full(d.source.len, d.source.addr.family) && full(d.group.len, d.group.addr.family)), '(S,G)');
-  assert.ok(routes.some((d) => !d.source && full(d.group.len, d.group.addr.family)), '(*,G)');
-  assert.ok(routes.some((d) => !d.source && !full(d.group.len, d.group.addr.family)), '(*,G/LEN)');
-  assert.ok(routes.some((d) => d.source && !full(d.source.len, d.source.addr.family)), '(S/LEN,G)');
-  assert.ok(routes.some((d) => d.group.addr.family === 'inet6'), 'IPv6 route');
+  assert.ok(
+    routes.some((d) => d.source && full(d.source.len, d.source.addr.family) && full(d.group.len, d.group.addr.family)),
+    '(S,G)',
+  );
+  assert.ok(
+    routes.some((d) => !d.source && full(d.group.len, d.group.addr.family)),
+    '(*,G)',
+  );
+  assert.ok(
+    routes.some((d) => !d.source && !full(d.group.len, d.group.addr.family)),
+    '(*,G/LEN)',
+  );
+  assert.ok(
+    routes.some((d) => d.source && !full(d.source.len, d.source.addr.family)),
+    '(S/LEN,G)',
+  );
+  assert.ok(
+    routes.some((d) => d.group.addr.family === 'inet6'),
+    'IPv6 route',
+  );
   assert.ok(groups.some((d) => d.source) && groups.some((d) => !d.source), 'SSM and ASM joins');
-  assert.ok(groups.some((d) => d.group.addr.family === 'inet6'), 'IPv6 join');
-  assert.ok(groups.some((d) => !full(d.group.len, d.group.addr.family)), 'join range');
+  assert.ok(
+    groups.some((d) => d.group.addr.family === 'inet6'),
+    'IPv6 join',
+  );
+  assert.ok(
+    groups.some((d) => !full(d.group.len, d.group.addr.family)),
+    'join range',
+  );
 });
 
 test('a line with a NUL byte is an error naming the line; the other lines still parse', () => {
-  const { directives, diagnostics } = parseConfig('mroute from eth0 group 225.1.2.3 to eth1\0junk\nmgroup from eth0 group 225.1.2.4\n', 'nul.conf');
+  const { directives, diagnostics } = parseConfig(
+    'mroute from eth0 group 225.1.2.3 to eth1\0junk\nmgroup from eth0 group 225.1.2.4\n',
+    'nul.conf',
+  );
   assert.equal(directives.length, 1);
   assert.equal(directives[0]!.kind, 'mgroup');
   assert.equal(diagnostics.length, 1);

@@ -16,10 +16,15 @@ test('a failed IPC request is logged with its command and error', async () => {
   const log = memoryLogger();
   const fake = new FakeKernel(new FakeNetns([{ name: 'eth0', index: 2, up: true, multicast: true }]));
   const sockFile = join(dir, 'd.sock');
-  const d = new Daemon(fake, log, { confFile: join(dir, 'none.conf'), pidFile: join(dir, 'd.pid'), sockFile, table: 0, cacheTimeout: 0 }, {
-    readFile: () => '',
-    glob: () => [],
-  });
+  const d = new Daemon(
+    fake,
+    log,
+    { confFile: join(dir, 'none.conf'), pidFile: join(dir, 'd.pid'), sockFile, table: 0, cacheTimeout: 0 },
+    {
+      readFile: () => '',
+      glob: () => [],
+    },
+  );
   try {
     assert.equal(await d.start(), undefined);
     const reply = await ipcRequest({ path: sockFile, explicitPath: true }, 'j', ['eth0', '10.1.2.3']);

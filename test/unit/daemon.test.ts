@@ -26,16 +26,33 @@ function memFs(files: Map<string, string>): ConfFs {
   };
 }
 
-async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKernel, files: Map<string, string>, log: ReturnType<typeof memoryLogger>, dir: string) => Promise<void> | void) {
+async function withDaemon(
+  conf: string | undefined,
+  fn: (
+    d: Daemon,
+    fake: FakeKernel,
+    files: Map<string, string>,
+    log: ReturnType<typeof memoryLogger>,
+    dir: string,
+  ) => Promise<void> | void,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const files = new Map<string, string>();
   if (conf !== undefined) files.set('/etc/test.conf', conf);
   const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
   const log = memoryLogger();
-  const d = new Daemon(fake, log, {
-    confFile: '/etc/test.conf', pidFile: join(dir, 'test.pid'), sockFile: join(dir, 'test.sock'),
-    table: 0, cacheTimeout: 0,
-  }, memFs(files));
+  const d = new Daemon(
+    fake,
+    log,
+    {
+      confFile: '/etc/test.conf',
+      pidFile: join(dir, 'test.pid'),
+      sockFile: join(dir, 'test.sock'),
+      table: 0,
+      cacheTimeout: 0,
+    },
+    memFs(files),
+  );
   try {
     assert.equal(await d.start(), undefined);
     await fn(d, fake, files, log, dir);
@@ -45,15 +62,28 @@ async function withDaemon(conf: string | undefined, fn: (d: Daemon, fake: FakeKe
   }
 }
 
-const sgs = (fake: FakeKernel) => fake.mfcs('inet').map((m) => `${formatAddr(m.source)},${formatAddr(m.group)}`).sort();
+const sgs = (fake: FakeKernel) =>
+  fake
+    .mfcs('inet')
+    .map((m) => `${formatAddr(m.source)},${formatAddr(m.group)}`)
+    .sort();
 
 test('start applies the config and writes the PID file; stop removes it and resolves exit 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const pidFile = join(dir, 'test.pid');
   const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
-  const d = new Daemon(fake, memoryLogger(), {
-    confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0,
-  }, memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])));
+  const d = new Daemon(
+    fake,
+    memoryLogger(),
+    {
+      confFile: '/etc/test.conf',
+      pidFile,
+      sockFile: join(dir, 'test.sock'),
+      table: 0,
+      cacheTimeout: 0,
+    },
+    memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
+  );
   assert.equal(await d.start(), undefined);
   assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
   assert.equal(existsSync(pidFile), true);
@@ -67,12 +97,18 @@ test('start applies the config and writes the PID file; stop removes it and reso
 
 test('a reload with a broken line is refused whole: running routes stay, the error names file and line', async () => {
   await withDaemon('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n', (d, fake, files, log) => {
-    files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\nmroute from eth0 group 10.9.9.9 to eth1\n');
+    files.set(
+      '/etc/test.conf',
+      'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\nmroute from eth0 group 10.9.9.9 to eth1\n',
+    );
     const r = d.reload();
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.error : '', /Reload refused, 1 error in \/etc\/test\.conf/);
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
-    assert.ok(log.lines.some((l) => /^err: \/etc\/test\.conf:2: error: /.test(l)), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => /^err: \/etc\/test\.conf:2: error: /.test(l)),
+      log.lines.join('\n'),
+    );
 
     files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\n');
     assert.deepEqual(d.reload(), ok());
@@ -113,7 +149,10 @@ test('an unexpected kernel failure while handling an event is logged; the daemon
       throw new Error('links: EMFILE');
     };
     fake.triggerLinkChange();
-    assert.ok(log.lines.some((l) => /^err: Handling an interface change failed: links: EMFILE/.test(l)), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => /^err: Handling an interface change failed: links: EMFILE/.test(l)),
+      log.lines.join('\n'),
+    );
     fake.links = original;
     assert.deepEqual(d.command(request('a', 'eth0', '10.0.0.2', '225.1.2.3', 'eth1')), ok());
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.2.3']);

@@ -10,7 +10,10 @@ const links = new Links([...fakeLinks(3), link('wlan0', 5)]);
 
 function desired(text: string) {
   const { directives, diagnostics } = parseConfig(text, 'test.conf');
-  assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return buildDesired(toIntents(directives), links);
 }
 
@@ -30,7 +33,10 @@ mroute from eth0 group 225.3.0.0/16 to eth1
 test('wildcards expand over existing interfaces and never loop back to the inbound one', () => {
   const d = desired('mroute from eth+ group 225.1.2.3 to eth+\n');
   const rules = [...d.rules.values()];
-  assert.deepEqual(rules.map((r) => r.iif), ['eth0', 'eth1', 'eth2']);
+  assert.deepEqual(
+    rules.map((r) => r.iif),
+    ['eth0', 'eth1', 'eth2'],
+  );
   for (const r of rules) {
     assert.equal(r.oifs.has(r.iif), false);
     assert.equal(r.oifs.size, 2);
@@ -43,7 +49,14 @@ mroute from eth9 group 225.1.2.3 to eth1
 mroute from eth0 group 225.1.2.4 to eth1 eth7
 mgroup from eth8 group 225.5.5.5
 `);
-  assert.deepEqual(d.pending.map((p) => [p.kind, p.iif]), [['mroute', 'eth9'], ['mroute', 'eth0'], ['mgroup', 'eth8']]);
+  assert.deepEqual(
+    d.pending.map((p) => [p.kind, p.iif]),
+    [
+      ['mroute', 'eth9'],
+      ['mroute', 'eth0'],
+      ['mgroup', 'eth8'],
+    ],
+  );
   assert.equal(d.rules.size, 1);
   assert.deepEqual([...[...d.rules.values()][0]!.oifs], ['eth1']);
 });
@@ -90,5 +103,8 @@ test('interfaces without multicast are refused with a message naming them', () =
 test('phyint mrdisc is accepted with a message naming the line: not supported yet', () => {
   const d = desired('phyint eth0 enable mrdisc\n');
   assert.equal(d.vifNeeds.has('eth0'), true);
-  assert.match(d.problems.map((p) => `${p.origin}: ${p.message}`).join('\n'), /test\.conf:1: phyint eth0: mrdisc .* not supported yet/);
+  assert.match(
+    d.problems.map((p) => `${p.origin}: ${p.message}`).join('\n'),
+    /test\.conf:1: phyint eth0: mrdisc .* not supported yet/,
+  );
 });

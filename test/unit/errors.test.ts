@@ -15,11 +15,15 @@ test('errno names and numbers agree both ways; unknown numbers get E<n>', () => 
 test('kernelError takes a name or a number and fills both', () => {
   const a = kernelError('MRT_ADD_VIF', 'ENFILE');
   assert.ok(a instanceof KernelError);
-  assert.deepEqual({ op: a.op, code: a.code, errno: a.errno, message: a.message },
-    { op: 'MRT_ADD_VIF', code: 'ENFILE', errno: 23, message: 'MRT_ADD_VIF: ENFILE' });
+  assert.deepEqual(
+    { op: a.op, code: a.code, errno: a.errno, message: a.message },
+    { op: 'MRT_ADD_VIF', code: 'ENFILE', errno: 23, message: 'MRT_ADD_VIF: ENFILE' },
+  );
   const b = kernelError('SIOCGIFFLAGS', 19, 'eth0');
-  assert.deepEqual({ code: b.code, errno: b.errno, message: b.message },
-    { code: 'ENODEV', errno: 19, message: 'SIOCGIFFLAGS: ENODEV (eth0)' });
+  assert.deepEqual(
+    { code: b.code, errno: b.errno, message: b.message },
+    { code: 'ENODEV', errno: 19, message: 'SIOCGIFFLAGS: ENODEV (eth0)' },
+  );
 });
 
 test('strerror: glibc texts, else the name, else "Unknown error"', () => {

@@ -10,13 +10,34 @@ import { getopt, type OptionDef } from '../../src/cli/getopt.js';
 type Seen = string[];
 
 const flag = (c: string, long?: string): OptionDef<Seen> => ({ short: c, long, apply: (s) => void s.push(c) });
-const withArg = (c: string, long?: string): OptionDef<Seen> => ({ short: c, long, arg: 'X', apply: (s, v) => void s.push(`${c}=${v}`) });
+const withArg = (c: string, long?: string): OptionDef<Seen> => ({
+  short: c,
+  long,
+  arg: 'X',
+  apply: (s, v) => void s.push(`${c}=${v}`),
+});
 
 // smcroutectl's "bdhI:i:jptu:v", plus long options to cover getopt_long.
 const DEFS: readonly OptionDef<Seen>[] = [
-  flag('b'), flag('d'), flag('h', 'help'), withArg('I'), withArg('i'), flag('j'), flag('p'), flag('t'), withArg('u'),
-  { short: 'v', long: 'version', apply: (s) => { s.push('v'); return 'stop'; } },
-  withArg('L', 'log-format'), withArg('l', 'log-level'),
+  flag('b'),
+  flag('d'),
+  flag('h', 'help'),
+  withArg('I'),
+  withArg('i'),
+  flag('j'),
+  flag('p'),
+  flag('t'),
+  withArg('u'),
+  {
+    short: 'v',
+    long: 'version',
+    apply: (s) => {
+      s.push('v');
+      return 'stop';
+    },
+  },
+  withArg('L', 'log-format'),
+  withArg('l', 'log-level'),
 ];
 
 function scan(args: string[], posixlyCorrect = false) {
@@ -26,7 +47,12 @@ function scan(args: string[], posixlyCorrect = false) {
 }
 
 test('combined flags, a glued argument, and an argument-taking letter last in a group', () => {
-  assert.deepEqual(scan(['-pu', 'SOCK', 'show']), { seen: ['p', 'u=SOCK'], operands: ['show'], error: undefined, stopped: false });
+  assert.deepEqual(scan(['-pu', 'SOCK', 'show']), {
+    seen: ['p', 'u=SOCK'],
+    operands: ['show'],
+    error: undefined,
+    stopped: false,
+  });
   assert.deepEqual(scan(['-dj', 'show']).seen, ['d', 'j']);
   assert.deepEqual(scan(['-uSOCK', 'show']).seen, ['u=SOCK']);
   assert.deepEqual(scan(['-ud']).seen, ['u=d'], 'the rest of the word is the argument');
@@ -36,8 +62,18 @@ test('combined flags, a glued argument, and an argument-taking letter last in a 
 });
 
 test('operands are permuted behind the options unless POSIXLY_CORRECT', () => {
-  assert.deepEqual(scan(['show', 'groups', '-dp']), { seen: ['d', 'p'], operands: ['show', 'groups'], error: undefined, stopped: false });
-  assert.deepEqual(scan(['show', 'groups', '-dp'], true), { seen: [], operands: ['show', 'groups', '-dp'], error: undefined, stopped: false });
+  assert.deepEqual(scan(['show', 'groups', '-dp']), {
+    seen: ['d', 'p'],
+    operands: ['show', 'groups'],
+    error: undefined,
+    stopped: false,
+  });
+  assert.deepEqual(scan(['show', 'groups', '-dp'], true), {
+    seen: [],
+    operands: ['show', 'groups', '-dp'],
+    error: undefined,
+    stopped: false,
+  });
   assert.deepEqual(scan(['-d', '-', '-t']).operands, ['-']);
   assert.deepEqual(scan(['-d', '-', '-t']).seen, ['d', 't']);
   assert.deepEqual(scan(['-d', '-', '-t'], true), { seen: ['d'], operands: ['-', '-t'], error: undefined, stopped: false });
@@ -49,7 +85,7 @@ test('"--" ends the options; after an operand under POSIXLY_CORRECT it is an ope
   assert.deepEqual(scan(['show', '--', '-d'], true).operands, ['show', '--', '-d']);
 });
 
-test('glibc\'s messages for bad short options; the scan ends at the first', () => {
+test("glibc's messages for bad short options; the scan ends at the first", () => {
   assert.equal(scan(['-x', 'show']).error, "invalid option -- 'x'");
   assert.deepEqual(scan(['-dx', 'show']).seen, ['d'], 'letters before the bad one count');
   assert.equal(scan(['show', '-1']).error, "invalid option -- '1'", 'a negative number is an option letter, as in C');
@@ -58,7 +94,7 @@ test('glibc\'s messages for bad short options; the scan ends at the first', () =
   assert.equal(scan(['-di']).error, "option requires an argument -- 'i'");
 });
 
-test('long options: exact, abbreviated, =VALUE or the next word, and glibc\'s messages', () => {
+test("long options: exact, abbreviated, =VALUE or the next word, and glibc's messages", () => {
   assert.deepEqual(scan(['--help']).seen, ['h']);
   assert.deepEqual(scan(['--he']).seen, ['h']);
   assert.deepEqual(scan(['--log-format=json']).seen, ['L=json']);
@@ -78,8 +114,11 @@ test('an option may stop the scan: what follows is not looked at, not even a bad
   assert.equal(scan(['-x', '-v']).error, "invalid option -- 'x'", 'but a bad option before it is reported');
 });
 
-test('an option may refuse its argument; the message is the option\'s own', () => {
-  const defs: OptionDef<Seen>[] = [{ short: 't', arg: 'ID', apply: (_s, v) => (/^\d+$/.test(v) ? undefined : { error: `Invalid table: ${v}` }) }, flag('n')];
+test("an option may refuse its argument; the message is the option's own", () => {
+  const defs: OptionDef<Seen>[] = [
+    { short: 't', arg: 'ID', apply: (_s, v) => (/^\d+$/.test(v) ? undefined : { error: `Invalid table: ${v}` }) },
+    flag('n'),
+  ];
   const seen: Seen = [];
   assert.deepEqual(getopt(['-t', 'x', '-n'], defs, seen), { operands: [], stopped: false, error: 'Invalid table: x' });
   assert.deepEqual(seen, []);

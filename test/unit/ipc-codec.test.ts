@@ -65,21 +65,41 @@ test('encodes empty arguments as bare NULs', () => {
 test('refuses frames over 1024 bytes, accepts exactly 1024', () => {
   // 16 header + (1006 + 1) + 1 final NUL = 1024
   assert.equal(encodeRequest('a', ['x'.repeat(1006)]).length, MAX_FRAME_LEN);
-  assert.throws(() => encodeRequest('a', ['x'.repeat(1007)]), (e: unknown) => e instanceof FrameError && e.code === 'EMSGSIZE');
+  assert.throws(
+    () => encodeRequest('a', ['x'.repeat(1007)]),
+    (e: unknown) => e instanceof FrameError && e.code === 'EMSGSIZE',
+  );
   // Many short arguments count their terminators too.
-  assert.throws(() => encodeRequest('a', new Array<string>(400).fill('ab')), (e: unknown) => e instanceof FrameError && e.code === 'EMSGSIZE');
+  assert.throws(
+    () => encodeRequest('a', new Array<string>(400).fill('ab')),
+    (e: unknown) => e instanceof FrameError && e.code === 'EMSGSIZE',
+  );
 });
 
 test('refuses what cannot be encoded', () => {
-  assert.throws(() => encodeRequest('ab', []), (e: unknown) => e instanceof FrameError && e.code === 'EINVAL');
-  assert.throws(() => encodeRequest('', []), (e: unknown) => e instanceof FrameError && e.code === 'EINVAL');
-  assert.throws(() => encodeRequest('é', []), (e: unknown) => e instanceof FrameError && e.code === 'EINVAL');
-  assert.throws(() => encodeRequest('a', ['et\0h0']), (e: unknown) => e instanceof FrameError && e.code === 'EINVAL');
+  assert.throws(
+    () => encodeRequest('ab', []),
+    (e: unknown) => e instanceof FrameError && e.code === 'EINVAL',
+  );
+  assert.throws(
+    () => encodeRequest('', []),
+    (e: unknown) => e instanceof FrameError && e.code === 'EINVAL',
+  );
+  assert.throws(
+    () => encodeRequest('é', []),
+    (e: unknown) => e instanceof FrameError && e.code === 'EINVAL',
+  );
+  assert.throws(
+    () => encodeRequest('a', ['et\0h0']),
+    (e: unknown) => e instanceof FrameError && e.code === 'EINVAL',
+  );
 });
 
 test('decodes the msg.h examples', () => {
   const d = new FrameDecoder();
-  assert.deepEqual(frames(d.push(ADD_EXAMPLE)), [{ cmd: 'a', code: 0x61, args: ['eth0', '1.1.1.1', '239.1.1.1', 'eth1', 'eth2'] }]);
+  assert.deepEqual(frames(d.push(ADD_EXAMPLE)), [
+    { cmd: 'a', code: 0x61, args: ['eth0', '1.1.1.1', '239.1.1.1', 'eth1', 'eth2'] },
+  ]);
   assert.deepEqual(frames(d.push(DEL_EXAMPLE)), [{ cmd: 'r', code: 0x72, args: ['1.1.1.1', '239.1.1.1'] }]);
   assert.deepEqual(frames(d.push(JOIN_EXAMPLE)), [{ cmd: 'j', code: 0x6a, args: ['eth0', '1.1.1.1', '239.1.1.1'] }]);
   assert.equal(d.buffered, 0);
@@ -109,11 +129,18 @@ test('decodes a frame fed one byte at a time', () => {
 test('decodes several frames in one chunk, and split at every point', () => {
   const stream = Buffer.concat([ADD_EXAMPLE, encodeRequest('s', []), DEL_EXAMPLE, encodeRequest('J', ['interfaces'])]);
   const want = ['a', 's', 'r', 'J'];
-  assert.deepEqual(frames(new FrameDecoder().push(stream)).map((f) => f.cmd), want);
+  assert.deepEqual(
+    frames(new FrameDecoder().push(stream)).map((f) => f.cmd),
+    want,
+  );
   for (let at = 0; at <= stream.length; at++) {
     const d = new FrameDecoder();
     const got = [...frames(d.push(stream.subarray(0, at))), ...frames(d.push(stream.subarray(at)))];
-    assert.deepEqual(got.map((f) => f.cmd), want, `split at ${at}`);
+    assert.deepEqual(
+      got.map((f) => f.cmd),
+      want,
+      `split at ${at}`,
+    );
     assert.deepEqual(got[3]!.args, ['interfaces']);
   }
 });
@@ -137,10 +164,13 @@ test('keeps a command code above 0xff distinct from its low byte', () => {
 test('ignores bytes between the last argument and the declared end, as upstream does', () => {
   const buf = Buffer.concat([hex(header(24, 'j', 2)), Buffer.from('e0\0g\0\0\0\0', 'latin1')]);
   const d = new FrameDecoder();
-  assert.deepEqual(frames(d.push(Buffer.concat([buf, encodeRequest('k', [])]))).map((f) => [f.cmd, f.args]), [
-    ['j', ['e0', 'g']],
-    ['k', []],
-  ]);
+  assert.deepEqual(
+    frames(d.push(Buffer.concat([buf, encodeRequest('k', [])]))).map((f) => [f.cmd, f.args]),
+    [
+      ['j', ['e0', 'g']],
+      ['k', []],
+    ],
+  );
 });
 
 function expectError(chunks: Buffer[], code: string): FrameDecoder {
@@ -169,9 +199,15 @@ test('refuses a declared length above 1024 as soon as the header is in', () => {
 });
 
 test('refuses more than 35 arguments', () => {
-  const ok = encodeRequest('a', Array.from({ length: 35 }, () => 'x'));
+  const ok = encodeRequest(
+    'a',
+    Array.from({ length: 35 }, () => 'x'),
+  );
   assert.ok(new FrameDecoder().push(ok)[0]?.ok);
-  const bad = encodeRequest('a', Array.from({ length: 36 }, () => 'x'));
+  const bad = encodeRequest(
+    'a',
+    Array.from({ length: 36 }, () => 'x'),
+  );
   expectError([bad.subarray(0, 16)], 'TOO_MANY_ARGS');
 });
 

@@ -106,7 +106,7 @@ test('add and remove: (*,G) when argument 2 is a group, else source then group; 
   });
 });
 
-test('add and remove: bad arguments get upstream\'s messages and never reach Control', async () => {
+test("add and remove: bad arguments get upstream's messages and never reach Control", async () => {
   await withServer(async (path, control) => {
     const cases: [Buffer, string][] = [
       [req('a', 'eth0'), "Unknown or malformed IPC message 'a' from client."],
@@ -117,7 +117,10 @@ test('add and remove: bad arguments get upstream\'s messages and never reach Con
       [req('a', 'eth0', '10.0.0.1', '10.0.0.2/8', 'eth1'), 'mroute: invalid multicast group: 10.0.0.2'],
       [req('a', 'eth0', '10.0.0.1', 'nonsense'), 'mroute: invalid multicast group: nonsense'],
       // 33 outbound interfaces is one more than there are VIFs
-      [req('a', 'eth0', '225.1.1.1', ...Array.from({ length: 33 }, (_, i) => `e${i}`)), "Unknown or malformed IPC message 'a' from client."],
+      [
+        req('a', 'eth0', '225.1.1.1', ...Array.from({ length: 33 }, (_, i) => `e${i}`)),
+        "Unknown or malformed IPC message 'a' from client.",
+      ],
     ];
     for (const [frame, message] of cases) assert.deepEqual(await talk(path, [frame]), text(message));
     assert.deepEqual(control.calls, []);
@@ -133,7 +136,10 @@ test('join and leave: IIF [SOURCE] GROUP, a source only with exactly three argum
     assert.deepEqual(await talk(path, [req('j', 'eth0', '10.0.0.1', '232.1.1.1')]), OK);
     assert.deepEqual(await talk(path, [req('l', 'eth0', '225.1.1.0/30')]), OK);
     // upstream takes argument 2 as the group whenever there are not exactly three; the validator then refuses it
-    assert.deepEqual(await talk(path, [req('l', 'eth0', '10.0.0.1', '232.1.1.1', 'junk')]), text('group 10.0.0.1 is not a multicast address'));
+    assert.deepEqual(
+      await talk(path, [req('l', 'eth0', '10.0.0.1', '232.1.1.1', 'junk')]),
+      text('group 10.0.0.1 is not a multicast address'),
+    );
     assert.deepEqual(await talk(path, [req('j', 'eth0')]), text("Unknown or malformed IPC message 'j' from client."));
     assert.deepEqual(control.calls, [
       { op: 'join', args: { iif: 'eth0', group: '225.1.1.1' } },
@@ -148,7 +154,10 @@ test('flush, reload and kill; a failing command replies with its message', async
     assert.deepEqual(await talk(path, [req('F')]), OK);
     assert.deepEqual(await talk(path, [req('H')]), OK);
     assert.deepEqual(await talk(path, [req('k')]), OK);
-    assert.deepEqual(control.calls.map((c) => c.op), ['flush', 'reload', 'kill']);
+    assert.deepEqual(
+      control.calls.map((c) => c.op),
+      ['flush', 'reload', 'kill'],
+    );
     control.result = { ok: false, error: 'Failed reading /etc/smcroute.conf' };
     assert.deepEqual(await talk(path, [req('H')]), text('Failed reading /etc/smcroute.conf'));
     control.result = { ok: false, error: 'line one\0hidden' };
@@ -193,9 +202,17 @@ test('several frames in one write are answered in order, then the server closes'
     const reply = await talk(path, [Buffer.concat([req('F'), req('s', 'i'), req('x'), req('H')])]);
     assert.deepEqual(
       reply,
-      Buffer.concat([OK, text(formatInterfaces(control.interfaces, 'brief')), text("Unknown or malformed IPC message 'x' from client."), OK]),
+      Buffer.concat([
+        OK,
+        text(formatInterfaces(control.interfaces, 'brief')),
+        text("Unknown or malformed IPC message 'x' from client."),
+        OK,
+      ]),
     );
-    assert.deepEqual(control.calls.map((c) => c.op), ['flush', 'showInterfaces', 'reload']);
+    assert.deepEqual(
+      control.calls.map((c) => c.op),
+      ['flush', 'showInterfaces', 'reload'],
+    );
   });
 });
 
@@ -206,7 +223,10 @@ test('a frame arriving in pieces is answered once complete', async () => {
       assert.deepEqual(await talk(path, [frame.subarray(0, at), frame.subarray(at)]), OK, `split at ${at}`);
     }
     // three pieces, the last one also carrying a second frame
-    assert.deepEqual(await talk(path, [frame.subarray(0, 5), frame.subarray(5, 20), Buffer.concat([frame.subarray(20), req('F')])]), Buffer.concat([OK, OK]));
+    assert.deepEqual(
+      await talk(path, [frame.subarray(0, 5), frame.subarray(5, 20), Buffer.concat([frame.subarray(20), req('F')])]),
+      Buffer.concat([OK, OK]),
+    );
     assert.equal(control.calls.length, 8);
   });
 });
@@ -237,12 +257,15 @@ test('malformed frames get an error reply and a close; the server keeps serving'
     const mixed = await talk(path, [Buffer.concat([req('F'), header(3n, 0), req('H')])]);
     assert.deepEqual(mixed.subarray(0, 1), OK);
     assert.match(mixed.subarray(1).toString(), /^Malformed IPC message.*\0$/);
-    assert.deepEqual(control.calls.map((c) => c.op), ['flush']);
+    assert.deepEqual(
+      control.calls.map((c) => c.op),
+      ['flush'],
+    );
     assert.deepEqual(await talk(path, [req('k')]), OK);
   });
 });
 
-test('a frame cut short by the client\'s EOF, or by the idle timeout, gets an error', async () => {
+test("a frame cut short by the client's EOF, or by the idle timeout, gets an error", async () => {
   await withServer(
     async (path) => {
       const frame = req('a', 'eth0', '225.1.1.1', 'eth1');

@@ -104,8 +104,16 @@ describe('kernelRules: what Linux refuses on arguments alone', () => {
   });
 
   test('MFC: parent range before the group check; group multicast or any', () => {
-    throwsCode(() => kernelRules.addMfc('inet', { source: A('10.0.0.1'), group: A('10.0.0.2'), iif: MAX_VIFS, ttls }), 'MRT_ADD_MFC', 'ENFILE');
-    throwsCode(() => kernelRules.addMfc('inet', { source: A('10.0.0.1'), group: A('10.0.0.2'), iif: 0, ttls }), 'MRT_ADD_MFC', 'EINVAL');
+    throwsCode(
+      () => kernelRules.addMfc('inet', { source: A('10.0.0.1'), group: A('10.0.0.2'), iif: MAX_VIFS, ttls }),
+      'MRT_ADD_MFC',
+      'ENFILE',
+    );
+    throwsCode(
+      () => kernelRules.addMfc('inet', { source: A('10.0.0.1'), group: A('10.0.0.2'), iif: 0, ttls }),
+      'MRT_ADD_MFC',
+      'EINVAL',
+    );
     kernelRules.addMfc('inet6', { source: A('::'), group: A('::'), iif: 0, ttls });
     kernelRules.addMfc('inet6', { source: A('fd00::1'), group: A('ff0e::1'), iif: 0, ttls });
   });

@@ -4,10 +4,28 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import {
-  decodeIgmpmsg, decodeMrt6msg, decodeSgReq, encodeGroupReq, encodeIfreqName, decodeIfreqFlags,
-  encodeMf6cctl, encodeMfcctl, encodeMif6ctl, encodeSgReq, encodeSockaddrNl, encodeVifctl, icmp6FilterBlockAll,
-  GROUP_REQ_SIZE, GROUP_SOURCE_REQ_SIZE, IFREQ_SIZE, MF6CCTL_SIZE, MFCCTL_SIZE, MIF6CTL_SIZE, SIOC_SG_REQ6_SIZE,
-  SIOC_SG_REQ_SIZE, VIFCTL_SIZE,
+  decodeIgmpmsg,
+  decodeMrt6msg,
+  decodeSgReq,
+  encodeGroupReq,
+  encodeIfreqName,
+  decodeIfreqFlags,
+  encodeMf6cctl,
+  encodeMfcctl,
+  encodeMif6ctl,
+  encodeSgReq,
+  encodeSockaddrNl,
+  encodeVifctl,
+  icmp6FilterBlockAll,
+  GROUP_REQ_SIZE,
+  GROUP_SOURCE_REQ_SIZE,
+  IFREQ_SIZE,
+  MF6CCTL_SIZE,
+  MFCCTL_SIZE,
+  MIF6CTL_SIZE,
+  SIOC_SG_REQ6_SIZE,
+  SIOC_SG_REQ_SIZE,
+  VIFCTL_SIZE,
 } from '../../src/kernel/structs.js';
 import { MAX_VIFS } from '../../src/model/limits.js';
 import { formatAddr, type Addr, type Family } from '../../src/model/addr.js';
@@ -22,7 +40,10 @@ function fakeEnv(): KernelEnv {
     inet: [range('10.1.1.1', 1000), range('10.2.0.1', 5)],
     inet6: [range('fd01::1', 10), range('fd02::1', 5)],
   };
-  const ifaces = [{ index: 2, name: 'eth0' }, { index: 3, name: 'eth1' }] as const;
+  const ifaces = [
+    { index: 2, name: 'eth0' },
+    { index: 3, name: 'eth1' },
+  ] as const;
   return {
     create: () => new FakeKernel(ns),
     ifaces,
@@ -57,10 +78,23 @@ describe('FakeKernel helpers', () => {
     const k = new FakeKernel(new FakeNetns(fakeLinks(2)));
     const batches: number[] = [];
     k.onUpcall((b) => batches.push(b.length));
-    const up = (family: Family, src: string, grp: string) =>
-      ({ family, kind: 'nocache' as const, type: 1, vif: 0, source: A(src), group: A(grp) });
+    const up = (family: Family, src: string, grp: string) => ({
+      family,
+      kind: 'nocache' as const,
+      type: 1,
+      vif: 0,
+      source: A(src),
+      group: A(grp),
+    });
     k.openMroute('inet', 0);
-    assert.equal(k.emitUpcalls([up('inet', '10.0.0.1', '225.1.1.1'), up('inet6', 'fd00::1', 'ff0e::1'), up('inet', '10.0.0.2', '225.1.1.1')]), 2);
+    assert.equal(
+      k.emitUpcalls([
+        up('inet', '10.0.0.1', '225.1.1.1'),
+        up('inet6', 'fd00::1', 'ff0e::1'),
+        up('inet', '10.0.0.2', '225.1.1.1'),
+      ]),
+      2,
+    );
     assert.deepEqual(batches, [2]);
   });
 
@@ -87,13 +121,18 @@ describe('FakeKernel helpers', () => {
     const ns = new FakeNetns(fakeLinks(2));
     const k = new FakeKernel(ns);
     let calls = 0;
-    k.onLinkChange(() => { calls++; });
+    k.onLinkChange(() => {
+      calls++;
+    });
     k.openMroute('inet', 0);
     k.addVif('inet', 0, 2, 1);
     k.addVif('inet', 1, 3, 1);
     ns.setLinks(fakeLinks(2).filter((l) => l.index !== 3));
     assert.equal(calls, 1);
-    assert.deepEqual(k.vifs('inet').map((v) => v.vif), [0]);
+    assert.deepEqual(
+      k.vifs('inet').map((v) => v.vif),
+      [0],
+    );
     k.triggerLinkChange();
     assert.equal(calls, 2);
   });
@@ -141,9 +180,15 @@ describe('structs: byte layouts', () => {
     assert.equal(b[10], 1);
     assert.equal(b[41], 255);
     assert.ok(b.subarray(11, 41).every((x) => x === 0));
-    assert.ok(b.subarray(42).every((x) => x === 0), 'padding and counters zero');
+    assert.ok(
+      b.subarray(42).every((x) => x === 0),
+      'padding and counters zero',
+    );
     encodeMfcctl(b, A('10.1.2.3'), A('225.4.5.6'), 5);
-    assert.ok(b.subarray(10).every((x) => x === 0), 'delete carries no TTLs');
+    assert.ok(
+      b.subarray(10).every((x) => x === 0),
+      'delete carries no TTLs',
+    );
   });
 
   test('mf6cctl: 92 bytes, sockaddr_in6 at 0 and 28, parent at 56, if_set bits from non-zero TTLs', () => {
@@ -154,8 +199,14 @@ describe('structs: byte layouts', () => {
     ttls[31] = 1;
     encodeMf6cctl(b, A('2001:db8::1'), A('ff0e::1:2'), 0x0203, ttls);
     assert.equal(MF6CCTL_SIZE, 92);
-    assert.equal(b.subarray(0, 28).toString('hex'), '0a00' + '0000' + '00000000' + '20010db8000000000000000000000001' + '00000000');
-    assert.equal(b.subarray(28, 56).toString('hex'), '0a00' + '0000' + '00000000' + 'ff0e0000000000000000000000010002' + '00000000');
+    assert.equal(
+      b.subarray(0, 28).toString('hex'),
+      '0a00' + '0000' + '00000000' + '20010db8000000000000000000000001' + '00000000',
+    );
+    assert.equal(
+      b.subarray(28, 56).toString('hex'),
+      '0a00' + '0000' + '00000000' + 'ff0e0000000000000000000000010002' + '00000000',
+    );
     assert.equal(b.subarray(56, 60).toString('hex'), '03020000');
     // Bits 0, 9 and 31 of the first little-endian u32 word.
     assert.equal(b.subarray(60, 64).toString('hex'), '01020080');
@@ -220,7 +271,12 @@ describe('structs: upcall decoders', () => {
   }
 
   test('igmpmsg: kinds, VIF (with high byte), addresses', () => {
-    const cases = [[1, 'nocache'], [2, 'wrongvif'], [3, 'wholepkt'], [4, 'other']] as const;
+    const cases = [
+      [1, 'nocache'],
+      [2, 'wrongvif'],
+      [3, 'wholepkt'],
+      [4, 'other'],
+    ] as const;
     for (const [type, kind] of cases) {
       const u = decodeIgmpmsg(igmpmsg(type, 0, 5, 0, '10.1.2.3', '225.4.5.6'), 0, 20);
       assert.deepEqual(u, { family: 'inet', kind, type, vif: 5, source: A('10.1.2.3'), group: A('225.4.5.6') });
@@ -245,8 +301,14 @@ describe('structs: upcall decoders', () => {
     b.writeUInt16LE(17, 2);
     b.write('20010db8000000000000000000000001', 8, 'hex');
     b.write('ff0e0000000000000000000000000001', 24, 'hex');
-    assert.deepEqual(decodeMrt6msg(b, 0, 40),
-      { family: 'inet6', kind: 'wrongvif', type: 2, vif: 17, source: A('2001:db8::1'), group: A('ff0e::1') });
+    assert.deepEqual(decodeMrt6msg(b, 0, 40), {
+      family: 'inet6',
+      kind: 'wrongvif',
+      type: 2,
+      vif: 17,
+      source: A('2001:db8::1'),
+      group: A('ff0e::1'),
+    });
     b[1] = 1;
     assert.equal(decodeMrt6msg(b, 0, 40)?.kind, 'nocache');
     b[1] = 3;

@@ -14,7 +14,10 @@ function textSink(): LogSink & { got: string[] } {
 }
 
 test('a message without fields is the message as it is', () => {
-  assert.equal(formatMessage({ msg: 'Configuration /etc/smcroute.conf applied: 2 rules' }), 'Configuration /etc/smcroute.conf applied: 2 rules');
+  assert.equal(
+    formatMessage({ msg: 'Configuration /etc/smcroute.conf applied: 2 rules' }),
+    'Configuration /etc/smcroute.conf applied: 2 rules',
+  );
   assert.equal(formatMessage({ msg: 'Exiting.', fields: {} }), 'Exiting.');
   assert.equal(formatMessage({ msg: 'x', fields: { skipped: undefined } }), 'x');
 });
@@ -30,9 +33,15 @@ test('fields follow as key=value pairs, quoted when they would not read as one w
     formatMessage({ msg: 'm', fields: { empty: '', eq: 'a=b', nl: 'two\nlines', q: 'say "hi"', ok: true, n: null, big: 10n } }),
     'm: empty="" eq="a=b" nl="two\\nlines" q="say \\"hi\\"" ok=true n=null big=10',
   );
-  assert.equal(formatMessage({ msg: 'm', fields: { oifs: ['eth1', 'eth2'], at: { file: 'x.conf', line: 3 } } }), 'm: oifs=eth1,eth2 at={"file":"x.conf","line":3}');
+  assert.equal(
+    formatMessage({ msg: 'm', fields: { oifs: ['eth1', 'eth2'], at: { file: 'x.conf', line: 3 } } }),
+    'm: oifs=eth1,eth2 at={"file":"x.conf","line":3}',
+  );
   const err = Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
-  assert.equal(formatMessage({ msg: 'Handling kernel upcalls failed', fields: { err } }), 'Handling kernel upcalls failed: err="EMFILE: too many open files"');
+  assert.equal(
+    formatMessage({ msg: 'Handling kernel upcalls failed', fields: { err } }),
+    'Handling kernel upcalls failed: err="EMFILE: too many open files"',
+  );
 });
 
 test('the stderr line is upstream\'s "ident[pid]: level: message"', () => {
@@ -94,13 +103,20 @@ test('the JSON sink writes one object per line: level by name, time, base fields
   assert.equal(start.pid, 1234);
   assert.equal(typeof start.time, 'string');
   assert.match(String(start.time), /^\d{4}-\d\d-\d\dT/);
-  assert.deepEqual({ level: ipc.level, msg: ipc.msg, cmd: ipc.cmd, error: ipc.error }, { level: 'warning', msg: 'IPC request failed', cmd: 'a', error: 'Unknown inbound interface eth9' });
+  assert.deepEqual(
+    { level: ipc.level, msg: ipc.msg, cmd: ipc.cmd, error: ipc.error },
+    { level: 'warning', msg: 'IPC request failed', cmd: 'a', error: 'Unknown inbound interface eth9' },
+  );
   const err = asRecord(fail.err, 'err');
   assert.equal(err.message, 'boom');
   assert.equal(err.code, 'EMFILE');
   assert.equal(err.type, 'Error');
   // the same records, as text, to a text sink alongside
-  assert.deepEqual(text.got, ['notice: SMCRoute v2.6.0', 'warning: IPC request failed: cmd=a error="Unknown inbound interface eth9"', 'err: Handling kernel upcalls failed: err=boom']);
+  assert.deepEqual(text.got, [
+    'notice: SMCRoute v2.6.0',
+    'warning: IPC request failed: cmd=a error="Unknown inbound interface eth9"',
+    'err: Handling kernel upcalls failed: err=boom',
+  ]);
 });
 
 test('memoryLogger records "level: message" lines, as the text sinks render them, and the records', () => {
@@ -108,6 +124,14 @@ test('memoryLogger records "level: message" lines, as the text sinks render them
   log.notice('Reloading configuration');
   log.debug(() => 'lazy');
   log.warning('IPC request failed', { cmd: 'a', error: 'Unknown inbound interface eth9' });
-  assert.deepEqual(log.lines, ['notice: Reloading configuration', 'debug: lazy', 'warning: IPC request failed: cmd=a error="Unknown inbound interface eth9"']);
-  assert.deepEqual(log.records[2], { level: 'warning', msg: 'IPC request failed', fields: { cmd: 'a', error: 'Unknown inbound interface eth9' } });
+  assert.deepEqual(log.lines, [
+    'notice: Reloading configuration',
+    'debug: lazy',
+    'warning: IPC request failed: cmd=a error="Unknown inbound interface eth9"',
+  ]);
+  assert.deepEqual(log.records[2], {
+    level: 'warning',
+    msg: 'IPC request failed',
+    fields: { cmd: 'a', error: 'Unknown inbound interface eth9' },
+  });
 });

@@ -3,8 +3,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  hexHostOrderV4, hexNetOrderV4, hexV6, parseIgmp, parseIgmp6, parseIp6MrCache, parseIp6MrVif, parseIpMrCache,
-  parseIpMrouteJson, parseIpMrVif, parseMcfilter, parseMcfilter6,
+  hexHostOrderV4,
+  hexNetOrderV4,
+  hexV6,
+  parseIgmp,
+  parseIgmp6,
+  parseIp6MrCache,
+  parseIp6MrVif,
+  parseIpMrCache,
+  parseIpMrouteJson,
+  parseIpMrVif,
+  parseMcfilter,
+  parseMcfilter6,
 } from '../lib/procnet.js';
 
 function lines(...l: string[]): string {
@@ -96,31 +106,76 @@ test('IPv4 hex in host order: bytes reversed on little-endian, as-is on big-endi
 
 test('ip_mr_cache: resolved, oif-less and unresolved entries', () => {
   assert.deepEqual(parseIpMrCache(IP_MR_CACHE, 'LE'), [
-    { family: 'inet', group: '225.4.4.4', source: '10.12.1.2', iif: 0, resolved: true, packets: 2, bytes: 76, wrongIf: 0, oifs: [{ vif: 1, ttl: 3 }] },
-    { family: 'inet', group: '225.5.5.5', source: '10.12.1.2', iif: 0, resolved: true, packets: 4, bytes: 152, wrongIf: 0, oifs: [] },
-    { family: 'inet', group: '239.9.8.7', source: '10.12.1.2', iif: -1, resolved: false, packets: 0, bytes: 0, wrongIf: 0, oifs: [] },
+    {
+      family: 'inet',
+      group: '225.4.4.4',
+      source: '10.12.1.2',
+      iif: 0,
+      resolved: true,
+      packets: 2,
+      bytes: 76,
+      wrongIf: 0,
+      oifs: [{ vif: 1, ttl: 3 }],
+    },
+    {
+      family: 'inet',
+      group: '225.5.5.5',
+      source: '10.12.1.2',
+      iif: 0,
+      resolved: true,
+      packets: 4,
+      bytes: 152,
+      wrongIf: 0,
+      oifs: [],
+    },
+    {
+      family: 'inet',
+      group: '239.9.8.7',
+      source: '10.12.1.2',
+      iif: -1,
+      resolved: false,
+      packets: 0,
+      bytes: 0,
+      wrongIf: 0,
+      oifs: [],
+    },
   ]);
 });
 
 test('ip_mr_vif: the Local column is an address, or the ifindex with VIFF_USE_IFINDEX', () => {
   const v = parseIpMrVif(IP_MR_VIF, 'LE');
-  assert.deepEqual(v.map((r) => [r.vif, r.name, r.flags, r.local, r.ifindex]), [
-    [0, 'b0', 0, '10.12.1.1', undefined],
-    [1, 'b1', 8, undefined, 3],
-  ]);
-  assert.deepEqual(v.map((r) => [r.bytesIn, r.pktsIn, r.bytesOut, r.pktsOut]), [[228, 6, 0, 0], [0, 0, 76, 2]]);
+  assert.deepEqual(
+    v.map((r) => [r.vif, r.name, r.flags, r.local, r.ifindex]),
+    [
+      [0, 'b0', 0, '10.12.1.1', undefined],
+      [1, 'b1', 8, undefined, 3],
+    ],
+  );
+  assert.deepEqual(
+    v.map((r) => [r.bytesIn, r.pktsIn, r.bytesOut, r.pktsOut]),
+    [
+      [228, 6, 0, 0],
+      [0, 0, 76, 2],
+    ],
+  );
 });
 
 test('ip6_mr_cache and ip6_mr_vif', () => {
-  assert.deepEqual(parseIp6MrCache(IP6_MR_CACHE).map((r) => [r.source, r.group, r.iif, r.resolved, r.packets, r.bytes, r.oifs]), [
-    ['fd00:12:1::2', 'ff0e::4:4', 0, true, 3, 174, [{ vif: 1, ttl: 1 }]],
-    ['fd00:12:1::2', 'ff0e::5:5', 0, true, 1, 58, []],
-    ['fd00:12:1::2', 'ff05::abcd', -1, false, 0, 0, []],
-  ]);
-  assert.deepEqual(parseIp6MrVif(IP6_MR_VIF).map((r) => [r.vif, r.name, r.pktsIn, r.pktsOut, r.flags]), [
-    [0, 'b0', 4, 0, 0],
-    [1, 'b1', 0, 3, 0],
-  ]);
+  assert.deepEqual(
+    parseIp6MrCache(IP6_MR_CACHE).map((r) => [r.source, r.group, r.iif, r.resolved, r.packets, r.bytes, r.oifs]),
+    [
+      ['fd00:12:1::2', 'ff0e::4:4', 0, true, 3, 174, [{ vif: 1, ttl: 1 }]],
+      ['fd00:12:1::2', 'ff0e::5:5', 0, true, 1, 58, []],
+      ['fd00:12:1::2', 'ff05::abcd', -1, false, 0, 0, []],
+    ],
+  );
+  assert.deepEqual(
+    parseIp6MrVif(IP6_MR_VIF).map((r) => [r.vif, r.name, r.pktsIn, r.pktsOut, r.flags]),
+    [
+      [0, 'b0', 4, 0, 0],
+      [1, 'b1', 0, 3, 0],
+    ],
+  );
 });
 
 test('/proc and `ip -json mroute` views captured together name the same entries', () => {
@@ -140,17 +195,23 @@ test('ip -json mroute: oifs with TTL, unresolved iif', () => {
 });
 
 test('igmp: groups under their device lines', () => {
-  assert.deepEqual(parseIgmp(IGMP, 'LE').map((r) => [r.ifindex, r.device, r.group, r.users]), [
-    [1, 'lo', '224.0.0.1', 1],
-    [2, 'c0', '232.5.5.5', 1],
-    [2, 'c0', '225.4.4.4', 1],
-    [2, 'c0', '224.0.0.1', 1],
-  ]);
+  assert.deepEqual(
+    parseIgmp(IGMP, 'LE').map((r) => [r.ifindex, r.device, r.group, r.users]),
+    [
+      [1, 'lo', '224.0.0.1', 1],
+      [2, 'c0', '232.5.5.5', 1],
+      [2, 'c0', '225.4.4.4', 1],
+      [2, 'c0', '224.0.0.1', 1],
+    ],
+  );
 });
 
 test('igmp6: one line per group, no header', () => {
   const c0 = parseIgmp6(IGMP6).filter((r) => r.device === 'c0');
-  assert.deepEqual(c0.map((r) => r.group), ['ff3e::8000:1', 'ff0e::4:4', 'ff02::1:ff00:2', 'ff02::1:ff37:8d3b', 'ff02::1', 'ff01::1']);
+  assert.deepEqual(
+    c0.map((r) => r.group),
+    ['ff3e::8000:1', 'ff0e::4:4', 'ff02::1:ff00:2', 'ff02::1:ff37:8d3b', 'ff02::1', 'ff01::1'],
+  );
   assert.ok(c0.every((r) => r.ifindex === 2 && r.family === 'inet6' && r.users === 1));
 });
 
@@ -159,10 +220,13 @@ test('mcfilter and mcfilter6: network-order hex, sources per group', () => {
     { family: 'inet', ifindex: 2, device: 'c0', group: '232.5.5.5', source: '10.12.1.2', include: 1, exclude: 0 },
     { family: 'inet', ifindex: 2, device: 'c0', group: '232.5.5.5', source: '10.12.1.7', include: 1, exclude: 0 },
   ]);
-  assert.deepEqual(parseMcfilter6(MCFILTER6).map((r) => [r.group, r.source, r.include, r.exclude]), [
-    ['ff3e::8000:1', 'fd00:12:1::2', 1, 0],
-    ['ff3e::8000:1', 'fd00:12:1::7', 1, 0],
-  ]);
+  assert.deepEqual(
+    parseMcfilter6(MCFILTER6).map((r) => [r.group, r.source, r.include, r.exclude]),
+    [
+      ['ff3e::8000:1', 'fd00:12:1::2', 1, 0],
+      ['ff3e::8000:1', 'fd00:12:1::7', 1, 0],
+    ],
+  );
 });
 
 test('header-only files are empty; anything unexpected throws', () => {

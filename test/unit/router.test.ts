@@ -41,7 +41,10 @@ function setup(conf: string, opts: Partial<RouterOptions> = {}, ns = new FakeNet
   fake.onLinkChange(() => router.linksChanged());
   const load = (text: string) => {
     const { directives, diagnostics } = parseConfig(text, 'test.conf');
-    assert.deepEqual(diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     router.loadConfig(toIntents(directives));
   };
   load(conf);
@@ -56,11 +59,14 @@ function mfcOf(fake: FakeKernel, family: Family = 'inet') {
   });
 }
 
-const vifOf = (fake: FakeKernel, ifindex: number, family: Family = 'inet') => fake.vifs(family).find((v) => v.ifindex === ifindex)?.vif;
+const vifOf = (fake: FakeKernel, ifindex: number, family: Family = 'inet') =>
+  fake.vifs(family).find((v) => v.ifindex === ifindex)?.vif;
 
 function routeIntent(iif: string, source: string | undefined, group: string, oifs: string[]): RouteIntent {
   return {
-    iif, oifs, origin: 'ipc',
+    iif,
+    oifs,
+    origin: 'ipc',
     source: source ? P(source) : undefined,
     group: P(group),
     text: { source, group },
@@ -74,8 +80,14 @@ test('(S,G) rules are installed at start; VIFs/MIFs exist only for referenced in
   assert.equal(mfc[0]!.sg, '10.0.0.1,225.1.2.3');
   assert.equal(mfc[0]!.iif, vifOf(fake, 2));
   assert.deepEqual(mfc[0]!.oifs.sort(), [vifOf(fake, 3), vifOf(fake, 4)].sort());
-  assert.deepEqual(fake.vifs('inet').map((v) => v.ifindex), [2, 3, 4]);
-  assert.deepEqual(fake.vifs('inet6').map((v) => v.ifindex), [2, 3, 4]);
+  assert.deepEqual(
+    fake.vifs('inet').map((v) => v.ifindex),
+    [2, 3, 4],
+  );
+  assert.deepEqual(
+    fake.vifs('inet6').map((v) => v.ifindex),
+    [2, 3, 4],
+  );
 });
 
 test('(*,G/LEN) learns each new flow on its upcall; a flow matching nothing gets a stop filter', () => {
@@ -85,18 +97,25 @@ test('(*,G/LEN) learns each new flow on its upcall; a flow matching nothing gets
   ns.receive('inet', 2, A('192.0.2.7'), A('226.0.0.1'));
   ns.receive('inet', 3, A('192.0.2.7'), A('225.1.9.9'));
   const mfc = mfcOf(fake);
-  assert.deepEqual(mfc.map((m) => [m.sg, m.iif, m.oifs]), [
-    ['192.0.2.7,225.1.9.9', vifOf(fake, 2), [vifOf(fake, 3)]],
-    ['192.0.2.7,226.0.0.1', vifOf(fake, 2), []],
-  ]);
+  assert.deepEqual(
+    mfc.map((m) => [m.sg, m.iif, m.oifs]),
+    [
+      ['192.0.2.7,225.1.9.9', vifOf(fake, 2), [vifOf(fake, 3)]],
+      ['192.0.2.7,226.0.0.1', vifOf(fake, 2), []],
+    ],
+  );
 });
 
 test('a burst of 1,000 new sources in one batch all end up in the MFC', () => {
   const { fake, router } = setup('mroute from eth0 group 225.1.0.0/16 to eth1 eth2\n');
   const vif = vifOf(fake, 2)!;
   const batch = Array.from({ length: 1000 }, (_, i) => ({
-    family: 'inet' as const, kind: 'nocache' as const, type: 1, vif,
-    source: A(`10.9.${i >> 8}.${i & 255}`), group: A('225.1.0.1'),
+    family: 'inet' as const,
+    kind: 'nocache' as const,
+    type: 1,
+    vif,
+    source: A(`10.9.${i >> 8}.${i & 255}`),
+    group: A('225.1.0.1'),
   }));
   // Duplicates in the same burst are resolved once.
   assert.equal(fake.emitUpcalls([...batch, ...batch.slice(0, 10)]), 1010);
@@ -115,8 +134,13 @@ test('ttl-threshold of an outbound phyint is the TTL the kernel gets for it', ()
 });
 
 test('IPv6 (S,G) and (*,G) use MIFs and the IPv6 MFC', () => {
-  const { fake, ns } = setup('mroute from eth0 source fd00::1 group ff05::1:3 to eth1\nmroute from eth0 group ff05::1:4 to eth2\n');
-  assert.deepEqual(mfcOf(fake, 'inet6').map((m) => m.sg), ['fd00::1,ff05::1:3']);
+  const { fake, ns } = setup(
+    'mroute from eth0 source fd00::1 group ff05::1:3 to eth1\nmroute from eth0 group ff05::1:4 to eth2\n',
+  );
+  assert.deepEqual(
+    mfcOf(fake, 'inet6').map((m) => m.sg),
+    ['fd00::1,ff05::1:3'],
+  );
   ns.receive('inet6', 2, A('fd00::9'), A('ff05::1:4'));
   const learned = mfcOf(fake, 'inet6').find((m) => m.sg === 'fd00::9,ff05::1:4')!;
   assert.deepEqual(learned.oifs, [vifOf(fake, 4, 'inet6')]);
@@ -127,12 +151,18 @@ test('reload applies only differences: unchanged routes get no kernel call, runt
   const conf = Array.from({ length: 50 }, (_, i) => `mroute from eth0 source 10.0.0.${i + 1} group 225.1.2.3 to eth1`).join('\n');
   const { fake, router, calls, resetCalls, load } = setup(conf);
   assert.equal(mfcOf(fake).length, 50);
-  assert.deepEqual(router.command({ op: 'add', intent: routeIntent('eth0', '10.5.5.5', '225.9.9.9', ['eth2']) }), ok({ warnings: [] }));
+  assert.deepEqual(
+    router.command({ op: 'add', intent: routeIntent('eth0', '10.5.5.5', '225.9.9.9', ['eth2']) }),
+    ok({ warnings: [] }),
+  );
   assert.equal(mfcOf(fake).length, 51);
 
   resetCalls();
-  const edited = conf.replace('source 10.0.0.1 group 225.1.2.3 to eth1', 'source 10.0.0.1 group 225.1.2.3 to eth1 eth2')
-    .replace('mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1', '') + '\nmroute from eth0 source 10.7.7.7 group 225.1.2.3 to eth1';
+  const edited =
+    conf
+      .replace('source 10.0.0.1 group 225.1.2.3 to eth1', 'source 10.0.0.1 group 225.1.2.3 to eth1 eth2')
+      .replace('mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1', '') +
+    '\nmroute from eth0 source 10.7.7.7 group 225.1.2.3 to eth1';
   load(edited);
   // One changed, one added (both addMfc); one removed plus the runtime route (both delMfc).
   assert.equal(calls.get('addMfc'), 2);
@@ -151,7 +181,10 @@ test('reload applies only differences: unchanged routes get no kernel call, runt
 test('reload releases VIFs no longer referenced and keeps the others', () => {
   const { fake, load } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n');
   load('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
-  assert.deepEqual(fake.vifs('inet').map((v) => v.ifindex), [2, 3]);
+  assert.deepEqual(
+    fake.vifs('inet').map((v) => v.ifindex),
+    [2, 3],
+  );
   assert.deepEqual(mfcOf(fake)[0]!.oifs, [vifOf(fake, 3)]);
 });
 
@@ -163,7 +196,10 @@ test('IPC add merges outbound interfaces; remove with OIFs keeps a stop filter; 
   assert.equal(add(['eth2']).ok, true);
   assert.equal(mfcOf(fake)[0]!.oifs.length, 2);
   assert.equal(del(['eth1', 'eth2']).ok, true);
-  assert.deepEqual(mfcOf(fake).map((m) => m.oifs), [[]]);
+  assert.deepEqual(
+    mfcOf(fake).map((m) => m.oifs),
+    [[]],
+  );
   assert.equal(del([]).ok, true);
   assert.equal(mfcOf(fake).length, 0);
   const again = del([]);
@@ -182,7 +218,11 @@ test('joins: ASM and SSM, duplicates refused, leave of an unknown group refused'
   const { fake, router } = setup('mgroup from eth0 group 225.1.2.3\n');
   assert.equal(fake.memberships().length, 1);
   const j = (src: string | undefined, grp: string) => ({
-    iif: 'eth1', source: src ? P(src) : undefined, group: P(grp), text: { source: src, group: grp }, origin: 'ipc',
+    iif: 'eth1',
+    source: src ? P(src) : undefined,
+    group: P(grp),
+    text: { source: src, group: grp },
+    origin: 'ipc',
   });
   assert.equal(router.command({ op: 'join', intent: j('10.0.0.1', '232.1.1.1') }).ok, true);
   const ssm = fake.memberships().find((m) => m.source);
@@ -200,7 +240,15 @@ test('the 33rd interface gets a clear error: the kernel has 32 VIFs', () => {
   const many = [link('in0', 2), ...Array.from({ length: 33 }, (_, i) => link(`out${i}`, 10 + i))];
   const ns = new FakeNetns(many);
   const { router, fake } = setup('', {}, ns);
-  const r1 = router.command({ op: 'add', intent: routeIntent('in0', '10.0.0.1', '225.1.2.3', Array.from({ length: 31 }, (_, i) => `out${i}`)) });
+  const r1 = router.command({
+    op: 'add',
+    intent: routeIntent(
+      'in0',
+      '10.0.0.1',
+      '225.1.2.3',
+      Array.from({ length: 31 }, (_, i) => `out${i}`),
+    ),
+  });
   assert.equal(r1.ok, true);
   const r2 = router.command({ op: 'add', intent: routeIntent('in0', '10.0.0.1', '225.1.2.3', ['out31']) });
   assert.equal(r2.ok, false);
@@ -210,7 +258,9 @@ test('the 33rd interface gets a clear error: the kernel has 32 VIFs', () => {
 });
 
 test('-c expiry removes learned routes whose counters stood still, keeps busy and configured ones', () => {
-  const { fake, ns, router, advance } = setup('mroute from eth0 group 225.1.0.0/16 to eth1\nmroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n');
+  const { fake, ns, router, advance } = setup(
+    'mroute from eth0 group 225.1.0.0/16 to eth1\nmroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n',
+  );
   ns.receive('inet', 2, A('10.0.0.2'), A('225.1.0.1'));
   ns.receive('inet', 2, A('10.0.0.3'), A('225.1.0.1'));
   advance(60_000);
@@ -220,9 +270,17 @@ test('-c expiry removes learned routes whose counters stood still, keeps busy an
   advance(60_000);
   ns.receive('inet', 2, A('10.0.0.2'), A('225.1.0.1'), 5, 100);
   assert.equal(router.expire(60), 1);
-  assert.deepEqual(mfcOf(fake).map((m) => m.sg).sort(), ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.0.1']);
+  assert.deepEqual(
+    mfcOf(fake)
+      .map((m) => m.sg)
+      .sort(),
+    ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.0.1'],
+  );
   assert.equal(router.flush(), 1);
-  assert.deepEqual(mfcOf(fake).map((m) => m.sg), ['10.0.0.1,225.1.2.3']);
+  assert.deepEqual(
+    mfcOf(fake).map((m) => m.sg),
+    ['10.0.0.1,225.1.2.3'],
+  );
 });
 
 test('WRONGVIF moves a flow to the interface a (*,G) rule covers', () => {
@@ -234,7 +292,9 @@ test('WRONGVIF moves a flow to the interface a (*,G) rule covers', () => {
 });
 
 test('a route waiting for its interface is applied when the interface appears, and removed when it goes', () => {
-  const { fake, ns, router } = setup('mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth9\nmgroup from eth9 group 225.4.4.4\n');
+  const { fake, ns, router } = setup(
+    'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth9\nmgroup from eth9 group 225.4.4.4\n',
+  );
   assert.equal(router.showPending().length, 2);
   assert.deepEqual(mfcOf(fake)[0]!.oifs, []);
   ns.setLinks([...LINKS, link('eth9', 20)]);
@@ -253,7 +313,10 @@ test('a second router on another table coexists; the same table is refused with 
   const r2 = new Router(other, memoryLogger(), { table: 7, cacheTimeout: 0 });
   assert.deepEqual(r2.start(), []);
   const third = new Router(new FakeKernel(ns), memoryLogger(), { table: 7, cacheTimeout: 0 });
-  assert.deepEqual(third.start().map((e) => e.code), ['EADDRINUSE', 'EADDRINUSE']);
+  assert.deepEqual(
+    third.start().map((e) => e.code),
+    ['EADDRINUSE', 'EADDRINUSE'],
+  );
 });
 
 test('a problem is logged once, not again at every link event; a reload reports it again', () => {
@@ -268,20 +331,29 @@ test('a problem is logged once, not again at every link event; a reload reports 
 });
 
 test('runtime commands survive link events: the compacted command log rebuilds the same kernel state after every step', () => {
-  const { fake, ns, router } = setup([
-    'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2 eth3',
-    'mroute from eth0 group 225.9.0.0/16 to eth2',
-    'mgroup from eth0 group 225.7.7.7',
-    '',
-  ].join('\n'));
+  const { fake, ns, router } = setup(
+    [
+      'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2 eth3',
+      'mroute from eth0 group 225.9.0.0/16 to eth2',
+      'mgroup from eth0 group 225.7.7.7',
+      '',
+    ].join('\n'),
+  );
   // Listing order may differ after a replay (things come back in the order last touched): compare sorted.
-  const sorted = (x: unknown[]) => x.map((v) => JSON.stringify(v, (_k, w: unknown) => (typeof w === 'bigint' ? w.toString() : w))).sort();
-  const snapshot = () => JSON.stringify({
-    mfc: mfcOf(fake).map((m) => [m.sg, m.iif, m.oifs]).sort(),
-    joins: fake.memberships().map((m) => formatAddr(m.group)).sort(),
-    rules: sorted([...router.showRoutes('brief').sgRules, ...router.showRoutes('brief').templates]),
-    groups: sorted([...router.showGroups().conf]),
-  });
+  const sorted = (x: unknown[]) =>
+    x.map((v) => JSON.stringify(v, (_k, w: unknown) => (typeof w === 'bigint' ? w.toString() : w))).sort();
+  const snapshot = () =>
+    JSON.stringify({
+      mfc: mfcOf(fake)
+        .map((m) => [m.sg, m.iif, m.oifs])
+        .sort(),
+      joins: fake
+        .memberships()
+        .map((m) => formatAddr(m.group))
+        .sort(),
+      rules: sorted([...router.showRoutes('brief').sgRules, ...router.showRoutes('brief').templates]),
+      groups: sorted([...router.showGroups().conf]),
+    });
   // A deterministic pseudo-random walk over adds, removes, joins and leaves.
   let seed = 42;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
@@ -344,7 +416,11 @@ test('overlapping joins: an address wanted by two entries stays joined until bot
   const j = (g: string) => ({ iif: 'eth1', group: P(g), text: { group: g }, origin: 'ipc' });
   assert.equal(router.command({ op: 'join', intent: j('225.1.1.0/30') }).ok, true);
   assert.equal(router.command({ op: 'join', intent: j('225.1.1.1') }).ok, true);
-  const joined = () => fake.memberships().map((m) => formatAddr(m.group)).sort();
+  const joined = () =>
+    fake
+      .memberships()
+      .map((m) => formatAddr(m.group))
+      .sort();
   assert.deepEqual(joined(), ['225.1.1.0', '225.1.1.1', '225.1.1.2', '225.1.1.3']);
   assert.equal(router.command({ op: 'leave', intent: j('225.1.1.0/30') }).ok, true);
   assert.deepEqual(joined(), ['225.1.1.1']);

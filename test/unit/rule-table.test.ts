@@ -9,7 +9,10 @@ test('single (S,G) rules are found by exact key only', () => {
   const r = makeRule('eth0', P('10.0.0.1'), P('225.1.2.3'), ['eth1']);
   assert.equal(isSingleSG(r), true);
   t.set(r);
-  assert.deepEqual(t.match('inet', 'eth0', A('10.0.0.1'), A('225.1.2.3')).map((x) => x.key), [r.key]);
+  assert.deepEqual(
+    t.match('inet', 'eth0', A('10.0.0.1'), A('225.1.2.3')).map((x) => x.key),
+    [r.key],
+  );
   assert.equal(t.match('inet', 'eth0', A('10.0.0.2'), A('225.1.2.3')).length, 0);
   assert.equal(t.match('inet', 'eth1', A('10.0.0.1'), A('225.1.2.3')).length, 0);
 });
@@ -21,7 +24,11 @@ test('(*,G), (*,G/LEN) and (S/LEN,G) templates match by prefix on their inbound 
   const srcRange = makeRule('eth0', P('10.1.0.0/16'), P('225.9.9.9'), ['eth3']);
   for (const r of [any, range, srcRange]) t.set(r);
 
-  const keys = (s: string, g: string, iif = 'eth0') => t.match('inet', iif, A(s), A(g)).map((r) => r.key).sort();
+  const keys = (s: string, g: string, iif = 'eth0') =>
+    t
+      .match('inet', iif, A(s), A(g))
+      .map((r) => r.key)
+      .sort();
   assert.deepEqual(keys('192.0.2.1', '225.1.2.3'), [any.key, range.key].sort());
   assert.deepEqual(keys('192.0.2.1', '225.1.200.3'), [range.key]);
   assert.deepEqual(keys('192.0.2.1', '225.2.0.1'), []);
@@ -37,7 +44,10 @@ test('replacing a rule keeps its position; deleting removes it from the index', 
   t.set(a);
   t.set(b);
   t.set(makeRule('eth0', null, P('225.1.0.0/16'), ['eth1', 'eth2']));
-  assert.deepEqual([...t.values()].map((r) => [...r.oifs].length), [2, 1]);
+  assert.deepEqual(
+    [...t.values()].map((r) => [...r.oifs].length),
+    [2, 1],
+  );
   assert.equal(t.match('inet', 'eth0', A('1.2.3.4'), A('225.1.0.9'))[0]!.oifs.size, 2);
   t.delete(a.key);
   assert.equal(t.match('inet', 'eth0', A('1.2.3.4'), A('225.1.0.9')).length, 0);

@@ -28,12 +28,15 @@ test('routes, brief: three sections, IIF column as wide as the longest interface
   const heading = `ROUTE (S,G)${sp(31)} IIF${sp(8)}  OIFS=\n`;
   // show_mroute row: "%-42s %-*s " then " %s" per OIF, then "\n"
   const expected =
-    '(*,G) Template Rules_\n' + heading +
+    '(*,G) Template Rules_\n' +
+    heading +
     `(*, 225.1.2.3)${sp(28)} a0${sp(9)}  b0 longername1\n` + // "(*, 225.1.2.3)" is 14 chars
     `(10.0.0.0/24, 225.1.2.0/24)${sp(15)} a0${sp(9)}  b0\n` + // 27 chars
-    '(S,G) Rules_\n' + heading +
+    '(S,G) Rules_\n' +
+    heading +
     `(10.0.0.1, 225.1.2.4)${sp(21)} longername1  b0\n` + // 21 chars
-    'Kernel MFC Table_\n' + heading +
+    'Kernel MFC Table_\n' +
+    heading +
     `(10.0.0.1, 225.1.2.4)${sp(21)} longername1  b0\n` +
     // a stop filter: no OIF, the row ends in the space after the IIF column
     `(10.0.0.9, 225.1.2.3)${sp(21)} a0${sp(9)} \n`;
@@ -45,9 +48,11 @@ test('routes, detail: packet and byte counters, 10 wide, 0 when unknown', () => 
   const heading = `ROUTE (S,G)${sp(31)} IIF${sp(8)} ${sp(3)}PACKETS ${sp(5)}BYTES  OIFS=\n`;
   const snap: RoutesSnapshot = { templates: [], sgRules: ROUTES.sgRules, kernel: ROUTES.kernel, ifnameWidth: 11 };
   const expected =
-    '(S,G) Rules_\n' + heading +
+    '(S,G) Rules_\n' +
+    heading +
     `(10.0.0.1, 225.1.2.4)${sp(21)} longername1 ${sp(9)}7 ${sp(6)}1234  b0\n` +
-    'Kernel MFC Table_\n' + heading +
+    'Kernel MFC Table_\n' +
+    heading +
     `(10.0.0.1, 225.1.2.4)${sp(21)} longername1 ${sp(8)}12 ${sp(6)}3456  b0\n` +
     `(10.0.0.9, 225.1.2.3)${sp(21)} a0${sp(9)} ${sp(9)}0 ${sp(9)}0 \n`;
   assert.equal(formatRoutes(snap, 'detail'), expected);
@@ -108,11 +113,19 @@ test('routes, JSON: asm, ssm and kernel arrays, null source, lengths only when s
     ']}}\n';
   assert.equal(formatRoutes(ROUTES, 'json'), expected);
   assert.doesNotThrow(() => JSON.parse(expected));
-  assert.equal(formatRoutes({ templates: [], sgRules: [], kernel: [], ifnameWidth: 0 }, 'json'), '{"routes":{"asm":[],"ssm":[],"kernel":[]}}\n');
+  assert.equal(
+    formatRoutes({ templates: [], sgRules: [], kernel: [], ifnameWidth: 0 }, 'json'),
+    '{"routes":{"asm":[],"ssm":[],"kernel":[]}}\n',
+  );
 });
 
 test('JSON stays valid for interface names with quotes or backslashes', () => {
-  const snap: RoutesSnapshot = { templates: [], sgRules: [], kernel: [{ source: null, group: P('225.1.1.1'), iif: 'a"b', oifs: ['c\\d'] }], ifnameWidth: 3 };
+  const snap: RoutesSnapshot = {
+    templates: [],
+    sgRules: [],
+    kernel: [{ source: null, group: P('225.1.1.1'), iif: 'a"b', oifs: ['c\\d'] }],
+    ifnameWidth: 3,
+  };
   const parsed = JSON.parse(formatRoutes(snap, 'json')) as { routes: { kernel: { iif: string; oifs: string[] }[] } };
   assert.equal(parsed.routes.kernel[0]!.iif, 'a"b');
   assert.deepEqual(parsed.routes.kernel[0]!.oifs, ['c\\d']);
@@ -137,7 +150,8 @@ test('groups, brief: configured joins only', () => {
   // show_mcgroup row: "%-42s %s\n", the (S,G) built as "(%s" + ", " or "/%u, " + "%s)" or "%s/%u)"
   assert.equal(
     formatGroups(GROUPS, 'brief'),
-    'Group Memberships Table_\n' + GROUP_HEADING +
+    'Group Memberships Table_\n' +
+      GROUP_HEADING +
       `(*, 225.1.1.1)${sp(28)} a0\n` +
       `(10.0.0.1, 232.1.1.1)${sp(21)} longername1\n` +
       `(*, 225.2.2.0/30)${sp(25)} b0\n`,
@@ -175,7 +189,8 @@ test('groups: a source range keeps its length, also on a wildcard address', () =
   };
   assert.equal(
     formatGroups(snap, 'brief'),
-    'Group Memberships Table_\n' + GROUP_HEADING +
+    'Group Memberships Table_\n' +
+      GROUP_HEADING +
       `(10.0.0.0/24, 232.1.1.1)${sp(18)} e0\n` +
       `(*/8, 232.1.1.2)${sp(26)} e0\n` +
       `(2001:db8::1, ff3e::8000:1)${sp(15)} e0\n`,

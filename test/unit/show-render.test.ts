@@ -55,7 +55,10 @@ test('an empty reply or a bare status byte prints nothing', () => {
 });
 
 test('an error after show text is printed as a last line, without the extra empty line', () => {
-  assert.equal(renderReply(reply('No pending routes or groups\nsomething failed\0'), plain), 'No pending routes or groups\nsomething failed\n');
+  assert.equal(
+    renderReply(reply('No pending routes or groups\nsomething failed\0'), plain),
+    'No pending routes or groups\nsomething failed\n',
+  );
 });
 
 test('one-character lines are never titles or headings; text past a NUL is ignored', () => {

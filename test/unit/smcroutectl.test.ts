@@ -36,7 +36,10 @@ interface Run {
   err: string;
 }
 
-async function run(args: string[], opts: { stdin?: string[]; width?: number; argv0?: string; posixlyCorrect?: boolean } = {}): Promise<Run> {
+async function run(
+  args: string[],
+  opts: { stdin?: string[]; width?: number; argv0?: string; posixlyCorrect?: boolean } = {},
+): Promise<Run> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const io: CliIo = {
@@ -66,7 +69,10 @@ test('show interfaces with plain headings, byte for byte', async () => {
   assert.equal(r.err, '');
   // " INDEX %-*s  VIF  MIF=" between two rules of 79 '=', rows "%6d %-*s %4s %4s", then the
   // empty line upstream's client prints for the status NUL
-  assert.equal(r.out, rule('=') + ' INDEX PHYINT  VIF  MIF\n' + rule('=') + '     1 lo      N/A  N/A\n     2 eth0      0    0\n\n');
+  assert.equal(
+    r.out,
+    rule('=') + ' INDEX PHYINT  VIF  MIF\n' + rule('=') + '     1 lo      N/A  N/A\n     2 eth0      0    0\n\n',
+  );
   assert.deepEqual(control.calls, [{ op: 'showInterfaces', mode: 'brief' }]);
 });
 
@@ -98,9 +104,13 @@ test('-d and -j pick the show mode; JSON wins over detail; no command means show
 
 test('add, remove, join and leave pass their arguments through', async () => {
   assert.equal((await ctl('add', 'eth0', '10.0.0.1', '225.1.2.3', 'eth1', 'eth2')).code, 0);
-  assert.deepEqual(control.calls, [{ op: 'addRoute', args: { iif: 'eth0', source: '10.0.0.1', group: '225.1.2.3', oifs: ['eth1', 'eth2'] } }]);
+  assert.deepEqual(control.calls, [
+    { op: 'addRoute', args: { iif: 'eth0', source: '10.0.0.1', group: '225.1.2.3', oifs: ['eth1', 'eth2'] } },
+  ]);
   assert.equal((await ctl('remove', 'eth0', '225.1.2.3')).code, 0);
-  assert.deepEqual(control.calls, [{ op: 'removeRoute', args: { iif: 'eth0', source: undefined, group: '225.1.2.3', oifs: [] } }]);
+  assert.deepEqual(control.calls, [
+    { op: 'removeRoute', args: { iif: 'eth0', source: undefined, group: '225.1.2.3', oifs: [] } },
+  ]);
   assert.equal((await ctl('join', 'eth0', '10.0.0.1', '232.1.1.1')).code, 0);
   assert.deepEqual(control.calls, [{ op: 'join', args: { iif: 'eth0', source: '10.0.0.1', group: '232.1.1.1' } }]);
   assert.equal((await ctl('leave', 'eth0', '225.1.1.1')).code, 0);
@@ -127,15 +137,22 @@ test('commands abbreviate; the first match in table order wins', async () => {
   for (const [args, op] of cases) {
     const r = await ctl(...args);
     assert.equal(r.code, 0, args.join(' '));
-    assert.deepEqual(control.calls.map((c) => c.op), [op], args.join(' '));
+    assert.deepEqual(
+      control.calls.map((c) => c.op),
+      [op],
+      args.join(' '),
+    );
   }
 });
 
-test('too few arguments: warning, the command\'s help, exit 1, nothing sent', async () => {
+test("too few arguments: warning, the command's help, exit 1, nothing sent", async () => {
   const r = await ctl('add', 'eth0', '225.1.1.1');
   assert.equal(r.code, 1);
   assert.equal(r.err, 'smcroutectl: Not enough arguments to command add\n');
-  assert.equal(r.out, 'Help:\n  Install a multicast route\n\nExample:\n  smcroutectl add eth0 192.0.2.10 239.1.2.3 eth1 eth2\n\n');
+  assert.equal(
+    r.out,
+    'Help:\n  Install a multicast route\n\nExample:\n  smcroutectl add eth0 192.0.2.10 239.1.2.3 eth1 eth2\n\n',
+  );
   assert.deepEqual(control.calls, []);
   // an alias is named in the warning, its main command in the help
   const del = await ctl('del', 'eth0');
@@ -152,7 +169,10 @@ test('help and version', async () => {
   assert.match(usage.out, /\n {2}add {5}ARGS {2}\S/);
   assert.doesNotMatch(usage.out, /restart| {2}del /, 'aliases are not listed');
   assert.equal((await run(['-h'])).out, usage.out);
-  assert.equal((await run(['-h', 'show'])).out, 'Help:\n  List routes, group memberships, interfaces or pending rules\n\nExample:\n  smcroutectl show \n\n');
+  assert.equal(
+    (await run(['-h', 'show'])).out,
+    'Help:\n  List routes, group memberships, interfaces or pending rules\n\nExample:\n  smcroutectl show \n\n',
+  );
   assert.equal((await run(['help', 'restart'])).out, (await run(['help', 'reload'])).out);
   const v = await run(['-v']);
   assert.equal(v.code, 0);
@@ -162,7 +182,7 @@ test('help and version', async () => {
   assert.equal((await run(['-v', '-x'])).code, 0, '-v acts before a later bad option');
 });
 
-test('bad options: getopt\'s message with the invoked name, usage, exit 1', async () => {
+test("bad options: getopt's message with the invoked name, usage, exit 1", async () => {
   const x = await run(['-x', 'show'], { argv0: '/usr/sbin/smcroutectl' });
   assert.equal(x.code, 1);
   assert.equal(x.err, "/usr/sbin/smcroutectl: invalid option -- 'x'\n");
@@ -222,19 +242,28 @@ test('a negative number is an option letter, as in C: refused', async () => {
   assert.match(r.out, /^Usage:\n/);
 });
 
-test('connection failures: upstream\'s messages and exit 1', async () => {
+test("connection failures: upstream's messages and exit 1", async () => {
   const missing = join(dir, 'missing.sock');
   const u = await run(['-u', missing, 'show']);
   assert.equal(u.code, 1);
-  assert.equal(u.err, `smcroutectl: Cannot find IPC socket ${missing}\nsmcroutectl: Failed connecting to daemon: No such file or directory\n`);
+  assert.equal(
+    u.err,
+    `smcroutectl: Cannot find IPC socket ${missing}\nsmcroutectl: Failed connecting to daemon: No such file or directory\n`,
+  );
   const name = `smct-none-${process.pid}`;
   const i = await run(['-i', name, 'flush']);
-  assert.equal(i.err, `smcroutectl: Cannot find IPC socket /run/${name}.sock\nsmcroutectl: Daemon may be running with another -i NAME\n`);
+  assert.equal(
+    i.err,
+    `smcroutectl: Cannot find IPC socket /run/${name}.sock\nsmcroutectl: Daemon may be running with another -i NAME\n`,
+  );
   assert.equal((await run(['-I', name, 'flush'])).err, i.err, '-I is the old name of -i');
 
   // A socket nobody listens on refuses connections: retried, then given up.
   const stale = join(dir, 'stale.sock');
-  spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  spawnSync(process.execPath, [
+    '-e',
+    `require('net').createServer().listen(${JSON.stringify(stale)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   const refused = await run(['-u', stale, 'reload']);
   assert.equal(refused.code, 1);
   assert.equal(refused.err, 'smcroutectl: Daemon not running\n');
@@ -268,11 +297,27 @@ test('a request too large for one frame is refused before connecting', async () 
 test('batch mode: one command per line, comments and blank lines skipped, exit codes summed', async () => {
   control.calls.length = 0;
   const r = await run(['-u', path, '-t', '-b'], {
-    stdin: ['# a comment', 'show interfaces', '', '   ', 'add eth0 225.1.1.1  eth1', '  # indented comment', 'add eth0', 'r', 'join eth0'],
+    stdin: [
+      '# a comment',
+      'show interfaces',
+      '',
+      '   ',
+      'add eth0 225.1.1.1  eth1',
+      '  # indented comment',
+      'add eth0',
+      'r',
+      'join eth0',
+    ],
   });
   assert.equal(r.code, 2, 'two commands lacked arguments');
-  assert.deepEqual(control.calls.map((c) => c.op), ['showInterfaces', 'addRoute', 'reload']);
-  assert.deepEqual(control.calls[1], { op: 'addRoute', args: { iif: 'eth0', source: undefined, group: '225.1.1.1', oifs: ['eth1'] } });
+  assert.deepEqual(
+    control.calls.map((c) => c.op),
+    ['showInterfaces', 'addRoute', 'reload'],
+  );
+  assert.deepEqual(control.calls[1], {
+    op: 'addRoute',
+    args: { iif: 'eth0', source: undefined, group: '225.1.1.1', oifs: ['eth1'] },
+  });
   assert.equal(r.err, 'smcroutectl: Not enough arguments to command add\nsmcroutectl: Not enough arguments to command join\n');
   assert.ok(r.out.startsWith('     1 lo      N/A  N/A\n     2 eth0      0    0\n\nHelp:\n'));
 });
@@ -289,7 +334,10 @@ test('the launcher: real process, stdout, stderr and exit status', async () => {
     });
   const ok = await exec(['-u', path, '-p', 'show', 'interfaces']);
   assert.equal(ok.code, 0);
-  assert.equal(ok.out, rule('=') + ' INDEX PHYINT  VIF  MIF\n' + rule('=') + '     1 lo      N/A  N/A\n     2 eth0      0    0\n\n');
+  assert.equal(
+    ok.out,
+    rule('=') + ' INDEX PHYINT  VIF  MIF\n' + rule('=') + '     1 lo      N/A  N/A\n     2 eth0      0    0\n\n',
+  );
   // Not a terminal: the ANSI title is 79 wide, as upstream falls back to.
   const ansi = await exec(['-u', path, 'show', 'groups']);
   assert.ok(ansi.out.startsWith(`\x1b[4m${' '.repeat(79)}\x1b[0m\n`));
@@ -298,18 +346,22 @@ test('the launcher: real process, stdout, stderr and exit status', async () => {
   assert.equal(bad.err, 'smcroutectl: Not enough arguments to command add\n');
 });
 
-test('non-root users are told they need root', { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' }, (t) => {
-  chmodSync(dir, 0o711); // let others reach the 0600 socket, so connect() is refused by its mode
-  const p = spawnSync(BIN, ['-u', path, 'show'], { uid: 65534, gid: 65534, encoding: 'utf8' });
-  if (p.error || /EACCES|Cannot find module|ERR_MODULE/.test(p.stderr ?? '')) {
-    t.skip('the checkout is not readable by an unprivileged user');
-    return;
-  }
-  assert.equal(p.status, 1);
-  assert.equal(p.stderr, 'smcroutectl: Need root privileges to connect to daemon\n');
-});
+test(
+  'non-root users are told they need root',
+  { skip: process.getuid?.() !== 0 && 'needs root to switch to an unprivileged user' },
+  (t) => {
+    chmodSync(dir, 0o711); // let others reach the 0600 socket, so connect() is refused by its mode
+    const p = spawnSync(BIN, ['-u', path, 'show'], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    if (p.error || /EACCES|Cannot find module|ERR_MODULE/.test(p.stderr ?? '')) {
+      t.skip('the checkout is not readable by an unprivileged user');
+      return;
+    }
+    assert.equal(p.status, 1);
+    assert.equal(p.stderr, 'smcroutectl: Need root privileges to connect to daemon\n');
+  },
+);
 
-test('add/remove/join/leave are checked by the daemon\'s validator before connecting', async () => {
+test("add/remove/join/leave are checked by the daemon's validator before connecting", async () => {
   const never = join(dir, 'never.sock');
   const bad = await run(['-u', never, 'join', 'eth0', '225.1.0.0/16']);
   assert.equal(bad.code, 1);

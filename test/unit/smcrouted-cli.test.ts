@@ -30,7 +30,10 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 test('-F accepts a good file silently and exits 0', async () => {
   await withDir(async (dir) => {
     const f = join(dir, 'good.conf');
-    writeFileSync(f, 'phyint eth0 enable ttl-threshold 3\nmroute from eth0 group 225.1.0.0/16 to eth1\nmgroup from eth0 source 10.0.0.1 group 232.1.1.1\n');
+    writeFileSync(
+      f,
+      'phyint eth0 enable ttl-threshold 3\nmroute from eth0 group 225.1.0.0/16 to eth1\nmgroup from eth0 source 10.0.0.1 group 232.1.1.1\n',
+    );
     const r = await run(['-F', f]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
@@ -111,7 +114,7 @@ test('options combine and take glued arguments, as with getopt', async () => {
   assert.equal((await run(['-', '-h'], { POSIXLY_CORRECT: '1' })).status, 64);
 });
 
-test('bad usage: getopt\'s message on stderr, the usage on stdout, exit 64; -h and -v act where they stand', async () => {
+test("bad usage: getopt's message on stderr, the usage on stdout, exit 64; -h and -v act where they stand", async () => {
   const i = await run(['-i']);
   assert.equal(i.status, 64);
   assert.equal(i.stderr, "smcrouted: option requires an argument -- 'i'\n");
@@ -132,7 +135,7 @@ test('--log-format takes text or json', async () => {
   assert.equal((await run(['--log-format'])).stderr, "smcrouted: option '--log-format' requires an argument\n");
 });
 
-test('the launcher: a real process, named as invoked in getopt\'s messages', () => {
+test("the launcher: a real process, named as invoked in getopt's messages", () => {
   const v = spawnSync(process.execPath, [SMCROUTED, '-v'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(v.status, 0);
   assert.match(v.stdout, /^SMCRoute v2\.6\.0/);

@@ -42,7 +42,10 @@ test('the config file and IPC refuse the same routes with the same message', () 
     const line = `mroute from ${args.iif}${src} group ${args.group} to ${args.oifs.join(' ')}`;
     const conf = parseConfig(line, 'v.conf');
     assert.equal(conf.directives.length, 0, line);
-    assert.ok(conf.diagnostics.some((d) => d.severity === 'error' && re.test(d.message)), `${line}: ${JSON.stringify(conf.diagnostics)}`);
+    assert.ok(
+      conf.diagnostics.some((d) => d.severity === 'error' && re.test(d.message)),
+      `${line}: ${JSON.stringify(conf.diagnostics)}`,
+    );
     // Over IPC the placement of words decides what is a source; give both to keep them apart.
     if (args.source === undefined) continue;
     const ipc = decodeCommand('a', [args.iif, args.source, args.group, ...args.oifs]);
@@ -64,7 +67,7 @@ test('a multicast source is accepted with a warning, in the file and over IPC al
 test('one join-size limit: 2^10 joins per line or command', () => {
   assert.ok(checkJoin({ iif: 'eth0', group: '225.1.0.0/22' }).ok);
   const big = checkJoin({ iif: 'eth0', group: '225.1.0.0/21' });
-  assert.match(!big.ok ? big.error[0]?.message ?? '' : '', /expands to 2048 joins, at most 1024/);
+  assert.match(!big.ok ? (big.error[0]?.message ?? '') : '', /expands to 2048 joins, at most 1024/);
   const ipc = decodeCommand('j', ['eth0', '225.1.0.0/21']);
   assert.match(!ipc.ok ? ipc.error.message : '', /expands to 2048 joins/);
 });
