@@ -274,7 +274,10 @@ class Cli {
       this.io.out(Buffer.from(renderReply(reply, opts), 'latin1'));
       return 0;
     }
-    this.warnx(firstLine(reply));
+    // Upstream's replies are one line; ours may list more (a refused reload's errors).
+    const [first, rest] = splitError(reply);
+    this.warnx(first);
+    if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
     return 1;
   }
 
@@ -307,13 +310,13 @@ function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
   }
 }
 
-/** The error message as the C client reads it: one fgets() line, up to the NUL. */
-function firstLine(reply: Buffer): Buffer {
-  const nl = reply.indexOf(0x0a);
-  let line = reply.subarray(0, Math.min(nl < 0 ? reply.length : nl + 1, 1024));
-  const nul = line.indexOf(0);
-  if (nul >= 0) line = line.subarray(0, nul);
-  return line;
+/** The error message: its first line (what the C client prints) and any lines after it. */
+function splitError(reply: Buffer): [Buffer, Buffer] {
+  const nul = reply.indexOf(0);
+  const text = nul < 0 ? reply : reply.subarray(0, nul);
+  const nl = text.indexOf(0x0a);
+  if (nl < 0) return [text.subarray(0, 1024), Buffer.alloc(0)];
+  return [text.subarray(0, Math.min(nl, 1024)), text.subarray(nl + 1)];
 }
 
 /**

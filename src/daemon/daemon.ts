@@ -3,6 +3,7 @@
 // Every input is handled to completion before the next (one event loop).
 
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/parse.js';
 import { KernelError, describeError } from '../errors.js';
 import type { Control } from '../ipc/control.js';
@@ -107,16 +108,17 @@ export class Daemon implements Control {
   private applyConfig(initial: boolean): Result {
     const file = this.opts.confFile;
     const loaded = readConfig(file, this.fs);
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of loaded.diagnostics) {
       if (d.severity === 'error') this.log.err(formatDiagnostic(d));
       else this.log.warning(formatDiagnostic(d));
     }
-    if (!initial && (loaded.files.length === 0 || errors > 0)) {
-      const why = loaded.files.length === 0 ? `cannot read ${file}` : `${errors} error${errors > 1 ? 's' : ''} in ${file}`;
-      const msg = `Reload refused, ${why}; the running configuration is kept`;
-      this.log.err(msg);
-      return fail(msg);
+    if (!initial && (loaded.files.length === 0 || errors.length > 0)) {
+      const n = errors.length;
+      const why = loaded.files.length === 0 ? `cannot read ${file}` : `${n} error${n > 1 ? 's' : ''} in ${file}`;
+      const headline = `Reload refused, ${why}; the running configuration is kept`;
+      this.log.err(headline);
+      return fail([headline, ...errorLines(errors)].join('\n'));
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     this.router.loadConfig(loaded.intents);
@@ -217,6 +219,17 @@ export class Daemon implements Control {
   showPending(): readonly PendingView[] {
     return this.router.showPending();
   }
+}
+
+/** How many of a refused reload's errors the reply lists, as `-F` would print them. */
+const MAX_LISTED_ERRORS = 20;
+
+/** The errors as `file:line: error: message` lines for the operator, the first 20 and a count. */
+function errorLines(errors: readonly Diagnostic[]): string[] {
+  const lines = errors.slice(0, MAX_LISTED_ERRORS).map(formatDiagnostic);
+  const more = errors.length - MAX_LISTED_ERRORS;
+  if (more > 0) lines.push(`... and ${more} more error${more > 1 ? 's' : ''}`);
+  return lines;
 }
 
 function describeOpenError(e: KernelError): string {

@@ -54,8 +54,15 @@ export class Vifs {
       for (const slot of this.tables[family].values()) {
         const link = links.byName(slot.name);
         const want = needs.has(slot.name) && link !== undefined && link.multicast;
-        if (want && link.index === slot.ifindex && settingsOf(settings, slot.name).threshold === slot.threshold) continue;
-        this.release(family, slot, link !== undefined);
+        if (want && link.index === slot.ifindex) {
+          const threshold = settingsOf(settings, slot.name).threshold;
+          if (threshold === slot.threshold) continue;
+          // Same interface, new threshold: same VIF number, so routes keep their place.
+          const kept = this.rethreshold(family, slot, threshold);
+          if (!kept.ok) out.problems.push(kept.error);
+        } else {
+          this.release(family, slot, link !== undefined);
+        }
         out.changed.push({ family, name: slot.name });
       }
     }
@@ -90,6 +97,25 @@ export class Vifs {
     }
     table.put({ vif, name, ifindex, threshold });
     this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${ifindex} TTL threshold ${threshold}`);
+    return ok();
+  }
+
+  /**
+   * The kernel cannot change a VIF's threshold in place: delete it and add it
+   * again under the same number, at once, before anything else can take it.
+   * MFC entries keep pointing at the number; the router updates their TTLs.
+   */
+  private rethreshold(family: Family, slot: VifSlot, threshold: number): Result {
+    this.release(family, slot, true);
+    try {
+      this.kernel.addVif(family, slot.vif, slot.ifindex, threshold);
+    } catch (err) {
+      const error = `Failed re-creating ${vifWord(family)} ${slot.vif} for ${slot.name}: ${describeError(err)}`;
+      this.log.err(error, { iif: slot.name });
+      return fail(error);
+    }
+    this.tables[family].put({ ...slot, threshold });
+    this.log.debug(`Map ${slot.name} => ${vifWord(family)} ${slot.vif} ifindex ${slot.ifindex} TTL threshold ${threshold}`);
     return ok();
   }
 

@@ -2,7 +2,7 @@
 // IPC commands, bad input, the 32-VIF limit. Waits are polls with deadlines; packets prove forwarding.
 
 import assert from 'node:assert/strict';
-import { renameSync, mkdirSync, rmdirSync } from 'node:fs';
+import { renameSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Family } from '../../src/model/addr.js';
 import { KernelView, type NamedMfc } from '../lib/kview.js';
@@ -670,6 +670,37 @@ test(
       );
       assert.equal(entry(kv, S, G(3)), undefined);
       assert.equal(oifsOf(kv, S, G(33)), 'v33', `the route to v33 forwards now\n${ours.daemon.logs.slice(-3000)}`);
+    });
+  },
+);
+
+test(
+  'smcroutectl reload of a broken config: exit 1, every error as file:line (the first 20, then a count), the running routes kept',
+  { timeout: 60_000, skip },
+  async () => {
+    await withLab(async (lab) => {
+      const t = buildTopo(lab);
+      const good = `mroute from r0 source ${S} group 225.22.9.1 to r1\n`;
+      const ours = await startOurs(lab, t.rtr, good);
+      const kv = new KernelView(lab, t.rtr);
+      const initial = mfcShape(kv);
+      assert.equal(initial.length, 1, 'the (S,G) route is installed');
+
+      const broken = Array.from({ length: 23 }, (_, i) => `mroute from r0 group 10.0.0.${i + 1} to r1`);
+      writeFileSync(ours.conf, `${good}${broken.join('\n')}\n`);
+      const r = ctlRun(lab, t.rtr, ours.sock, 'reload');
+      assert.equal(r.status, 1, r.stderr);
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.match(lines[0] ?? '', /^smcroutectl: Reload refused, 23 errors in .*; the running configuration is kept$/);
+      const listed = lines.slice(1, 21);
+      assert.equal(listed.length, 20);
+      listed.forEach((l, i) => {
+        assert.equal(l, `${ours.conf}:${i + 2}: error: mroute: group 10.0.0.${i + 1} is not a multicast address`);
+      });
+      assert.equal(lines[21], '... and 3 more errors');
+      assert.equal(lines.length, 22);
+      assert.deepEqual(mfcShape(kv), initial, 'the running configuration stays');
+      assert.ok(ours.daemon.running);
     });
   },
 );

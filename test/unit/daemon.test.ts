@@ -104,6 +104,11 @@ test('a reload with a broken line is refused whole: running routes stay, the err
     const r = d.reload();
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.error : '', /Reload refused, 1 error in \/etc\/test\.conf/);
+    // The reply carries the error itself, as -F prints it, for smcroutectl to show.
+    assert.equal(
+      !r.ok ? r.error.split('\n')[1] : '',
+      '/etc/test.conf:2: error: mroute: group 10.9.9.9 is not a multicast address',
+    );
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
     assert.ok(
       log.lines.some((l) => /^err: \/etc\/test\.conf:2: error: /.test(l)),

@@ -427,3 +427,32 @@ test('overlapping joins: an address wanted by two entries stays joined until bot
   assert.equal(router.command({ op: 'leave', intent: j('225.1.1.1') }).ok, true);
   assert.deepEqual(joined(), []);
 });
+
+test('a reload that changes a ttl-threshold keeps the VIF number; only routes out of it get the new TTL', () => {
+  const { fake, load, calls, resetCalls } = setup(
+    'phyint eth1 ttl-threshold 1\n' +
+      'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n' +
+      'mroute from eth1 source 10.0.0.2 group 225.1.2.4 to eth2\n',
+  );
+  const before = fake.vifs('inet').map((v) => [v.ifindex, v.vif]);
+  const eth1 = vifOf(fake, 3);
+  assert.notEqual(eth1, undefined);
+  resetCalls();
+  load(
+    'phyint eth1 ttl-threshold 3\n' +
+      'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\n' +
+      'mroute from eth1 source 10.0.0.2 group 225.1.2.4 to eth2\n',
+  );
+  assert.deepEqual(
+    fake.vifs('inet').map((v) => [v.ifindex, v.vif]),
+    before,
+    'every interface keeps its VIF number',
+  );
+  assert.equal(fake.vifs('inet').find((v) => v.ifindex === 3)?.threshold, 3);
+  const out = mfcOf(fake).find((m) => m.sg === '10.0.0.1,225.1.2.3');
+  assert.equal(out?.ttls[eth1 ?? -1], 3, 'the route out of eth1 carries the new threshold');
+  // One MFC update (the route out of eth1); the route in from eth1 is left alone.
+  assert.equal(calls.get('addMfc'), 1);
+  assert.equal(calls.get('delMfc'), undefined);
+  assert.equal(mfcOf(fake).length, 2);
+});

@@ -276,6 +276,11 @@ test('a daemon that refuses a command: its message on stderr, exit 1; show error
   assert.equal(r.code, 1);
   assert.equal(r.err, 'smcroutectl: Unknown interface eth7\n');
   assert.equal(r.out, '');
+  // A refused reload lists its errors after the headline, one per line.
+  control.result = { ok: false, error: 'Reload refused, 2 errors in a.conf\na.conf:2: error: x\na.conf:3: error: y' };
+  const reload = await run(['-u', path, 'reload']);
+  assert.equal(reload.code, 1);
+  assert.equal(reload.err, 'smcroutectl: Reload refused, 2 errors in a.conf\na.conf:2: error: x\na.conf:3: error: y\n');
   control.result = ok();
 
   control.throws = new Error('boom');
