@@ -169,7 +169,8 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       }
       queue.shift();
       const reply = dispatch(frame, control);
-      if (!reply.result.ok) opts.log.debug({ cmd: frame.cmd, error: reply.result.error }, 'IPC request failed');
+      // At warning, as upstream logs a refused command, so the default log level shows it.
+      if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error }, 'IPC request failed');
       socket.write(reply.bytes);
     }
     if (finished) return;

@@ -25,6 +25,6 @@ test('--log-format json: one object per stderr line, with the fields of the reco
     assert.equal(start?.pid, ours.daemon.pid);
     assert.match(String(start?.time), /^\d{4}-\d\d-\d\dT/);
     const failed = records.find((r) => r.msg === 'IPC request failed');
-    assert.deepEqual({ level: failed?.level, cmd: failed?.cmd, error: failed?.error }, { level: 'debug', cmd: 'a', error });
+    assert.deepEqual({ level: failed?.level, cmd: failed?.cmd, error: failed?.error }, { level: 'warning', cmd: 'a', error });
   });
 });

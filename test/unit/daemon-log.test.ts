@@ -32,7 +32,7 @@ test('a failed IPC request is logged with its command and error', async () => {
     assert.notEqual(error, '', 'the daemon refused the join');
     const rec = log.records.find((r) => r.msg === 'IPC request failed');
     assert.deepEqual(rec?.fields, { cmd: 'j', error });
-    assert.ok(log.lines.includes(`debug: IPC request failed: cmd=j error=${JSON.stringify(error)}`), log.lines.join('\n'));
+    assert.ok(log.lines.includes(`warning: IPC request failed: cmd=j error=${JSON.stringify(error)}`), log.lines.join('\n'));
   } finally {
     await d.stop();
     rmSync(dir, { recursive: true, force: true });
