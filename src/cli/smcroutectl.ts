@@ -37,7 +37,8 @@ interface Command {
 }
 
 // Order matters: an abbreviation picks the first entry it matches ("r" is reload).
-const COMMANDS: readonly Command[] = [
+// Exported, as OPTIONS below, for the test that holds man/smcroutectl.8 to them.
+export const COMMANDS: readonly Command[] = [
   { name: 'help', minArgs: 0, val: 'h', help: 'Print this text, or the help on one command' },
   { name: 'version', minArgs: 0, val: 'v', help: 'Print the version and where to report bugs' },
   { name: 'flush', minArgs: 0, val: 'F', help: 'Drop the (S,G) routes learned from (*,G) rules now' },
@@ -84,7 +85,7 @@ interface State {
 }
 
 /** Options in upstream's letters; those with help text are listed by usage, in this order. */
-const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[] = [
+export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[] = [
   {
     short: 'b',
     help: 'Read commands from stdin, one per line',

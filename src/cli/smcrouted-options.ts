@@ -46,7 +46,8 @@ function unsupported(flag: string, what: string) {
   };
 }
 
-const OPTIONS: readonly OptionDef<Options>[] = [
+// Exported for the test that holds man/smcrouted.8 to this table.
+export const OPTIONS: readonly OptionDef<Options>[] = [
   {
     short: 'c',
     arg: 'SEC',
