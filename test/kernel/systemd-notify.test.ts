@@ -73,49 +73,53 @@ async function expectReload(
 }
 
 for (const kind of ['path', 'abstract'] as const) {
-  test(`sd_notify over a ${kind} socket: READY after the routes, reloads, STOPPING`, { timeout: 90_000, skip }, async () => {
-    await withLab(async (lab) => {
-      const rtr = lab.addNs('rtr', { forwarding: true });
-      lab.veth({ ns: rtr, ifname: 'r0' }, { ns: rtr, ifname: 'r1' });
-      const name = kind === 'path' ? lab.path('notify.sock') : `@smct-${lab.id}-notify`;
-      const listener = await startNotifyListener(lab, rtr, name, true);
-      const ours = await startNotified(lab, rtr, name, false);
-      const pid = ours.daemon.pid;
+  test(
+    `sd_notify over ${kind === 'path' ? 'a path' : 'an abstract'} socket: READY after the routes, reloads, STOPPING`,
+    { timeout: 90_000, skip },
+    async () => {
+      await withLab(async (lab) => {
+        const rtr = lab.addNs('rtr', { forwarding: true });
+        lab.veth({ ns: rtr, ifname: 'r0' }, { ns: rtr, ifname: 'r1' });
+        const name = kind === 'path' ? lab.path('notify.sock') : `@smct-${lab.id}-notify`;
+        const listener = await startNotifyListener(lab, rtr, name, true);
+        const ours = await startNotified(lab, rtr, name, false);
+        const pid = ours.daemon.pid;
 
-      // The listener stopped the daemon as READY=1 arrived: the kernel is as it was then.
-      const [ready, first] = await listener.waitFor('READY', '1');
-      try {
-        assert.equal(ready.pid, pid, 'READY=1 comes from the PID that was started');
-        assert.equal(kernelRoutes(lab, rtr), ROUTES, 'every configured route is in the kernel when READY=1 is sent');
-      } finally {
-        process.kill(pid, 'SIGCONT');
-      }
-      assert.equal(ready.fields.get('MAINPID'), String(pid));
-      assert.equal(ready.fields.get('STATUS'), `Ready: ${ROUTES} rules, ${ROUTES} kernel routes, 0 group memberships`);
-      assert.equal(first, 0, 'nothing before READY=1');
+        // The listener stopped the daemon as READY=1 arrived: the kernel is as it was then.
+        const [ready, first] = await listener.waitFor('READY', '1');
+        try {
+          assert.equal(ready.pid, pid, 'READY=1 comes from the PID that was started');
+          assert.equal(kernelRoutes(lab, rtr), ROUTES, 'every configured route is in the kernel when READY=1 is sent');
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+        assert.equal(ready.fields.get('MAINPID'), String(pid));
+        assert.equal(ready.fields.get('STATUS'), `Ready: ${ROUTES} rules, ${ROUTES} kernel routes, 0 group memberships`);
+        assert.equal(first, 0, 'nothing before READY=1');
 
-      // SIGHUP, as systemctl reload's ExecReload ends up doing.
-      let since = nowUsec();
-      process.kill(pid, 'SIGHUP');
-      const [reloaded, i1] = await expectReload(listener, pid, first + 1, since);
-      assert.match(reloaded.fields.get('STATUS') ?? '', /^Reloaded: 300 rules/);
+        // SIGHUP, as systemctl reload's ExecReload ends up doing.
+        let since = nowUsec();
+        process.kill(pid, 'SIGHUP');
+        const [reloaded, i1] = await expectReload(listener, pid, first + 1, since);
+        assert.match(reloaded.fields.get('STATUS') ?? '', /^Reloaded: 300 rules/);
 
-      // A broken file is refused; systemd still hears READY=1, and why in STATUS.
-      lab.writeFile('smcrouted.conf', 'mroute from r0 group 10.1.2.3 to r1\n');
-      since = nowUsec();
-      const refused = ctlRun(lab, rtr, ours.sock, 'reload');
-      assert.notEqual(refused.status, 0, 'smcroutectl reload reports the refusal');
-      const [kept, i2] = await expectReload(listener, pid, i1 + 1, since);
-      assert.match(kept.fields.get('STATUS') ?? '', /^Reload refused, 1 error in .*smcrouted\.conf.*\(300 rules/);
-      assert.equal(kernelRoutes(lab, rtr), ROUTES, 'the running configuration stays');
+        // A broken file is refused; systemd still hears READY=1, and why in STATUS.
+        lab.writeFile('smcrouted.conf', 'mroute from r0 group 10.1.2.3 to r1\n');
+        since = nowUsec();
+        const refused = ctlRun(lab, rtr, ours.sock, 'reload');
+        assert.notEqual(refused.status, 0, 'smcroutectl reload reports the refusal');
+        const [kept, i2] = await expectReload(listener, pid, i1 + 1, since);
+        assert.match(kept.fields.get('STATUS') ?? '', /^Reload refused, 1 error in .*smcrouted\.conf.*\(300 rules/);
+        assert.equal(kernelRoutes(lab, rtr), ROUTES, 'the running configuration stays');
 
-      const exit = await ours.daemon.stop('SIGTERM');
-      assert.deepEqual(exit, { code: 0, signal: null });
-      const [stopping] = await listener.waitFor('STOPPING', '1', i2 + 1);
-      assert.equal(stopping.pid, pid, 'STOPPING=1 comes from the main PID');
-      assert.ok(!ours.daemon.logs.includes('Cannot notify'), ours.daemon.logs);
-    });
-  });
+        const exit = await ours.daemon.stop('SIGTERM');
+        assert.deepEqual(exit, { code: 0, signal: null });
+        const [stopping] = await listener.waitFor('STOPPING', '1', i2 + 1);
+        assert.equal(stopping.pid, pid, 'STOPPING=1 comes from the main PID');
+        assert.ok(!ours.daemon.logs.includes('Cannot notify'), ours.daemon.logs);
+      });
+    },
+  );
 }
 
 test('without a listener on NOTIFY_SOCKET the daemon warns and serves on', { timeout: 60_000, skip }, async () => {
