@@ -19,6 +19,18 @@ export const LEVELS = {
 
 export type LevelName = keyof typeof LEVELS;
 
+/** syslog(3) priorities (LOG_EMERG 0 .. LOG_DEBUG 7): syslog's own, and the `<N>` journald reads on stderr. */
+export const PRIORITY: Readonly<Record<LevelName, number>> = {
+  emerg: 0,
+  alert: 1,
+  crit: 2,
+  err: 3,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+};
+
 /** A message, or a function making it: hot paths pass functions so text is built only when logged. */
 export type Msg = string | (() => string);
 
@@ -88,23 +100,50 @@ export interface LogSink {
 
 const toStderr = (line: string): void => void process.stderr.write(line);
 
+export interface StderrOptions {
+  /** Start each line with its `<N>` priority, for journald (see isJournalStream). */
+  readonly priorityPrefix?: boolean;
+}
+
+/**
+ * journald takes a leading `<N>` as the line's priority and strips it. Each
+ * line of a message gets one, or journald would file a continuation line at
+ * the unit's default level.
+ */
+export function withPriority(level: LevelName, text: string): string {
+  return text.replace(/^(?=.)/gm, `<${PRIORITY[level]}>`);
+}
+
 /** Plain text on stderr, one line per message, as upstream's LOG_PERROR. */
-export function stderrSink(ident: string, write: (line: string) => void = toStderr): LogSink {
+export function stderrSink(ident: string, write: (line: string) => void = toStderr, opts: StderrOptions = {}): LogSink {
   return {
     write(level, line) {
-      write(stderrLine(ident, process.pid, level, line));
+      const text = stderrLine(ident, process.pid, level, line);
+      write(opts.priorityPrefix ? withPriority(level, text) : text);
     },
   };
 }
 
 /** One JSON object per line, for log shippers. */
-export function jsonSink(write: (line: string) => void = toStderr): LogSink {
+export function jsonSink(write: (line: string) => void = toStderr, opts: StderrOptions = {}): LogSink {
   return {
     format: 'json',
-    write(_level, line) {
-      write(line);
+    write(level, line) {
+      write(opts.priorityPrefix ? withPriority(level, line) : line);
     },
   };
+}
+
+/**
+ * True when stderr is the journal stream systemd connected this service to:
+ * systemd sets JOURNAL_STREAM to that stream's "DEVICE:INODE", and a stderr
+ * redirected elsewhere (a file, a pipe to another program) no longer matches,
+ * so no `<N>` prefixes end up in a file.
+ */
+export function isJournalStream(journalStream: string | undefined, stderr: { dev: bigint; ino: bigint } | undefined): boolean {
+  const m = /^(\d+):(\d+)$/.exec(journalStream ?? '');
+  if (!m || stderr === undefined) return false;
+  return BigInt(m[1] ?? '') === stderr.dev && BigInt(m[2] ?? '') === stderr.ino;
 }
 
 /** What pino sets on a destination marked with Symbol.for('pino.metadata') before each write. */

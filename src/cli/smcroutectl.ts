@@ -20,7 +20,7 @@ export interface CliIo {
   /** Lines of stdin without their newline, for -b. */
   readonly lines: () => AsyncIterable<string>;
   readonly width: () => number;
-  /** Connection attempts and pause while the daemon refuses; upstream's 30 × 100 ms by default. */
+  /** Connection attempts and pause while the socket is missing or refuses; 30 × 100 ms by default. */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
 }

@@ -3,11 +3,12 @@
 // runs nothing: bin/smcrouted calls runFromProcess(), tests call main().
 
 import { spawn } from 'node:child_process';
+import { fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { nodeConfFs } from '../conf/fs.js';
 import { Daemon, EX } from '../daemon/daemon.js';
 import { formatDiagnostic, readConfig } from '../daemon/config.js';
-import { createLogger, jsonSink, stderrSink, type LogSink } from '../log.js';
+import { createLogger, isJournalStream, jsonSink, stderrSink, type LogSink } from '../log.js';
 import { VERSION } from '../version.js';
 import { confPath, parseOptions, pidPath, sockPath, usage, type Options } from './smcrouted-options.js';
 
@@ -82,15 +83,31 @@ export async function main(argv: readonly string[], io: DaemonIo): Promise<numbe
   return serve(opts, isChild, io);
 }
 
+/**
+ * One place for the log, never two: syslog when detached or asked for with
+ * -s (so `-n -s` under systemd does not write each line twice), else stderr.
+ */
+export function logTarget(opts: Pick<Options, 'syslog'>, isChild: boolean): 'syslog' | 'stderr' {
+  return opts.syslog || isChild ? 'syslog' : 'stderr';
+}
+
+/** The device and inode of stderr, to compare with JOURNAL_STREAM. */
+function stderrIdentity(): { dev: bigint; ino: bigint } | undefined {
+  try {
+    return fstatSync(2, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
 async function logSinks(opts: Options, isChild: boolean, io: DaemonIo): Promise<LogSink[]> {
-  const sinks: LogSink[] = [];
-  if (opts.foreground && !isChild) sinks.push(opts.logFormat === 'json' ? jsonSink(io.err) : stderrSink(opts.ident, io.err));
-  if (opts.syslog || isChild) {
+  if (logTarget(opts, isChild) === 'syslog') {
     // Loaded here so that -h, -v and -F never load the FFI.
     const { syslogSink } = await import('../kernel/syslog.js');
-    sinks.push(syslogSink(opts.ident));
+    return [syslogSink(opts.ident)];
   }
-  return sinks;
+  const stderr = { priorityPrefix: isJournalStream(io.env?.JOURNAL_STREAM, stderrIdentity()) };
+  return [opts.logFormat === 'json' ? jsonSink(io.err, stderr) : stderrSink(opts.ident, io.err, stderr)];
 }
 
 async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<number> {
@@ -116,6 +133,10 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
   for (const u of opts.unsupported) log.warning(u);
 
   const { createLinuxKernel } = await import('../kernel/linux.js');
+  // Taken from the process environment itself: what the daemon runs later must not inherit it.
+  const { openNotifier } = await import('../kernel/notify.js');
+  const service = openNotifier(process.env, (m) => log.warning(m));
+  if (service.socket !== undefined) log.debug(`Notifying the service manager at ${service.socket}`);
   const daemon = new Daemon(
     createLinuxKernel({ warn: (m) => log.warning(m) }),
     log,
@@ -125,6 +146,7 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
       sockFile: sockPath(opts),
       table: opts.table,
       cacheTimeout: opts.cacheTimeout,
+      service,
     },
     nodeConfFs,
   );

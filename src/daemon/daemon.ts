@@ -24,6 +24,15 @@ export interface DaemonOptions {
   readonly table: number;
   /** Seconds between flushes of idle learned routes; 0 disables. */
   readonly cacheTimeout: number;
+  /** Told when start-up is done, around each reload and at exit (systemd's sd_notify). */
+  readonly service?: ServiceManager;
+}
+
+/** The service manager as the daemon sees it; `status` is one line for `systemctl status`. */
+export interface ServiceManager {
+  ready(status: string): void;
+  reloading(status: string): void;
+  stopping(status: string): void;
 }
 
 /** sysexits.h codes the daemon exits with. */
@@ -96,7 +105,14 @@ export class Daemon implements Control {
       );
     }
     this.writePidFile();
+    this.opts.service?.ready(`Ready: ${this.summary()}`);
     return undefined;
+  }
+
+  /** The sizes `systemctl status` shows, as the log's "applied" line gives them. */
+  private summary(): string {
+    const s = this.router.stats();
+    return `${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`;
   }
 
   /**
@@ -122,8 +138,7 @@ export class Daemon implements Control {
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     this.router.loadConfig(loaded.intents);
-    const s = this.router.stats();
-    this.log.notice(`Configuration ${file} applied: ${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`);
+    this.log.notice(`Configuration ${file} applied: ${this.summary()}`);
     return ok();
   }
 
@@ -151,10 +166,15 @@ export class Daemon implements Control {
   /** SIGHUP and `smcroutectl reload`; the reason when the new file was refused. */
   reloadConfig(): Result {
     this.log.notice('Reloading configuration');
+    this.opts.service?.reloading('Reloading configuration');
     let applied: Result = fail('Reload failed, see the log');
     this.guard('Reloading', () => {
       applied = this.applyConfig(false);
     });
+    // READY=1 either way: systemd holds the unit in "reloading" until it comes.
+    // The status line takes the headline of a refusal; the errors themselves go to the caller and the log.
+    const refusal = applied.ok ? '' : (applied.error.split('\n')[0] ?? '');
+    this.opts.service?.ready(applied.ok ? `Reloaded: ${this.summary()}` : `${refusal} (${this.summary()})`);
     if (!applied.ok) return applied;
     try {
       const now = new Date();
@@ -170,6 +190,7 @@ export class Daemon implements Control {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.log.notice('Exiting.');
+      this.opts.service?.stopping('Exiting');
       if (this.timer) clearInterval(this.timer);
       this.router.stop();
       this.kernel.shutdown();

@@ -10,7 +10,11 @@ export interface IpcTarget {
   readonly path: string;
   /** True when the path was given with -u: upstream then gives different advice on ENOENT. */
   readonly explicitPath: boolean;
-  /** Connection attempts while the daemon refuses (it may still be starting). Default 30. */
+  /**
+   * Connection attempts while the socket is missing or refuses: the daemon
+   * may still be starting (just after `systemctl start`). Default 30, with
+   * retryDelayMs (default 100) between them: about 3 s before giving up.
+   */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
 }
@@ -54,7 +58,9 @@ async function connect(target: IpcTarget): Promise<net.Socket> {
       return await connectOnce(target.path);
     } catch (err) {
       const code = errCode(err);
-      if (code === 'ECONNREFUSED' && --attempts > 0) {
+      // Upstream retries only a refusal; a socket not there yet is the same
+      // daemon a moment earlier in its start-up, so it gets the same wait.
+      if ((code === 'ECONNREFUSED' || code === 'ENOENT') && --attempts > 0) {
         await new Promise((r) => setTimeout(r, target.retryDelayMs ?? 100));
         continue;
       }

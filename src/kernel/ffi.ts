@@ -16,6 +16,7 @@ const c_close = libc.func('int close(int fd)');
 const c_bind = libc.func('int bind(int fd, void *addr, uint32_t len)');
 const c_poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const c_recv = libc.func('long recv(int fd, void *buf, unsigned long len, int flags)');
+const c_sendto = libc.func('long sendto(int fd, void *buf, unsigned long len, int flags, void *addr, uint32_t alen)');
 const c_recvmmsg = libc.func('int recvmmsg(int fd, void *vec, unsigned int vlen, int flags, void *timeout)');
 const c_pipe2 = libc.func('int pipe2(void *fds, int flags)');
 const c_read = libc.func('long read(int fd, void *buf, unsigned long len)');
@@ -67,6 +68,12 @@ export function bind(op: string, fd: number, addr: Uint8Array): void {
 /** Nonblocking receive: bytes read, or -errno (e.g. -EAGAIN when empty). */
 export function recv(fd: number, buf: Uint8Array, flags: number): number {
   const n = Number(c_recv(fd, buf, buf.length, flags));
+  return n >= 0 ? n : -koffi.errno();
+}
+
+/** One datagram to `addr` (a whole sockaddr, its length is the address length): bytes sent, or -errno. */
+export function sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number {
+  const n = Number(c_sendto(fd, buf, buf.length, flags, addr, addr.length));
   return n >= 0 ? n : -koffi.errno();
 }
 

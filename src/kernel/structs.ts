@@ -11,6 +11,7 @@ import { MAX_VIFS } from '../model/limits.js';
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const AF_NETLINK = 16;
+export const AF_UNIX = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0o4000;
@@ -18,6 +19,7 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
 export const POLLIN = 1;
 
 export const SOL_SOCKET = 1;

@@ -1,23 +1,12 @@
 // Log lines to the system log through libc's syslog(3), facility daemon,
 // so a daemonized smcrouted logs like upstream does.
 
-import type { LevelName, LogSink } from '../log.js';
+import { PRIORITY, type LogSink } from '../log.js';
 import { openlog, syslog } from './ffi.js';
 
 const LOG_PID = 0x01;
 const LOG_NDELAY = 0x08;
 const LOG_DAEMON = 3 << 3;
-
-const PRIORITY: Record<LevelName, number> = {
-  emerg: 0,
-  alert: 1,
-  crit: 2,
-  err: 3,
-  warning: 4,
-  notice: 5,
-  info: 6,
-  debug: 7,
-};
 
 export function syslogSink(ident: string): LogSink {
   openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);

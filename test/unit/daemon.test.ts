@@ -163,3 +163,44 @@ test('an unexpected kernel failure while handling an event is logged; the daemon
     assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3', '10.0.0.2,225.1.2.3']);
   });
 });
+
+test('the service manager hears READY once routes are in, RELOADING then READY per reload, STOPPING at exit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
+  const files = new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']]);
+  const heard: string[] = [];
+  // What the kernel held when each state was announced, to tell "after the routes" from "before".
+  const at = (state: string) => (status: string) => void heard.push(`${state} [${sgs(fake).join(' ')}] ${status}`);
+  const d = new Daemon(
+    fake,
+    memoryLogger(),
+    {
+      confFile: '/etc/test.conf',
+      pidFile: join(dir, 'test.pid'),
+      sockFile: join(dir, 'test.sock'),
+      table: 0,
+      cacheTimeout: 0,
+      service: { ready: at('READY'), reloading: at('RELOADING'), stopping: at('STOPPING') },
+    },
+    memFs(files),
+  );
+  try {
+    assert.equal(await d.start(), undefined);
+    files.set('/etc/test.conf', 'mroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth1\n');
+    assert.deepEqual(d.reload(), ok());
+    files.set('/etc/test.conf', 'mroute from eth0 group 10.9.9.9 to eth1\n');
+    assert.equal(d.reloadConfig().ok, false);
+  } finally {
+    await d.stop();
+    await d.stop(); // a second stop (SIGTERM after `smcroutectl kill`) says nothing new
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(heard, [
+    'READY [10.0.0.1,225.1.2.3] Ready: 1 rules, 1 kernel routes, 0 group memberships',
+    'RELOADING [10.0.0.1,225.1.2.3] Reloading configuration',
+    'READY [10.0.0.2,225.1.2.3] Reloaded: 1 rules, 1 kernel routes, 0 group memberships',
+    'RELOADING [10.0.0.2,225.1.2.3] Reloading configuration',
+    'READY [10.0.0.2,225.1.2.3] Reload refused, 1 error in /etc/test.conf; the running configuration is kept (1 rules, 1 kernel routes, 0 group memberships)',
+    'STOPPING [10.0.0.2,225.1.2.3] Exiting',
+  ]);
+});

@@ -4,7 +4,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLogger, jsonSink, memoryLogger, stderrSink, type LevelName, type LogSink } from '../../src/log.js';
+import { logTarget } from '../../src/cli/smcrouted.js';
+import {
+  createLogger,
+  isJournalStream,
+  jsonSink,
+  memoryLogger,
+  stderrSink,
+  withPriority,
+  type LevelName,
+  type LogSink,
+} from '../../src/log.js';
 import { formatMessage, stderrLine } from '../../src/log-format.js';
 import { asRecord, parseRecord } from '../lib/json.js';
 
@@ -134,4 +144,59 @@ test('memoryLogger records "level: message" lines, as the text sinks render them
     msg: 'IPC request failed',
     fields: { cmd: 'a', error: 'Unknown inbound interface eth9' },
   });
+});
+
+test('under journald each stderr line starts with its syslog priority, so journalctl -p keeps the level', () => {
+  const out: string[] = [];
+  const log = createLogger('debug', [stderrSink('smcroute', (l) => void out.push(l), { priorityPrefix: true })]);
+  log.err('Failed binding IPC socket /run/smcroute.sock');
+  log.warning('w');
+  log.notice('SMCRoute v2.6.0');
+  log.info('i');
+  log.debug('d');
+  const p = process.pid;
+  assert.deepEqual(out, [
+    `<3>smcroute[${p}]: err: Failed binding IPC socket /run/smcroute.sock\n`,
+    `<4>smcroute[${p}]: warning: w\n`,
+    `<5>smcroute[${p}]: notice: SMCRoute v2.6.0\n`,
+    `<6>smcroute[${p}]: info: i\n`,
+    `<7>smcroute[${p}]: debug: d\n`,
+  ]);
+  // Every line of a message, or journald would file the rest at the unit's default level.
+  assert.equal(withPriority('err', 'first\nsecond\n'), '<3>first\n<3>second\n');
+  assert.equal(withPriority('crit', 'one'), '<2>one');
+});
+
+test('the JSON sink under journald: the priority, then the same object', () => {
+  const lines: string[] = [];
+  createLogger('info', [jsonSink((l) => void lines.push(l), { priorityPrefix: true })]).err('bad');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0] ?? '', /^<3>\{/);
+  assert.equal(parseRecord((lines[0] ?? '').slice(3)).msg, 'bad');
+});
+
+test('without the prefix option, stderr lines carry no <N>', () => {
+  const out: string[] = [];
+  createLogger('info', [stderrSink('s', (l) => void out.push(l))]).err('x');
+  assert.deepEqual(out, [`s[${process.pid}]: err: x\n`]);
+});
+
+test('stderr is the journal only when JOURNAL_STREAM names its device and inode', () => {
+  const stderr = { dev: 8n, ino: 123456789n };
+  assert.equal(isJournalStream('8:123456789', stderr), true);
+  assert.equal(isJournalStream('8:123456788', stderr), false, 'stderr redirected elsewhere');
+  assert.equal(isJournalStream('9:123456789', stderr), false);
+  assert.equal(isJournalStream(undefined, stderr), false, 'not under systemd');
+  assert.equal(isJournalStream('8:123456789', undefined), false, 'stderr closed');
+  for (const bad of ['', '8', '8:', ':1', 'a:b', '8:1:2', ' 8:1'])
+    assert.equal(isJournalStream(bad, { dev: 8n, ino: 1n }), false, bad);
+  // Inode numbers past 2^53 compare exactly.
+  assert.equal(isJournalStream('2049:18446744073709551615', { dev: 2049n, ino: 18446744073709551615n }), true);
+});
+
+test('one log destination: -s or a detached daemon log to syslog only, -n alone to stderr only', () => {
+  assert.equal(logTarget({ syslog: false }, false), 'stderr', '-n');
+  assert.equal(logTarget({ syslog: true }, false), 'syslog', '-n -s: not both, as every line used to be');
+  assert.equal(logTarget({ syslog: false }, true), 'syslog', 'detached');
+  assert.equal(logTarget({ syslog: true }, true), 'syslog', 'detached with -s');
 });

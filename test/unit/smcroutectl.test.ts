@@ -269,6 +269,27 @@ test("connection failures: upstream's messages and exit 1", async () => {
   assert.equal(refused.err, 'smcroutectl: Daemon not running\n');
 });
 
+test('a socket that appears while the client waits, as right after systemctl start: it connects', async () => {
+  const late = join(dir, 'late.sock');
+  const lateControl = new FakeControl();
+  const err: Buffer[] = [];
+  // The default wait (no attempts injected): 30 tries, 100 ms apart.
+  const io: CliIo = { out: () => {}, err: (d) => err.push(d), lines: () => Readable.from([]), width: () => 79 };
+  const client = main(['-u', late, 'reload'], io, 'smcroutectl');
+  // By now the first try has met ENOENT; a client that gave up on it would have exited 1 already.
+  await new Promise((r) => setTimeout(r, 250));
+  const lateServer = await startIpcServer(late, lateControl);
+  try {
+    assert.equal(await client, 0, Buffer.concat(err).toString());
+    assert.deepEqual(
+      lateControl.calls.map((c) => c.op),
+      ['reload'],
+    );
+  } finally {
+    await lateServer.close();
+  }
+});
+
 test('a daemon that refuses a command: its message on stderr, exit 1; show errors still exit 0', async () => {
   control.calls.length = 0;
   control.result = { ok: false, error: 'Unknown interface eth7' };
