@@ -231,7 +231,7 @@ test(
   'started as nobody without those capabilities: refused with exit 77 (EX_NOPERM), as without root',
   { timeout: 30_000, skip: nobodySkip() },
   async () => {
-    await withLab(async (lab) => {
+    await withLab((lab) => {
       const ns = lab.addNs('rtr');
       for (const caps of ['', '+net_admin']) {
         const r = lab.exec(ns, 'setpriv', [...asNobody(caps), SMCROUTED, '-n', '-f', '/dev/null'], { check: false });
