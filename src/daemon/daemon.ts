@@ -136,7 +136,11 @@ export class Daemon implements Control {
     return undefined;
   }
 
-  /** As upstream, a script that cannot be run is reported once and not tried again. */
+  /**
+   * As upstream, a script that cannot be run is reported once and not tried again; checked
+   * after -p, as the user it will run as. No upcall can come before this: VIFs are made by
+   * the config, and nothing between it and here yields to the event loop.
+   */
   private startHook(): HookScript | undefined {
     if (this.opts.script === undefined) return undefined;
     // Resolved now, as upstream's execv() takes it: relative to where smcrouted was started.
