@@ -2,6 +2,7 @@
 // --version and --log-format. Pure: parses into Options, prints nothing.
 
 import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
+import type { RunAsSpec } from '../kernel/privileges.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
 export const RUNSTATEDIR = '/run';
@@ -19,10 +20,28 @@ export interface Options {
   syslog: boolean;
   table: number;
   sockFile?: string;
+  /** -p USER[:GROUP]: who to become once the sockets are open. */
+  runAs?: RunAsSpec;
+  /** -e CMD: run as `CMD reload` and `CMD install`. */
+  script?: string;
+  /** -d SEC: wait this long before opening anything. */
+  startupDelay: number;
   /** Warnings for options accepted but not implemented, logged once logging is up. */
   unsupported: string[];
   /** -h or -v: print and exit, as upstream does on meeting them. */
   action?: 'help' | 'version';
+}
+
+/** The longest delay a Node timer can wait, in whole seconds. */
+const MAX_DELAY = Math.floor(0x7fffffff / 1000);
+
+/** USER or USER:GROUP (USER: means the primary group, as upstream reads it); names are checked at start. */
+export function parseRunAs(v: string): RunAsSpec | undefined {
+  const m = /^([^:]+)(?::([^:]*))?$/.exec(v);
+  const user = m?.[1];
+  if (user === undefined) return undefined;
+  const group = m?.[2];
+  return group ? { user, group } : { user };
 }
 
 export interface ParsedOptions {
@@ -55,10 +74,24 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
       o.cacheTimeout = n;
     }),
   },
-  { short: 'd', arg: 'SEC', apply: unsupported('d', 'startup delay') },
+  {
+    short: 'd',
+    arg: 'SEC',
+    apply: intArg('startup delay', 0, MAX_DELAY, (o, n) => {
+      o.startupDelay = n;
+    }),
+  },
   // Upstream's undocumented exit delay, for its tests; accepted so scripts written for it still run.
   { short: 'D', arg: 'SEC', apply: () => undefined },
-  { short: 'e', arg: 'CMD', apply: unsupported('e', 'the hook script') },
+  {
+    short: 'e',
+    arg: 'CMD',
+    apply: (o, v) => {
+      if (v === '') return { error: 'Invalid script: empty' };
+      o.script = v;
+      return undefined;
+    },
+  },
   {
     short: 'f',
     arg: 'FILE',
@@ -122,7 +155,16 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
     },
   },
   { short: 'N', apply: () => undefined },
-  { short: 'p', arg: 'USER', apply: unsupported('p', 'dropping privileges') },
+  {
+    short: 'p',
+    arg: 'USER[:GROUP]',
+    apply: (o, v) => {
+      const spec = parseRunAs(v);
+      if (spec === undefined) return { error: `Invalid user:group argument: ${v}` };
+      o.runAs = spec;
+      return undefined;
+    },
+  },
   {
     short: 'P',
     arg: 'FILE',
@@ -169,6 +211,7 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
     foreground: false,
     syslog: false,
     table: 0,
+    startupDelay: 0,
     unsupported: [],
   };
   const { operands, error } = getopt(args, OPTIONS, opts, posixlyCorrect);
@@ -190,14 +233,15 @@ export const sockPath = (opts: Options): string => opts.sockFile ?? `${RUNSTATED
 export function usage(prog: string, o: Options): string {
   return `Usage:
   ${prog} [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-i NAME] [-l LVL]
-                    [-m SEC] [-p USER:GROUP] [-P FILE] [-t ID] [-u FILE]
+                    [-m SEC] [-p USER[:GROUP]] [-P FILE] [-t ID] [-u FILE]
                     [--log-format text|json]
 
 Options:
   -c SEC          Flush learned (*,G) routes idle for SEC seconds, default 60,
                   0 disables.  Helps when a source or its interface changes
-  -d SEC          Startup delay (not supported yet)
-  -e CMD          Script to run on (re)load and (*,G) installs (not supported yet)
+  -d SEC          Wait SEC seconds before start-up, e.g. for interfaces at boot
+  -e CMD          Run "CMD reload" after start-up and each reload, and "CMD install"
+                  (with $source and $group) for each route learned from a (*,G) rule
   -f FILE         Configuration file, default from NAME: ${confPath(o)}
   -F FILE         Check configuration file syntax and exit; -l raises detail
   -h, --help      This help text
@@ -209,7 +253,8 @@ Options:
   -m SEC          Multicast router discovery interval (not supported yet)
   -n              Run in the foreground, as under systemd or finit
   -N              Accepted for compatibility, no effect: VIFs/MIFs are made on demand
-  -p USER:GROUP   Drop privileges after start-up (not supported yet)
+  -p USER[:GROUP] Run as USER (and GROUP, default USER's group) once the sockets
+                  are open, keeping only CAP_NET_RAW; GROUP may use the socket
   -P FILE         PID file, default from NAME: ${pidPath(o)}
   -s              Log to syslog also in the foreground
   -t ID           Multicast routing table ID, default: 0

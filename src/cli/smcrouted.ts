@@ -1,6 +1,6 @@
-// smcrouted: config check mode, daemonizing, logging and signals around
-// Daemon. Options and exit codes follow SMCRoute 2.6. Importing this module
-// runs nothing: bin/smcrouted calls runFromProcess(), tests call main().
+// smcrouted: config check mode, daemonizing, logging, signals, the start-up
+// delay and -p around Daemon. Options and exit codes follow SMCRoute 2.6.
+// Importing this module runs nothing: bin/smcrouted calls runFromProcess(), tests call main().
 
 import { spawn } from 'node:child_process';
 import { fstatSync } from 'node:fs';
@@ -8,9 +8,15 @@ import { basename } from 'node:path';
 import { nodeConfFs } from '../conf/fs.js';
 import { Daemon, EX } from '../daemon/daemon.js';
 import { formatDiagnostic, readConfig } from '../daemon/config.js';
+import { capNames } from '../kernel/capabilities.js';
+import type { RunAs as RunAsIds } from '../kernel/privileges.js';
+import { ok, type Result } from '../result.js';
 import { createLogger, isJournalStream, jsonSink, stderrSink, type LogSink } from '../log.js';
 import { VERSION } from '../version.js';
 import { confPath, parseOptions, pidPath, sockPath, usage, type Options } from './smcrouted-options.js';
+
+/** -p resolved, with the drop to run once everything is open: the line to log, or why it failed. */
+type RunAs = RunAsIds & { readonly drop: () => Result<string> };
 
 /** Set in the environment of the detached child that carries on as the daemon. */
 const DAEMON_CHILD = 'SMCROUTED_DAEMON_CHILD';
@@ -73,14 +79,50 @@ export async function main(argv: readonly string[], io: DaemonIo): Promise<numbe
 
   if (opts.checkFile !== undefined) return checkConfig(opts.checkFile, io);
 
-  if (process.geteuid?.() !== 0) {
-    io.err('smcrouted: Need root privileges to start smcrouted\n');
+  // Loaded only here, so that -h, -v and -F never load the FFI. As upstream, -p names are
+  // checked before privileges are.
+  const privileges = await import('../kernel/privileges.js');
+  let runAs: RunAs | undefined;
+  if (opts.runAs) {
+    const resolved = privileges.resolveRunAs(opts.runAs);
+    if (!resolved.ok) {
+      io.err(`smcrouted: -p ${opts.runAs.user}${opts.runAs.group ? `:${opts.runAs.group}` : ''}: ${resolved.error}\n`);
+      return EX.NOUSER;
+    }
+    const to = resolved.value;
+    runAs = {
+      ...to,
+      drop: () => {
+        const kept = privileges.dropPrivileges(to);
+        if (!kept.ok) return kept;
+        const group = to.group === undefined ? '' : ` (${to.group})`;
+        return ok(`Root privileges dropped: UID ${to.uid} (${to.user}), GID ${to.gid}${group}, keeping ${capNames(kept.value)}`);
+      },
+    };
+  }
+
+  // systemd's User= with AmbientCapabilities= starts it without root, and that is enough.
+  if (process.geteuid?.() !== 0 && !privileges.hasStartCaps()) {
+    io.err('smcrouted: Need root privileges (or CAP_NET_ADMIN and CAP_NET_RAW) to start smcrouted\n');
     return EX.NOPERM;
   }
 
   const isChild = env[DAEMON_CHILD] === '1';
   if (!opts.foreground && !isChild) return daemonize(argv, env);
-  return serve(opts, isChild, io);
+  return serve(opts, runAs, isChild, io);
+}
+
+/** Sleeps for -d, or less when `cut` is called (SIGTERM/SIGINT during the delay). */
+function startupDelay(seconds: number): { done: Promise<void>; cut: () => void } {
+  let cut = () => {};
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, seconds * 1000);
+    cut = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  return { done, cut };
 }
 
 /**
@@ -110,13 +152,16 @@ async function logSinks(opts: Options, isChild: boolean, io: DaemonIo): Promise<
   return [opts.logFormat === 'json' ? jsonSink(io.err, stderr) : stderrSink(opts.ident, io.err, stderr)];
 }
 
-async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<number> {
+async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, io: DaemonIo): Promise<number> {
   // Handlers go in first: without one, an early SIGHUP or SIGTERM would kill
   // the process outright. What arrives before start-up completes waits for it.
   // Assigned once, after start-up; it cannot be const because the handlers read it before then.
   // eslint-disable-next-line prefer-const -- as const, a signal during start-up would hit the TDZ
   let running: Daemon | undefined;
   let early: 'reload' | 'stop' | undefined;
+  let delay: { done: Promise<void>; cut: () => void } | undefined;
+  // A function, not a test of `early` in place: the handlers change it behind the compiler's back.
+  const stopAsked = (): boolean => early === 'stop';
   process.on('SIGHUP', () => {
     if (running) running.reloadConfig();
     else early ??= 'reload';
@@ -125,12 +170,25 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
     process.on(sig, () => {
       if (running) void running.stop();
       else early = 'stop';
+      delay?.cut();
     });
   }
 
   const log = createLogger(opts.logLevel, await logSinks(opts, isChild, io), { name: opts.ident, pid: process.pid });
   log.notice(`SMCRoute v${VERSION}`);
   for (const u of opts.unsupported) log.warning(u);
+
+  // As upstream: before anything is opened or read, so interfaces have time to come up at boot.
+  if (opts.startupDelay > 0 && !stopAsked()) {
+    log.info(`Startup delay requested, waiting ${opts.startupDelay} sec before continuing.`);
+    delay = startupDelay(opts.startupDelay);
+    await delay.done;
+    delay = undefined;
+  }
+  if (stopAsked()) {
+    log.notice('Exiting.');
+    return EX.OK;
+  }
 
   const { createLinuxKernel } = await import('../kernel/linux.js');
   // Taken from the process environment itself: what the daemon runs later must not inherit it.
@@ -147,6 +205,12 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
       table: opts.table,
       cacheTimeout: opts.cacheTimeout,
       service,
+      script: opts.script,
+      ...(runAs && {
+        pidOwner: { uid: runAs.uid, gid: runAs.gid },
+        sockGroup: runAs.group === undefined ? undefined : runAs.gid,
+        dropPrivileges: runAs.drop,
+      }),
     },
     nodeConfFs,
   );

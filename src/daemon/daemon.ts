@@ -1,8 +1,10 @@
 // Wires the router to its inputs: the config file, the IPC socket, kernel
-// upcalls and link events, signals and the expiry timer; owns the PID file.
+// upcalls and link events, signals and the expiry timer; owns the PID file
+// and the -e hook script's runs.
 // Every input is handled to completion before the next (one event loop).
 
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/parse.js';
 import { KernelError, describeError } from '../errors.js';
@@ -14,7 +16,9 @@ import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, S
 import { formatDiagnostic, readConfig } from './config.js';
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
+import { formatAddr } from '../model/addr.js';
 import { fail, ok, type Result } from '../result.js';
+import { HookScript } from './hook-script.js';
 import { Router } from './router.js';
 
 export interface DaemonOptions {
@@ -24,6 +28,17 @@ export interface DaemonOptions {
   readonly table: number;
   /** Seconds between flushes of idle learned routes; 0 disables. */
   readonly cacheTimeout: number;
+  /** -e: the hook script. */
+  readonly script?: string;
+  /** -p: the PID file goes to this owner, so that reloads can still touch it after the drop. */
+  readonly pidOwner?: { readonly uid: number; readonly gid: number };
+  /** -p USER:GROUP: the IPC socket is opened to this group. */
+  readonly sockGroup?: number;
+  /**
+   * -p: gives up root once everything is open and the PID file written; says what it kept.
+   * A failure stops the daemon: it must not carry on as root when told not to.
+   */
+  readonly dropPrivileges?: () => Result<string>;
   /** Told when start-up is done, around each reload and at exit (systemd's sd_notify). */
   readonly service?: ServiceManager;
 }
@@ -39,6 +54,7 @@ export interface ServiceManager {
 export const EX = {
   OK: 0,
   USAGE: 64,
+  NOUSER: 67,
   SOFTWARE: 70,
   OSERR: 71,
   CANTCREAT: 73,
@@ -53,6 +69,7 @@ export class Daemon implements Control {
   private server?: IpcServer;
   private timer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
+  private hook?: HookScript;
   private resolveExit!: (code: number) => void;
   /** Resolves with the exit code once the daemon has stopped. */
   readonly exited: Promise<number>;
@@ -63,7 +80,11 @@ export class Daemon implements Control {
     private readonly opts: DaemonOptions,
     private readonly fs: ConfFs,
   ) {
-    this.router = new Router(kernel, log, { table: opts.table, cacheTimeout: opts.cacheTimeout });
+    this.router = new Router(kernel, log, {
+      table: opts.table,
+      cacheTimeout: opts.cacheTimeout,
+      onLearned: (r) => this.hook?.install(formatAddr(r.source), formatAddr(r.group)),
+    });
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -73,17 +94,23 @@ export class Daemon implements Control {
     for (const f of failures) this.log.warning(`Cannot open ${f.op}: ${describeOpenError(f)}`);
     if (failures.length === 2) {
       const busy = failures.some((f) => f.code === 'EADDRINUSE');
+      const denied = failures.every((f) => f.code === 'EPERM' || f.code === 'EACCES');
       this.log.err(
-        busy ? 'Another multicast routing application is already running.' : 'Kernel does not support multicast routing.',
+        busy
+          ? 'Another multicast routing application is already running.'
+          : denied
+            ? 'Not permitted to open the multicast routing sockets.'
+            : 'Kernel does not support multicast routing.',
       );
       this.kernel.shutdown();
-      return busy ? EX.UNAVAILABLE : EX.PROTOCOL;
+      return busy ? EX.UNAVAILABLE : denied ? EX.NOPERM : EX.PROTOCOL;
     }
     this.kernel.onUpcall((batch) => this.guard('Handling kernel upcalls', () => this.router.upcalls(batch)));
     this.kernel.onLinkChange(() => this.guard('Handling an interface change', () => this.router.linksChanged()));
 
     try {
       this.server = await startIpcServer(this.opts.sockFile, this, {
+        group: this.opts.sockGroup,
         log: {
           warn: (fields, m) => this.log.warning(m, fields),
           debug: (fields, m) => this.log.debug(m, fields),
@@ -105,6 +132,18 @@ export class Daemon implements Control {
       );
     }
     this.writePidFile();
+    if (this.opts.dropPrivileges) {
+      const dropped = this.opts.dropPrivileges();
+      if (!dropped.ok) {
+        this.log.err(`Cannot drop root privileges: ${dropped.error}`);
+        await this.stop(EX.NOPERM);
+        return EX.NOPERM;
+      }
+      this.log.notice(dropped.value);
+    }
+    this.hook = this.startHook();
+    this.hook?.reload();
+    // Ready only now: a daemon about to exit for a failed drop must never be reported up.
     this.opts.service?.ready(`Ready: ${this.summary()}`);
     return undefined;
   }
@@ -113,6 +152,24 @@ export class Daemon implements Control {
   private summary(): string {
     const s = this.router.stats();
     return `${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`;
+  }
+
+  /**
+   * As upstream, a script that cannot be run is reported once and not tried again; checked
+   * after -p, as the user it will run as. No upcall can come before this: VIFs are made by
+   * the config, and nothing between it and here yields to the event loop.
+   */
+  private startHook(): HookScript | undefined {
+    if (this.opts.script === undefined) return undefined;
+    // Resolved now, as upstream's execv() takes it: relative to where smcrouted was started.
+    const file = resolve(this.opts.script);
+    try {
+      accessSync(file, constants.X_OK);
+    } catch (err) {
+      this.log.err(`Script ${file} is not executable (${describeError(err)}); -e disabled`);
+      return undefined;
+    }
+    return new HookScript(file, this.log);
   }
 
   /**
@@ -160,6 +217,14 @@ export class Daemon implements Control {
       writeFileSync(this.opts.pidFile, `${process.pid}\n`);
     } catch (err) {
       this.log.err(`Failed writing PID file ${this.opts.pidFile}: ${describeError(err)}`);
+      return;
+    }
+    const owner = this.opts.pidOwner;
+    if (!owner) return;
+    try {
+      chownSync(this.opts.pidFile, owner.uid, owner.gid);
+    } catch (err) {
+      this.log.warning(`Failed chown of PID file ${this.opts.pidFile}: ${describeError(err)}`);
     }
   }
 
@@ -182,6 +247,7 @@ export class Daemon implements Control {
     } catch {
       this.writePidFile();
     }
+    this.hook?.reload();
     return ok();
   }
 
@@ -192,13 +258,29 @@ export class Daemon implements Control {
       this.log.notice('Exiting.');
       this.opts.service?.stopping('Exiting');
       if (this.timer) clearInterval(this.timer);
+      const dropped = this.hook?.close() ?? 0;
+      if (dropped > 0) this.log.notice(`${dropped} script runs not started`);
       this.router.stop();
       this.kernel.shutdown();
       await this.server?.close();
-      rmSync(this.opts.pidFile, { force: true });
+      this.removeFiles();
       this.resolveExit(code);
     })();
     return this.stopping;
+  }
+
+  /**
+   * After -p the daemon may no longer remove its files from a root-owned directory: they stay
+   * behind, which is harmless (the next start replaces both), and only worth a notice.
+   */
+  private removeFiles(): void {
+    try {
+      rmSync(this.opts.pidFile, { force: true });
+    } catch (err) {
+      this.log.notice(`Cannot remove PID file ${this.opts.pidFile}: ${describeError(err)}`);
+    }
+    // The server removed its socket if it could; say so when it could not.
+    if (this.server && existsSync(this.opts.sockFile)) this.log.notice(`Cannot remove IPC socket ${this.opts.sockFile}`);
   }
 
   // ---- Control: what smcroutectl asks for ----
@@ -259,6 +341,9 @@ function describeOpenError(e: KernelError): string {
       return 'multicast routing API already in use (is another multicast routing daemon running on this table?)';
     case 'EPROTONOSUPPORT':
       return 'cannot set the multicast routing table id; does the kernel have CONFIG_IP_MROUTE_MULTIPLE_TABLES?';
+    case 'EPERM':
+    case 'EACCES':
+      return 'permission denied: the routing socket needs CAP_NET_RAW, and CAP_NET_ADMIN for a table other than 0';
     case 'EOPNOTSUPP':
     case 'ENOPROTOOPT':
       return 'kernel does not support multicast routing';

@@ -68,11 +68,14 @@ export class Forwarding {
     }
   }
 
-  /** NOCACHE: a new flow arrived on `iif`; install it as the rules covering it say, or stop it. */
-  learn(u: Upcall, iif: string, rules: RuleTable): void {
+  /**
+   * NOCACHE: a new flow arrived on `iif`; install it as the rules covering it say, or stop it.
+   * True when it was learned from a template and now forwards somewhere (what -e reports).
+   */
+  learn(u: Upcall, iif: string, rules: RuleTable): boolean {
     const existing = this.mfc.get(sgKey(u.source, u.group));
     // Several upcalls for one new flow can arrive in a burst: resolve once.
-    if (existing?.installed && existing.iif === iif) return;
+    if (existing?.installed && existing.iif === iif) return false;
     const matched = rules.match(u.family, iif, u.source, u.group);
     // A burst brings thousands of these: build the text only when it is logged.
     const src = () => formatAddr(u.source);
@@ -82,20 +85,21 @@ export class Forwarding {
     e.learned = !matched.some(isSingleSG);
     if (matched.length === 0)
       this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
-    this.install(e, matched);
+    return this.install(e, matched) && e.learned;
   }
 
-  /** WRONGVIF: a flow a template covers moved to `iif`; follow it. */
-  wrongVif(u: Upcall, iif: string, rules: RuleTable): void {
+  /** WRONGVIF: a flow a template covers moved to `iif`; follow it. True when it forwards from there. */
+  wrongVif(u: Upcall, iif: string, rules: RuleTable): boolean {
     const matched = rules.match(u.family, iif, u.source, u.group);
     const src = formatAddr(u.source);
     const grp = formatAddr(u.group);
     if (!matched.some((r) => !isSingleSG(r))) {
       this.log.info(`Multicast from ${src}, group ${grp} on wrong ${vifWord(u.family)} ${u.vif}, iface ${iif}`);
-      return;
+      return false;
     }
-    this.install(this.mfc.upsert(u.source, u.group, iif, this.clock()), matched);
+    const forwards = this.install(this.mfc.upsert(u.source, u.group, iif, this.clock()), matched);
     this.log.notice(`Moved (${src},${grp}) inbound to ${iif} after WRONG${vifWord(u.family)}`, { source: src, group: grp, iif });
+    return forwards;
   }
 
   /** Removes learned routes whose packet count stood still for `maxIdle` seconds. */
@@ -134,13 +138,14 @@ export class Forwarding {
     return removed;
   }
 
-  private install(e: MfcEntry, matched: readonly Rule[]): void {
+  /** Puts the entry in the kernel as `matched` says; true when it is there and forwards somewhere. */
+  private install(e: MfcEntry, matched: readonly Rule[]): boolean {
     const table = this.vifs.tables[e.family];
     const parent = table.get(e.iif);
     if (!parent) {
       this.log.warning(`No ${vifWord(e.family)} for inbound ${e.iif}, dropping (${formatAddr(e.source)},${formatAddr(e.group)})`);
       this.remove(e.key);
-      return;
+      return false;
     }
     const ttls = new Uint8Array(MAX_VIFS);
     for (const r of matched) {
@@ -149,15 +154,18 @@ export class Forwarding {
         if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
       }
     }
+    const forwards = ttls.some((t) => t > 0);
     const cur = e.installed;
-    if (cur && cur.parent === parent.vif && equalBytes(cur.ttls, ttls)) return;
+    if (cur && cur.parent === parent.vif && equalBytes(cur.ttls, ttls)) return forwards;
     try {
       this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls });
       e.installed = { parent: parent.vif, ttls };
+      return forwards;
     } catch (err) {
       const source = formatAddr(e.source);
       const group = formatAddr(e.group);
       this.log.err(`Failed installing (${source},${group}) from ${e.iif}: ${describeError(err)}`, { source, group, iif: e.iif });
+      return false;
     }
   }
 

@@ -5,7 +5,7 @@
 
 import { KernelError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { formatAddr, type Family } from '../model/addr.js';
+import { formatAddr, type Addr, type Family } from '../model/addr.js';
 import type { Command, ConfIntents } from '../model/intents.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Kernel, Upcall } from '../kernel/types.js';
@@ -24,6 +24,16 @@ export interface RouterOptions {
   readonly table: number;
   /** Learned routes idle this long are flushed (-c), in seconds; 0 = never. */
   readonly cacheTimeout: number;
+  /** Told of each route learned from a template (or moved after WRONGVIF) that now forwards. */
+  readonly onLearned?: (route: LearnedRoute) => void;
+}
+
+/** A flow a template covers, installed forwarding somewhere. */
+export interface LearnedRoute {
+  readonly family: Family;
+  readonly source: Addr;
+  readonly group: Addr;
+  readonly iif: string;
 }
 
 /** A command applied, with what looked wrong but did not stop it. */
@@ -152,10 +162,10 @@ export class Router {
       }
       switch (u.kind) {
         case 'nocache':
-          this.forwarding.learn(u, slot.name, this.desired.rules);
+          if (this.forwarding.learn(u, slot.name, this.desired.rules)) this.learned(u, slot.name);
           break;
         case 'wrongvif':
-          this.forwarding.wrongVif(u, slot.name, this.desired.rules);
+          if (this.forwarding.wrongVif(u, slot.name, this.desired.rules)) this.learned(u, slot.name);
           break;
         case 'wholepkt':
           this.log.warning(() => `Receiving PIM register data from ${formatAddr(u.source)}, group ${formatAddr(u.group)}`);
@@ -164,6 +174,10 @@ export class Router {
           this.log.debug(`Unknown upcall ${u.type} from kernel`);
       }
     }
+  }
+
+  private learned(u: Upcall, iif: string): void {
+    this.opts.onLearned?.({ family: u.family, source: u.source, group: u.group, iif });
   }
 
   /** Removes learned routes whose packet count stood still for `maxIdle` seconds. */

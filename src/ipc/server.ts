@@ -1,7 +1,7 @@
-// The daemon's IPC endpoint: a root-only Unix stream socket that decodes request
-// frames and answers them through Control. Owns sockets only; no daemon state.
+// The daemon's IPC endpoint: a Unix stream socket, root-only or opened to one group,
+// that decodes request frames and answers them through Control. Owns sockets only; no daemon state.
 
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import type { Control } from './control.js';
@@ -19,6 +19,8 @@ export interface IpcServerOptions {
   readonly idleTimeoutMs?: number;
   /** Stop processing a connection's requests while this many reply bytes wait to be sent. Default 1 MiB. */
   readonly maxPendingOutput?: number;
+  /** Members of this group may connect too (mode 0660); without it only root can (0600). */
+  readonly group?: number;
   readonly log?: IpcLogger;
 }
 
@@ -43,8 +45,11 @@ function removeStaleSocket(path: string): void {
   unlinkSync(path);
 }
 
-/** Binds with a umask that leaves no window where others could connect. */
-function listenPrivately(server: net.Server, path: string): Promise<void> {
+/**
+ * Binds with a umask that leaves no window where others could connect; the group is set
+ * before its members get access, so no other group ever has it either.
+ */
+function listenPrivately(server: net.Server, path: string, group: number | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       server.off('listening', onListening);
@@ -53,7 +58,12 @@ function listenPrivately(server: net.Server, path: string): Promise<void> {
     const onListening = () => {
       server.off('error', onError);
       try {
-        chmodSync(path, 0o600);
+        if (group === undefined) {
+          chmodSync(path, 0o600);
+        } else {
+          chownSync(path, -1, group);
+          chmodSync(path, 0o660);
+        }
       } catch (err) {
         server.close();
         reject(err instanceof Error ? err : new Error(String(err)));
@@ -83,7 +93,7 @@ export async function startIpcServer(path: string, control: Control, opts: IpcSe
   });
   server.maxConnections = opts.maxConnections ?? 256;
   server.on('drop', () => log.warn({ path }, 'IPC connection refused: too many clients'));
-  await listenPrivately(server, path);
+  await listenPrivately(server, path, opts.group);
   server.on('error', (err) => log.warn({ err, path }, 'IPC server error'));
 
   return {

@@ -2,7 +2,7 @@
 // that turn failures into KernelError with the real errno. No policy here.
 
 import koffi from 'koffi';
-import { kernelError } from '../errors.js';
+import { ERRNO, kernelError } from '../errors.js';
 import { IOVEC_SIZE, MMSGHDR_SIZE, MSG_DONTWAIT } from './structs.js';
 
 const libc = koffi.load('libc.so.6');
@@ -25,6 +25,20 @@ const c_if_nameindex = libc.func('void *if_nameindex()');
 const c_if_freenameindex = libc.func('void if_freenameindex(void *ptr)');
 const c_openlog = libc.func('void openlog(void *ident, int option, int facility)');
 const c_syslog = libc.func('void syslog(int priority, const char *fmt, const char *msg)');
+// The reentrant lookups go through NSS, so users and groups from LDAP or systemd's
+// nss-systemd resolve as they do for every other program. They return the errno.
+const c_getpwnam_r = libc.func('int getpwnam_r(const char *name, void *pwd, void *buf, size_t len, void *result)');
+const c_getpwuid_r = libc.func('int getpwuid_r(uint32_t uid, void *pwd, void *buf, size_t len, void *result)');
+const c_getgrnam_r = libc.func('int getgrnam_r(const char *name, void *grp, void *buf, size_t len, void *result)');
+const c_getgrgid_r = libc.func('int getgrgid_r(uint32_t gid, void *grp, void *buf, size_t len, void *result)');
+// prctl is variadic; its options all take unsigned long arguments, passed as fixed ones (see ioctl).
+const c_prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+const c_capget = libc.func('int capget(void *hdr, void *data)');
+const c_capset = libc.func('int capset(void *hdr, void *data)');
+// glibc applies these three to every thread of the process (Node runs several), not just the caller.
+const c_setgroups = libc.func('int setgroups(size_t size, void *list)');
+const c_setresgid = libc.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)');
+const c_setresuid = libc.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)');
 
 function fail(op: string): never {
   throw kernelError(op, koffi.errno());
@@ -179,4 +193,109 @@ export function openlog(ident: string, option: number, facility: number): void {
 /** One message, passed through "%s" so it is never read as a format. */
 export function syslog(priority: number, message: string): void {
   c_syslog(priority, '%s', message);
+}
+
+/** A user's ids from the passwd database: uid and primary gid. */
+export interface PasswdIds {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+// struct passwd on LP64: pw_name, pw_passwd (pointers), pw_uid at 16, pw_gid at 20, then three pointers.
+const PASSWD_SIZE = 48;
+// struct group on LP64: gr_name, gr_passwd (pointers), gr_gid at 16, gr_mem.
+const GROUP_SIZE = 32;
+/** What glibc may say instead of 0 for "no such entry" (see getpwnam_r(3)). */
+const NOT_FOUND: ReadonlySet<number> = new Set([0, ERRNO.ENOENT, ERRNO.ESRCH, ERRNO.EBADF, ERRNO.EPERM]);
+
+type Lookup = (key: string | number, entry: Buffer, buf: Buffer, len: number, result: Buffer) => unknown;
+
+/** One reentrant NSS lookup: the filled entry, or undefined when there is none. */
+function lookup(op: string, call: Lookup, key: string | number, size: number): Buffer | undefined {
+  const entry = Buffer.alloc(size);
+  const result = Buffer.alloc(8);
+  // Large groups (many members) need more room than the usual 1 KiB: grow on ERANGE.
+  for (let len = 16 * 1024; ; len *= 2) {
+    const errno = call(key, entry, Buffer.alloc(len), len, result) as number;
+    if (errno === ERRNO.ERANGE && len < 16 * 1024 * 1024) continue;
+    if (result.readBigUInt64LE(0) !== 0n) return entry;
+    if (NOT_FOUND.has(errno)) return undefined;
+    throw kernelError(op, errno, String(key));
+  }
+}
+
+/** getpwnam_r(3), or getpwuid_r(3) for a number; undefined when there is no such user. */
+export function getpw(key: string | number): PasswdIds | undefined {
+  const e =
+    typeof key === 'string'
+      ? lookup('getpwnam_r', c_getpwnam_r as Lookup, key, PASSWD_SIZE)
+      : lookup('getpwuid_r', c_getpwuid_r as Lookup, key, PASSWD_SIZE);
+  return e && { uid: e.readUInt32LE(16), gid: e.readUInt32LE(20) };
+}
+
+/** getgrnam_r(3), or getgrgid_r(3) for a number: the gid; undefined when there is no such group. */
+export function getgr(key: string | number): number | undefined {
+  const e =
+    typeof key === 'string'
+      ? lookup('getgrnam_r', c_getgrnam_r as Lookup, key, GROUP_SIZE)
+      : lookup('getgrgid_r', c_getgrgid_r as Lookup, key, GROUP_SIZE);
+  return e?.readUInt32LE(16);
+}
+
+export function prctl(op: string, option: number, arg: number): void {
+  if ((c_prctl(option, arg, 0, 0, 0) as number) !== 0) fail(op);
+}
+
+/** The three capability sets, each as two 32-bit words (capabilities 0-31, 32-63). */
+export interface CapSets {
+  readonly effective: readonly [number, number];
+  readonly permitted: readonly [number, number];
+  readonly inheritable: readonly [number, number];
+}
+
+// _LINUX_CAPABILITY_VERSION_3: two data structs of { effective, permitted, inheritable }.
+const CAP_VERSION_3 = 0x20080522;
+
+function capHeader(): Buffer {
+  const hdr = Buffer.alloc(8);
+  hdr.writeUInt32LE(CAP_VERSION_3, 0);
+  hdr.writeInt32LE(0, 4); // this thread
+  return hdr;
+}
+
+/** capget(2) for the calling thread (the main thread, whose sets /proc/PID/status shows). */
+export function capget(): CapSets {
+  const data = Buffer.alloc(24);
+  if ((c_capget(capHeader(), data) as number) !== 0) fail('capget');
+  const word = (set: number, i: number) => data.readUInt32LE(i * 12 + set * 4);
+  return {
+    effective: [word(0, 0), word(0, 1)],
+    permitted: [word(1, 0), word(1, 1)],
+    inheritable: [word(2, 0), word(2, 1)],
+  };
+}
+
+/** capset(2) for the calling thread. */
+export function capset(sets: CapSets): void {
+  const data = Buffer.alloc(24);
+  for (let i = 0; i < 2; i++) {
+    data.writeUInt32LE(sets.effective[i] ?? 0, i * 12);
+    data.writeUInt32LE(sets.permitted[i] ?? 0, i * 12 + 4);
+    data.writeUInt32LE(sets.inheritable[i] ?? 0, i * 12 + 8);
+  }
+  if ((c_capset(capHeader(), data) as number) !== 0) fail('capset');
+}
+
+export function setgroups(gids: readonly number[]): void {
+  const list = Buffer.alloc(4 * Math.max(1, gids.length));
+  gids.forEach((g, i) => list.writeUInt32LE(g, i * 4));
+  if ((c_setgroups(gids.length, list) as number) !== 0) fail('setgroups');
+}
+
+export function setresgid(gid: number): void {
+  if ((c_setresgid(gid, gid, gid) as number) !== 0) fail('setresgid');
+}
+
+export function setresuid(uid: number): void {
+  if ((c_setresuid(uid, uid, uid) as number) !== 0) fail('setresuid');
 }

@@ -291,6 +291,27 @@ test('WRONGVIF moves a flow to the interface a (*,G) rule covers', () => {
   assert.equal(mfcOf(fake)[0]!.iif, vifOf(fake, 3));
 });
 
+test('onLearned hears of flows learned from templates that forward, and of WRONGVIF moves; not of stop filters or (S,G) rules', () => {
+  const heard: string[] = [];
+  const { ns } = setup(
+    [
+      'mroute from eth0 group 225.1.0.0/16 to eth2',
+      'mroute from eth1 group 225.1.0.0/16 to eth2',
+      'mroute from eth0 source 10.0.0.5 group 225.1.2.3 to eth2',
+      'mroute from eth0 group ff05::1:0/112 to eth1',
+      '',
+    ].join('\n'),
+    { onLearned: (r) => heard.push(`${r.family} ${formatAddr(r.source)},${formatAddr(r.group)} ${r.iif}`) },
+  );
+  ns.receive('inet', 2, A('10.0.0.2'), A('225.1.9.9'));
+  ns.receive('inet', 2, A('10.0.0.2'), A('225.1.9.9')); // resolved already: no second upcall
+  ns.receive('inet', 2, A('10.0.0.2'), A('226.0.0.1')); // stop filter
+  ns.receive('inet', 2, A('10.0.0.5'), A('225.1.2.3')); // the (S,G) rule's own flow
+  ns.receive('inet', 3, A('10.0.0.2'), A('225.1.9.9')); // WRONGVIF: moved to eth1
+  ns.receive('inet6', 2, A('fd00::2'), A('ff05::1:7'));
+  assert.deepEqual(heard, ['inet 10.0.0.2,225.1.9.9 eth0', 'inet 10.0.0.2,225.1.9.9 eth1', 'inet6 fd00::2,ff05::1:7 eth0']);
+});
+
 test('a route waiting for its interface is applied when the interface appears, and removed when it goes', () => {
   const { fake, ns, router } = setup(
     'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth9\nmgroup from eth9 group 225.4.4.4\n',

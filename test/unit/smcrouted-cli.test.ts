@@ -104,8 +104,8 @@ test('options combine and take glued arguments, as with getopt', async () => {
   const glued = await run(['-F/nonexistent/x.conf']);
   assert.equal(glued.status, 78);
   assert.match(glued.stderr, /\/nonexistent\/x\.conf/);
-  // -d takes "F" as its argument, so the path is a stray word
-  const dF = await run(['-dF', '/dev/null']);
+  // -e takes "F" as its argument, so the path is a stray word
+  const dF = await run(['-eF', '/dev/null']);
   assert.equal(dF.status, 64);
   assert.match(dF.stderr, /^smcrouted: Unexpected argument: \/dev\/null\n$/);
   // options may follow operands, unless POSIXLY_CORRECT
@@ -124,6 +124,41 @@ test("bad usage: getopt's message on stderr, the usage on stdout, exit 64; -h an
   assert.equal((await run(['-Z', '-h'])).status, 64);
   assert.equal((await run(['-v', '-Z'])).status, 0);
   assert.equal((await run(['-c', '-1', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid cache timeout: -1\n');
+});
+
+test('-d takes whole seconds, -e a command, -p USER[:GROUP]: anything else is bad usage (64)', async () => {
+  assert.equal((await run(['-d', '0', '-F', '/dev/null'])).status, 0);
+  assert.equal((await run(['-d', '2147483', '-F', '/dev/null'])).status, 0);
+  for (const bad of ['x', '-1', '1.5', '', '2147484']) {
+    const r = await run(['-d', bad, '-F', '/dev/null']);
+    assert.equal(r.status, 64, bad);
+    assert.equal(r.stderr, `smcrouted: Invalid startup delay: ${bad}\n`);
+    assert.match(r.stdout, /^Usage:/);
+  }
+  assert.equal((await run(['-e', '', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid script: empty\n');
+  const p = await run(['-p', 'a:b:c', '-F', '/dev/null']);
+  assert.equal(p.status, 64);
+  assert.equal(p.stderr, 'smcrouted: Invalid user:group argument: a:b:c\n');
+});
+
+test('-p with an unknown user or group exits 67 (EX_NOUSER) naming it, before anything starts', async () => {
+  const u = await run(['-n', '-p', 'no-such-user-smct']);
+  assert.equal(u.status, 67);
+  assert.equal(u.stderr, 'smcrouted: -p no-such-user-smct: Unknown user no-such-user-smct\n');
+  const g = await run(['-n', '-p', 'nobody:no-such-group-smct']);
+  assert.equal(g.status, 67);
+  assert.equal(g.stderr, 'smcrouted: -p nobody:no-such-group-smct: Unknown group no-such-group-smct\n');
+});
+
+test('the help describes -d, -e and -p as working options', async () => {
+  const h = (await run(['-h'])).stdout;
+  assert.match(h, /-d SEC {10}Wait SEC seconds/);
+  assert.match(h, /-e CMD {10}Run "CMD reload"/);
+  assert.match(h, /-p USER\[:GROUP\] Run as USER/);
+  assert.deepEqual(
+    h.split('\n').filter((l) => /^ {2}-[dep] .*not supported/.test(l)),
+    [],
+  );
 });
 
 test('--log-format takes text or json', async () => {
