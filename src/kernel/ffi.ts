@@ -15,6 +15,7 @@ const c_ioctl = libc.func('int ioctl(int fd, unsigned long req, void *arg)');
 const c_close = libc.func('int close(int fd)');
 const c_bind = libc.func('int bind(int fd, void *addr, uint32_t len)');
 const c_poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
+const c_sendto = libc.func('long sendto(int fd, void *buf, unsigned long len, int flags, void *addr, uint32_t alen)');
 const c_recv = libc.func('long recv(int fd, void *buf, unsigned long len, int flags)');
 const c_recvmmsg = libc.func('int recvmmsg(int fd, void *vec, unsigned int vlen, int flags, void *timeout)');
 const c_pipe2 = libc.func('int pipe2(void *fds, int flags)');
@@ -62,6 +63,11 @@ export function tryIoctl(fd: number, req: number, arg: Uint8Array): number {
 
 export function bind(op: string, fd: number, addr: Uint8Array): void {
   if ((c_bind(fd, addr, addr.length) as number) !== 0) fail(op);
+}
+
+/** One datagram to `addr` (an encoded sockaddr); throws KernelError on failure. */
+export function sendto(op: string, fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): void {
+  if (Number(c_sendto(fd, buf, buf.length, flags, addr, addr.length)) < 0) fail(op);
 }
 
 /** Nonblocking receive: bytes read, or -errno (e.g. -EAGAIN when empty). */
