@@ -2,6 +2,7 @@
 // --version and --log-format. Pure: parses into Options, prints nothing.
 
 import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
+import { MRDISC_INTERVAL } from '../model/limits.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
 export const RUNSTATEDIR = '/run';
@@ -15,6 +16,8 @@ export interface Options {
   logLevel: LevelName | 'silent';
   logFormat: LogFormat;
   foreground: boolean;
+  /** Seconds between router discovery advertisements on `mrdisc` phyints. */
+  mrdiscInterval: number;
   pidFile?: string;
   syslog: boolean;
   table: number;
@@ -113,7 +116,19 @@ const OPTIONS: readonly OptionDef<Options>[] = [
       return undefined;
     },
   },
-  { short: 'm', arg: 'SEC', apply: unsupported('m', 'multicast router discovery (mrdisc)') },
+  {
+    short: 'm',
+    arg: 'SEC',
+    apply: (o, v) => {
+      const { min, max } = MRDISC_INTERVAL;
+      // RFC 4286's range; upstream refuses the same values, so one config moves between the two.
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+        return { error: `Invalid mrdisc announcement interval: ${v} (${min}-${max} seconds)` };
+      }
+      o.mrdiscInterval = Number(v);
+      return undefined;
+    },
+  },
   {
     short: 'n',
     apply: (o) => {
@@ -166,6 +181,7 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
     logLevel: 'notice',
     logFormat: 'text',
     foreground: false,
+    mrdiscInterval: MRDISC_INTERVAL.default,
     syslog: false,
     table: 0,
     unsupported: [],
@@ -205,7 +221,8 @@ Options:
   --log-format FMT
                   Log lines on stderr as text*, "ident[pid]: level: message",
                   or as json, one object per line for log shippers
-  -m SEC          Multicast router discovery interval (not supported yet)
+  -m SEC          Multicast router discovery (RFC 4286) advertisement interval on
+                  phyints marked mrdisc, ${MRDISC_INTERVAL.min}-${MRDISC_INTERVAL.max} seconds, default: ${MRDISC_INTERVAL.default}
   -n              Run in the foreground, as under systemd or finit
   -N              Accepted for compatibility, no effect: VIFs/MIFs are made on demand
   -p USER:GROUP   Drop privileges after start-up (not supported yet)

@@ -125,6 +125,7 @@ async function serve(opts: Options, isChild: boolean, io: DaemonIo): Promise<num
       sockFile: sockPath(opts),
       table: opts.table,
       cacheTimeout: opts.cacheTimeout,
+      mrdiscInterval: opts.mrdiscInterval,
     },
     nodeConfFs,
   );

@@ -14,6 +14,7 @@ import { formatDiagnostic, readConfig } from './config.js';
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
 import { fail, ok, type Result } from '../result.js';
+import { realTimers, type Timers } from './mrdisc.js';
 import { Router } from './router.js';
 
 export interface DaemonOptions {
@@ -23,6 +24,8 @@ export interface DaemonOptions {
   readonly table: number;
   /** Seconds between flushes of idle learned routes; 0 disables. */
   readonly cacheTimeout: number;
+  /** Seconds between router discovery advertisements (-m); default 20. */
+  readonly mrdiscInterval?: number;
 }
 
 /** sysexits.h codes the daemon exits with. */
@@ -53,7 +56,18 @@ export class Daemon implements Control {
     private readonly opts: DaemonOptions,
     private readonly fs: ConfFs,
   ) {
-    this.router = new Router(kernel, log, { table: opts.table, cacheTimeout: opts.cacheTimeout });
+    // Router discovery timers are events of their own, so they get the same guard as the others.
+    const timers: Timers = {
+      after: (ms, fn) => realTimers.after(ms, () => this.guard('Multicast router discovery', fn)),
+      random: () => realTimers.random(),
+    };
+    this.router = new Router(
+      kernel,
+      log,
+      { table: opts.table, cacheTimeout: opts.cacheTimeout, mrdiscInterval: opts.mrdiscInterval },
+      undefined,
+      timers,
+    );
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -71,6 +85,7 @@ export class Daemon implements Control {
     }
     this.kernel.onUpcall((batch) => this.guard('Handling kernel upcalls', () => this.router.upcalls(batch)));
     this.kernel.onLinkChange(() => this.guard('Handling an interface change', () => this.router.linksChanged()));
+    this.kernel.onMrdisc((h) => this.guard('Handling a router discovery message', () => this.router.mrdiscHeard(h)));
 
     try {
       this.server = await startIpcServer(this.opts.sockFile, this, {

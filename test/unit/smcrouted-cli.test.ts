@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/smcrouted.js';
+import { parseOptions } from '../../src/cli/smcrouted-options.js';
 import { SMCROUTED } from '../lib/ours.js';
 
 async function run(args: string[], env: Record<string, string> = {}) {
@@ -124,6 +125,21 @@ test("bad usage: getopt's message on stderr, the usage on stdout, exit 64; -h an
   assert.equal((await run(['-Z', '-h'])).status, 64);
   assert.equal((await run(['-v', '-Z'])).status, 0);
   assert.equal((await run(['-c', '-1', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid cache timeout: -1\n');
+});
+
+test('-m takes the mrdisc interval, 4 to 180 seconds as RFC 4286 and upstream; anything else is a usage error', async () => {
+  for (const ok of ['4', '20', '180']) assert.equal((await run(['-m', ok, '-F', '/dev/null'])).status, 0, `-m ${ok}`);
+  assert.equal(parseOptions([]).opts.mrdiscInterval, 20);
+  assert.equal(parseOptions(['-m7']).opts.mrdiscInterval, 7);
+  for (const bad of ['3', '181', '0', '-5', '4.5', 'x', '']) {
+    const r = await run(['-m', bad, '-F', '/dev/null']);
+    assert.equal(r.status, 64, `-m ${JSON.stringify(bad)}`);
+    assert.equal(r.stderr, `smcrouted: Invalid mrdisc announcement interval: ${bad} (4-180 seconds)\n`);
+    assert.match(r.stdout, /^Usage:\n/);
+  }
+  const help = await run(['-h']);
+  assert.match(help.stdout, /-m SEC +Multicast router discovery \(RFC 4286\) advertisement interval/);
+  assert.doesNotMatch(help.stdout, /-m SEC.*not supported/);
 });
 
 test('--log-format takes text or json', async () => {
