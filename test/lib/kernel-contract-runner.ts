@@ -70,7 +70,8 @@ function linuxEnv(spec: RunnerSpec): KernelEnv {
       await run('ip', ['link', 'set', 'dev', ifaces[i].name, up ? 'up' : 'down']);
     },
     async solicit(i) {
-      await run('ip', ['netns', 'exec', spec.peer, ...solicitCommand(spec.links[i].peer)]);
+      const { cmd, args } = solicitCommand(spec.links[i].peer);
+      await run('ip', ['netns', 'exec', spec.peer, cmd, ...args]);
     },
     openFds: () => readdirSync('/proc/self/fd').length,
   };

@@ -26,9 +26,9 @@ total = 0x3100
 s.sendto(struct.pack("!BBH", 0x31, 0, ~total & 0xffff), (sys.argv[2] if len(sys.argv) > 2 else "224.0.0.2", 0))
 `;
 
-/** The command line, for `ip netns exec NS ...`, that sends one solicitation out of `ifname`. */
-export function solicitCommand(ifname: string, dest?: string): string[] {
-  return ['python3', '-c', SOLICIT_PY, ifname, ...(dest ? [dest] : [])];
+/** The command, to run inside a namespace, that sends one solicitation out of `ifname`. */
+export function solicitCommand(ifname: string, dest?: string): { cmd: string; args: string[] } {
+  return { cmd: 'python3', args: ['-c', SOLICIT_PY, ifname, ...(dest ? [dest] : [])] };
 }
 
 /** One captured IPv4 IGMP packet, read field by field. */
