@@ -96,9 +96,8 @@ export class Mrdisc {
     const now = this.clock();
     const at = Math.max(now + this.timers.random() * MRDISC_TIMING.maxResponseDelay, adv.lastSent + MRDISC_TIMING.minAnswerGap);
     if (adv.cancelAnswer || adv.nextAt <= at) {
-      this.log.debug(`mrdisc: solicitation from ${from} on ${adv.name}, already answered by the next advertisement`, {
-        iif: adv.name,
-      });
+      const why = adv.cancelAnswer ? 'an answer is already due' : 'the next advertisement, due first, answers it';
+      this.log.debug(`mrdisc: solicitation from ${from} on ${adv.name}: ${why}`, { iif: adv.name });
       return;
     }
     this.log.debug(`mrdisc: solicitation from ${from} on ${adv.name}, answering`, { iif: adv.name });
