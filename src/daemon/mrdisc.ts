@@ -41,6 +41,8 @@ export const realTimers: Timers = {
 interface Advertiser {
   readonly name: string;
   readonly ifindex: number;
+  /** The link was up when last seen: coming up again restarts the initial burst. */
+  up: boolean;
   /** Unsolicited advertisements sent (or tried) so far: the first few make the initial burst. */
   sent: number;
   lastSent: number;
@@ -81,7 +83,24 @@ export class Mrdisc {
       const present = links.byName(adv.name)?.index === adv.ifindex;
       this.end(adv, present);
     }
-    for (const [name, ifindex] of wanted) if (!this.active.has(name)) this.begin(name, ifindex);
+    for (const [name, ifindex] of wanted) if (!this.active.has(name)) this.begin(name, ifindex, links);
+    this.linksChanged(links);
+  }
+
+  /**
+   * A link that comes back up starts over with the initial burst, so a
+   * switch on it hears of the router within seconds, not at the next interval.
+   */
+  linksChanged(links: Links): void {
+    for (const adv of this.active.values()) {
+      const up = links.byName(adv.name)?.up ?? false;
+      if (up && !adv.up) {
+        adv.cancelNext();
+        adv.sent = 0;
+        this.schedule(adv, this.timers.random() * MRDISC_TIMING.maxInitialAdvertisementInterval);
+      }
+      adv.up = up;
+    }
   }
 
   /** A message heard on a link: solicitations are answered, the rest only logged. */
@@ -117,7 +136,7 @@ export class Mrdisc {
     return [...this.active.keys()];
   }
 
-  private begin(name: string, ifindex: number): void {
+  private begin(name: string, ifindex: number, links: Links): void {
     try {
       this.kernel.openMrdisc(ifindex);
     } catch (err) {
@@ -125,7 +144,8 @@ export class Mrdisc {
       this.log.err(`mrdisc: cannot advertise on ${name}: ${describeError(err)}`, { iif: name });
       return;
     }
-    const adv: Advertiser = { name, ifindex, sent: 0, lastSent: -Infinity, nextAt: 0, cancelNext: () => {} };
+    const up = links.byName(name)?.up ?? false;
+    const adv: Advertiser = { name, ifindex, up, sent: 0, lastSent: -Infinity, nextAt: 0, cancelNext: () => {} };
     this.active.set(name, adv);
     this.log.info(`mrdisc: advertising on ${name} every ${this.interval} s`, { iif: name });
     this.schedule(adv, this.timers.random() * MRDISC_TIMING.maxInitialAdvertisementInterval);

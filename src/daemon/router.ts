@@ -95,6 +95,8 @@ export class Router {
   /** Interfaces came or went: re-resolve everything against what exists now. */
   linksChanged(): void {
     const links = new Links(this.kernel.links());
+    // A link coming up matters to router discovery only.
+    this.mrdisc.linksChanged(links);
     // Netlink also reports changes that do not matter here (up/down, MTU, ...).
     if (links.sameAs(this.links)) return;
     this.links = links;

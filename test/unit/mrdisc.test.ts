@@ -223,6 +223,22 @@ test('a link that is down: the advertisement fails quietly (debug) and the sched
   assert.deepEqual(timeline(s.sent), ['t=2000 2 advertisement/4']);
 });
 
+test('a link that comes back up starts the initial burst over; staying up changes nothing', () => {
+  const s = setup(20);
+  s.timers.draws = [0];
+  s.mrdisc.sync(new Map([['eth0', ETH0]]), s.links());
+  s.timers.advance(10_000); // burst at 0, 2000, 4000; the next near t=23750
+  s.mrdisc.linksChanged(s.links());
+  s.ns.setLinks(LINKS.map((l) => (l.index === ETH0 ? { ...l, up: false } : l)));
+  s.mrdisc.linksChanged(s.links());
+  s.sent.length = 0;
+  s.ns.setLinks(LINKS);
+  s.timers.draws = [0.5];
+  s.mrdisc.linksChanged(s.links());
+  s.timers.advance(6000);
+  assert.deepEqual(timeline(s.sent), ['t=11000 2 advertisement/20', 't=13000 2 advertisement/20', 't=15000 2 advertisement/20']);
+});
+
 // ---- driven by the router ----
 
 function routerSetup(conf: string, links: readonly LinkInfo[] = LINKS) {
@@ -278,6 +294,16 @@ test('router: an mrdisc interface that appears starts advertising; one deleted c
   r.ns.setLinks(LINKS);
   assert.deepEqual(r.kernel.mrdiscSockets(), []);
   assert.deepEqual(r.types(), []);
+});
+
+test('router: a link event that brings an mrdisc link up restarts its burst', () => {
+  const r = routerSetup('phyint eth0 enable mrdisc\n');
+  r.timers.advance(10_000);
+  r.types();
+  r.ns.setLinks(LINKS.map((l) => (l.index === ETH0 ? { ...l, up: false } : l)));
+  r.ns.setLinks(LINKS);
+  r.timers.advance(0);
+  assert.deepEqual(r.types(), [`${ETH0} advertisement`], 'at once (random draw 0), not 5 s later');
 });
 
 test('router: solicitations reach the schedule; stop terminates before the tables close', () => {
