@@ -3,6 +3,7 @@
 
 import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
 import type { RunAsSpec } from '../kernel/privileges.js';
+import { MRDISC_INTERVAL } from '../model/limits.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
 export const RUNSTATEDIR = '/run';
@@ -16,6 +17,8 @@ export interface Options {
   logLevel: LevelName | 'silent';
   logFormat: LogFormat;
   foreground: boolean;
+  /** Seconds between router discovery advertisements on `mrdisc` phyints. */
+  mrdiscInterval: number;
   pidFile?: string;
   syslog: boolean;
   table: number;
@@ -26,8 +29,6 @@ export interface Options {
   script?: string;
   /** -d SEC: wait this long before opening anything. */
   startupDelay: number;
-  /** Warnings for options accepted but not implemented, logged once logging is up. */
-  unsupported: string[];
   /** -h or -v: print and exit, as upstream does on meeting them. */
   action?: 'help' | 'version';
 }
@@ -56,12 +57,6 @@ function intArg(name: string, min: number, max: number, set: (o: Options, n: num
     if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) return { error: `Invalid ${name}: ${v}` };
     set(o, Number(v));
     return undefined;
-  };
-}
-
-function unsupported(flag: string, what: string) {
-  return (o: Options): void => {
-    o.unsupported.push(`-${flag}: ${what} is not supported yet, ignored`);
   };
 }
 
@@ -147,7 +142,19 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
       return undefined;
     },
   },
-  { short: 'm', arg: 'SEC', apply: unsupported('m', 'multicast router discovery (mrdisc)') },
+  {
+    short: 'm',
+    arg: 'SEC',
+    apply: (o, v) => {
+      const { min, max } = MRDISC_INTERVAL;
+      // RFC 4286's range; upstream refuses the same values, so one config moves between the two.
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+        return { error: `Invalid mrdisc announcement interval: ${v} (${min}-${max} seconds)` };
+      }
+      o.mrdiscInterval = Number(v);
+      return undefined;
+    },
+  },
   {
     short: 'n',
     apply: (o) => {
@@ -209,10 +216,10 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
     logLevel: 'notice',
     logFormat: 'text',
     foreground: false,
+    mrdiscInterval: MRDISC_INTERVAL.default,
     syslog: false,
     table: 0,
     startupDelay: 0,
-    unsupported: [],
   };
   const { operands, error } = getopt(args, OPTIONS, opts, posixlyCorrect);
   if (error !== undefined) return { opts, error };
@@ -250,7 +257,8 @@ Options:
   --log-format FMT
                   Log lines on stderr as text*, "ident[pid]: level: message",
                   or as json, one object per line for log shippers
-  -m SEC          Multicast router discovery interval (not supported yet)
+  -m SEC          Multicast router discovery (RFC 4286) advertisement interval on
+                  phyints marked mrdisc, ${MRDISC_INTERVAL.min}-${MRDISC_INTERVAL.max} seconds, default: ${MRDISC_INTERVAL.default}
   -n              Run in the foreground, as under systemd or finit
   -N              Accepted for compatibility, no effect: VIFs/MIFs are made on demand
   -p USER[:GROUP] Run as USER (and GROUP, default USER's group) once the sockets

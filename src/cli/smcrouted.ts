@@ -176,7 +176,6 @@ async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, 
 
   const log = createLogger(opts.logLevel, await logSinks(opts, isChild, io), { name: opts.ident, pid: process.pid });
   log.notice(`SMCRoute v${VERSION}`);
-  for (const u of opts.unsupported) log.warning(u);
 
   // As upstream: before anything is opened or read, so interfaces have time to come up at boot.
   if (opts.startupDelay > 0 && !stopAsked()) {
@@ -211,6 +210,7 @@ async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, 
         sockGroup: runAs.group === undefined ? undefined : runAs.gid,
         dropPrivileges: runAs.drop,
       }),
+      mrdiscInterval: opts.mrdiscInterval,
     },
     nodeConfFs,
   );

@@ -42,16 +42,16 @@ function applyPhyints(d: Desired, phyints: readonly PhyintIntent[], links: Links
       d.problems.push({ origin: p.origin, message: `phyint ${p.ifname} does not exist (yet?) on this system` });
       continue;
     }
-    if (p.mrdisc) {
-      d.problems.push({
-        origin: p.origin,
-        message: `phyint ${p.ifname}: mrdisc (multicast router discovery) is not supported yet, ignored`,
-      });
-    }
     // A bare `phyint X` enables X, as upstream does without -N (and -N is a no-op in 2.6).
     const enable = p.enable ?? true;
+    if (p.mrdisc && !enable) {
+      d.problems.push({ origin: p.origin, message: `phyint ${p.ifname}: mrdisc has no effect on a disabled interface` });
+    }
     for (const l of matched) {
-      d.settings.set(l.name, { threshold: p.threshold, disabled: !enable });
+      if (p.mrdisc && enable && !l.multicast) {
+        d.problems.push({ origin: p.origin, message: `phyint ${p.ifname}: ${l.name} is not multicast capable, no mrdisc there` });
+      }
+      d.settings.set(l.name, { threshold: p.threshold, disabled: !enable, mrdisc: p.mrdisc });
       if (enable && l.multicast) d.vifNeeds.add(l.name);
       else d.vifNeeds.delete(l.name);
     }

@@ -15,6 +15,8 @@ export interface IfaceSettings {
   readonly threshold: number;
   /** Explicit `phyint X disable`: no VIF/MIF, routes through it refused. */
   readonly disabled: boolean;
+  /** `phyint X ... mrdisc`: advertise as a multicast router (RFC 4286) unless disabled. */
+  readonly mrdisc: boolean;
 }
 
 /** One kernel membership: an (S,G) or (*,G) on one interface. */
@@ -55,7 +57,7 @@ export interface Problem {
 }
 
 export function settingsOf(settings: ReadonlyMap<string, IfaceSettings>, name: string): IfaceSettings {
-  return settings.get(name) ?? { threshold: DEFAULT_THRESHOLD, disabled: false };
+  return settings.get(name) ?? { threshold: DEFAULT_THRESHOLD, disabled: false, mrdisc: false };
 }
 
 export interface ResolvedRoute {

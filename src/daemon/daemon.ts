@@ -19,6 +19,7 @@ import type { Valid } from '../model/validate.js';
 import { formatAddr } from '../model/addr.js';
 import { fail, ok, type Result } from '../result.js';
 import { HookScript } from './hook-script.js';
+import { realTimers, type Timers } from './mrdisc.js';
 import { Router } from './router.js';
 
 export interface DaemonOptions {
@@ -39,6 +40,8 @@ export interface DaemonOptions {
    * A failure stops the daemon: it must not carry on as root when told not to.
    */
   readonly dropPrivileges?: () => Result<string>;
+  /** Seconds between router discovery advertisements (-m); default 20. */
+  readonly mrdiscInterval?: number;
   /** Told when start-up is done, around each reload and at exit (systemd's sd_notify). */
   readonly service?: ServiceManager;
 }
@@ -80,11 +83,23 @@ export class Daemon implements Control {
     private readonly opts: DaemonOptions,
     private readonly fs: ConfFs,
   ) {
-    this.router = new Router(kernel, log, {
-      table: opts.table,
-      cacheTimeout: opts.cacheTimeout,
-      onLearned: (r) => this.hook?.install(formatAddr(r.source), formatAddr(r.group)),
-    });
+    // Router discovery timers are events of their own, so they get the same guard as the others.
+    const timers: Timers = {
+      after: (ms, fn) => realTimers.after(ms, () => this.guard('Multicast router discovery', fn)),
+      random: () => realTimers.random(),
+    };
+    this.router = new Router(
+      kernel,
+      log,
+      {
+        table: opts.table,
+        cacheTimeout: opts.cacheTimeout,
+        mrdiscInterval: opts.mrdiscInterval,
+        onLearned: (r) => this.hook?.install(formatAddr(r.source), formatAddr(r.group)),
+      },
+      undefined,
+      timers,
+    );
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -107,6 +122,7 @@ export class Daemon implements Control {
     }
     this.kernel.onUpcall((batch) => this.guard('Handling kernel upcalls', () => this.router.upcalls(batch)));
     this.kernel.onLinkChange(() => this.guard('Handling an interface change', () => this.router.linksChanged()));
+    this.kernel.onMrdisc((h) => this.guard('Handling a router discovery message', () => this.router.mrdiscHeard(h)));
 
     try {
       this.server = await startIpcServer(this.opts.sockFile, this, {

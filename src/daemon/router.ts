@@ -8,14 +8,16 @@ import type { Logger } from '../log.js';
 import { formatAddr, type Addr, type Family } from '../model/addr.js';
 import type { Command, ConfIntents } from '../model/intents.js';
 import { fail, ok, type Result } from '../result.js';
-import type { Kernel, Upcall } from '../kernel/types.js';
+import type { Kernel, MrdiscHeard, Upcall } from '../kernel/types.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { buildDesired, planCommand } from '../core/changes.js';
 import { CommandLog } from '../core/command-log.js';
 import { commit, diffRules, emptyDesired, membershipsOf, type Desired, type RuleChange } from '../core/desired.js';
 import { Links } from '../core/links.js';
+import { MRDISC_INTERVAL } from '../model/limits.js';
 import { Forwarding, type Dirty } from './forwarding.js';
 import { Memberships } from './memberships.js';
+import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
 import { groupsView, interfacesView, routesView, type ViewState } from './views.js';
 import { Vifs, vifWord } from './vifs.js';
 
@@ -24,6 +26,8 @@ export interface RouterOptions {
   readonly table: number;
   /** Learned routes idle this long are flushed (-c), in seconds; 0 = never. */
   readonly cacheTimeout: number;
+  /** Seconds between router discovery advertisements (-m); default RFC 4286's 20. */
+  readonly mrdiscInterval?: number;
   /** Told of each route learned from a template (or moved after WRONGVIF) that now forwards. */
   readonly onLearned?: (route: LearnedRoute) => void;
 }
@@ -55,16 +59,19 @@ export class Router {
   private readonly vifs: Vifs;
   private readonly memberships: Memberships;
   private readonly forwarding: Forwarding;
+  private readonly mrdisc: Mrdisc;
 
   constructor(
     private readonly kernel: Kernel,
     private readonly log: Logger,
     private readonly opts: RouterOptions,
     clock: () => number = () => performance.now(),
+    timers: Timers = realTimers,
   ) {
     this.vifs = new Vifs(kernel, log);
     this.memberships = new Memberships(kernel, log);
     this.forwarding = new Forwarding(kernel, log, this.vifs, clock);
+    this.mrdisc = new Mrdisc(kernel, log, opts.mrdiscInterval ?? MRDISC_INTERVAL.default, clock, timers);
   }
 
   /**
@@ -98,6 +105,8 @@ export class Router {
   /** Interfaces came or went: re-resolve everything against what exists now. */
   linksChanged(): void {
     const links = new Links(this.kernel.links());
+    // A link coming up matters to router discovery only.
+    this.mrdisc.linksChanged(links);
     // Netlink also reports changes that do not matter here (up/down, MTU, ...).
     if (links.sameAs(this.links)) return;
     this.links = links;
@@ -131,6 +140,27 @@ export class Router {
     this.memberships.apply(this.memberships.diff(next.joins), 'best-effort', this.links);
     this.desired = next;
     this.converge(rules, next.vifNeeds);
+    this.mrdisc.sync(this.mrdiscLinks(), this.links);
+  }
+
+  /**
+   * Links that advertise themselves as a multicast router (RFC 4286, IPv4):
+   * those a phyint flags `mrdisc` and does not disable, present and
+   * multicast-capable, while IPv4 multicast routing is open.
+   */
+  private mrdiscLinks(): Map<string, number> {
+    const out = new Map<string, number>();
+    if (!this.open.has('inet')) return out;
+    for (const [name, s] of this.desired.settings) {
+      const link = this.links.byName(name);
+      if (s.mrdisc && !s.disabled && link?.multicast) out.set(name, link.index);
+    }
+    return out;
+  }
+
+  /** A router discovery message heard on a link (the kernel's onMrdisc). */
+  mrdiscHeard(h: MrdiscHeard): void {
+    this.mrdisc.heard(h);
   }
 
   /**
@@ -190,8 +220,9 @@ export class Router {
     return this.forwarding.flush();
   }
 
-  /** Leaves every group and closes the routing sockets (the kernel flushes the table). */
+  /** Ends router discovery, leaves every group and closes the routing sockets (the kernel flushes the table). */
   stop(): void {
+    this.mrdisc.stop();
     this.memberships.leaveAll(this.links);
     for (const family of this.open) {
       try {

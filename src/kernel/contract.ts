@@ -4,7 +4,7 @@
 import { kernelError } from '../errors.js';
 import { isAny, isMulticast, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
-import type { MfcSpec } from './types.js';
+import type { MfcSpec, MrdiscMessage } from './types.js';
 
 /** KernelError.op of each routing-socket call, per family. */
 export const OPS = {
@@ -29,6 +29,9 @@ export const OPS = {
     counters: 'SIOCGETSGCNT_IN6',
   },
 } as const;
+
+/** KernelError.op of the mrdisc socket calls, named after the call that can fail. */
+export const MRDISC_OPS = { open: 'SO_BINDTOIFINDEX', send: 'sendto', close: 'close' } as const;
 
 /** KernelError.op of a join or leave, ASM or SSM. */
 export function joinOp(join: boolean, ssm: boolean): string {
@@ -122,6 +125,30 @@ export const precheck = {
     const op = joinOp(true, source !== undefined);
     if (down) throw kernelError(op, 'EBADF', 'kernel shut down');
     if ((source && source.family !== group.family) || !fitsUint(ifindex, U32)) invalid(op);
+  },
+
+  /** Index 0 would unbind the socket from any link, so it is refused with the out-of-range ones. */
+  openMrdisc(down: boolean, open: boolean, ifindex: number): void {
+    const op = MRDISC_OPS.open;
+    if (down) throw kernelError(op, 'EBADF', 'kernel shut down');
+    if (!fitsUint(ifindex, I32) || ifindex === 0) invalid(op);
+    if (open) throw kernelError(op, 'EADDRINUSE', 'mrdisc socket already open on this link');
+  },
+
+  /** The advertisement's fields are 8 (interval) and 16 bits wide. */
+  sendMrdisc<S>(socket: S | undefined, m: MrdiscMessage): S {
+    const s = open(socket, MRDISC_OPS.send);
+    if (
+      m.type === 'advertisement' &&
+      !(fitsUint(m.interval, U8) && fitsUint(m.queryInterval, U16) && fitsUint(m.robustness, U16))
+    ) {
+      invalid(MRDISC_OPS.send);
+    }
+    return s;
+  },
+
+  closeMrdisc<S>(socket: S | undefined): S {
+    return open(socket, MRDISC_OPS.close);
   },
 
   /** A leave's arguments need no check: what was never joined is EADDRNOTAVAIL, whatever it is. */

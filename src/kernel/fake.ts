@@ -4,8 +4,18 @@
 import { kernelError } from '../errors.js';
 import { addrKey, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
-import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
-import { OPS, joinOp, kernelRules, precheck } from './contract.js';
+import type {
+  Kernel,
+  LinkInfo,
+  MfcSpec,
+  MrdiscHeard,
+  MrdiscMessage,
+  MrdiscSink,
+  SgCounters,
+  Upcall,
+  UpcallSink,
+} from './types.js';
+import { MRDISC_OPS, OPS, joinOp, kernelRules, precheck } from './contract.js';
 
 /** The table MRT_INIT uses when no MRT_TABLE was set, per family. */
 const DEFAULT_TABLE: Record<Family, number> = { inet: 253, inet6: 254 };
@@ -22,6 +32,12 @@ export interface FakeMfc {
   readonly iif: number;
   readonly ttls: Uint8Array;
   readonly counters: SgCounters;
+}
+
+/** One message an mrdisc socket sent, in the order sent. */
+export interface FakeMrdiscSent {
+  readonly ifindex: number;
+  readonly message: MrdiscMessage;
 }
 
 export interface FakeMembership {
@@ -83,6 +99,11 @@ export class FakeNetns {
     for (const k of this.kernels) k.linksChanged();
   }
 
+  /** Delivers an MRD message to every kernel with an mrdisc socket on the link, as if heard there. */
+  hearMrdisc(heard: MrdiscHeard): void {
+    for (const k of this.kernels) k.hearMrdisc(heard);
+  }
+
   /** Memberships as the namespace shows them (/proc/net/igmp, mcfilter): links that exist only. */
   memberships(family?: Family): FakeMembership[] {
     const out: FakeMembership[] = [];
@@ -125,7 +146,10 @@ export class FakeKernel implements Kernel {
   readonly ns: FakeNetns;
   private readonly tables: Record<Family, Table | undefined> = { inet: undefined, inet6: undefined };
   private readonly joined = new Map<string, FakeMembership>();
+  private readonly mrdiscOpen = new Set<number>();
+  private readonly mrdiscLog: FakeMrdiscSent[] = [];
   private sink: UpcallSink | undefined;
+  private mrdiscSink: MrdiscSink | undefined;
   private linkHandler: (() => void) | undefined;
   private down = false;
 
@@ -219,6 +243,31 @@ export class FakeKernel implements Kernel {
     }
   }
 
+  openMrdisc(ifindex: number): void {
+    precheck.openMrdisc(this.down, this.mrdiscOpen.has(ifindex), ifindex);
+    // Linux binds to any index; it is the All-Routers join that finds no such link.
+    if (!this.ns.hasLink(ifindex)) throw kernelError('MCAST_JOIN_GROUP', 'ENODEV');
+    this.mrdiscOpen.add(ifindex);
+  }
+
+  /** As Linux routes the datagram: no link is ENODEV, a link that is down ENETUNREACH. */
+  sendMrdisc(ifindex: number, message: MrdiscMessage): void {
+    precheck.sendMrdisc(this.mrdiscOpen.has(ifindex) ? ifindex : undefined, message);
+    const link = this.ns.links().find((l) => l.index === ifindex);
+    if (!link) throw kernelError(MRDISC_OPS.send, 'ENODEV');
+    if (!link.up) throw kernelError(MRDISC_OPS.send, 'ENETUNREACH');
+    this.mrdiscLog.push({ ifindex, message });
+  }
+
+  closeMrdisc(ifindex: number): void {
+    precheck.closeMrdisc(this.mrdiscOpen.has(ifindex) ? ifindex : undefined);
+    this.mrdiscOpen.delete(ifindex);
+  }
+
+  onMrdisc(sink: MrdiscSink): void {
+    if (!this.down) this.mrdiscSink = sink;
+  }
+
   onUpcall(sink: UpcallSink): void {
     this.sink = sink;
   }
@@ -231,8 +280,10 @@ export class FakeKernel implements Kernel {
     if (this.down) return;
     for (const family of ['inet', 'inet6'] as const) if (this.tables[family]) this.closeMroute(family);
     this.joined.clear();
+    this.mrdiscOpen.clear();
     this.down = true;
     this.sink = undefined;
+    this.mrdiscSink = undefined;
     this.linkHandler = undefined;
     this.ns.kernels.delete(this);
   }
@@ -276,6 +327,23 @@ export class FakeKernel implements Kernel {
 
   memberships(): FakeMembership[] {
     return [...this.joined.values()];
+  }
+
+  /** Links with an open mrdisc socket, ascending. */
+  mrdiscSockets(): number[] {
+    return [...this.mrdiscOpen].sort((a, b) => a - b);
+  }
+
+  /** Every MRD message sent so far (closing a socket keeps its history); `clear` empties it. */
+  mrdiscSent(clear = false): FakeMrdiscSent[] {
+    const out = [...this.mrdiscLog];
+    if (clear) this.mrdiscLog.length = 0;
+    return out;
+  }
+
+  /** @internal see FakeNetns.hearMrdisc */
+  hearMrdisc(heard: MrdiscHeard): void {
+    if (this.mrdiscOpen.has(heard.ifindex)) this.mrdiscSink?.(heard);
   }
 
   /** Overwrites the counters of an installed (S,G); throws when there is none. */

@@ -79,6 +79,11 @@ export function bind(op: string, fd: number, addr: Uint8Array): void {
   if ((c_bind(fd, addr, addr.length) as number) !== 0) fail(op);
 }
 
+/** One datagram to `addr` (an encoded sockaddr); throws KernelError on failure. */
+export function sendto(op: string, fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): void {
+  if (trySendto(fd, buf, flags, addr) < 0) fail(op);
+}
+
 /** Nonblocking receive: bytes read, or -errno (e.g. -EAGAIN when empty). */
 export function recv(fd: number, buf: Uint8Array, flags: number): number {
   const n = Number(c_recv(fd, buf, buf.length, flags));
@@ -86,7 +91,7 @@ export function recv(fd: number, buf: Uint8Array, flags: number): number {
 }
 
 /** One datagram to `addr` (a whole sockaddr, its length is the address length): bytes sent, or -errno. */
-export function sendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number {
+export function trySendto(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array): number {
   const n = Number(c_sendto(fd, buf, buf.length, flags, addr, addr.length));
   return n >= 0 ? n : -koffi.errno();
 }

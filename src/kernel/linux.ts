@@ -6,6 +6,7 @@ import type { Addr, Family } from '../model/addr.js';
 import { OPS, precheck } from './contract.js';
 import * as ffi from './ffi.js';
 import { JoinPool } from './join-pool.js';
+import { MrdiscSockets } from './mrdisc-socket.js';
 import { PollLoop } from './poll-loop.js';
 import {
   AF_INET,
@@ -59,7 +60,17 @@ import {
   decodeIgmpmsg,
   decodeMrt6msg,
 } from './structs.js';
-import type { Kernel, LinkInfo, MfcSpec, SgCounters, Upcall, UpcallSink } from './types.js';
+import type {
+  Kernel,
+  LinkInfo,
+  MfcSpec,
+  MrdiscHeard,
+  MrdiscMessage,
+  MrdiscSink,
+  SgCounters,
+  Upcall,
+  UpcallSink,
+} from './types.js';
 
 /** Room for a burst of tens of thousands of upcalls (the kernel doubles it). */
 const RCVBUF_BYTES = 16 * 1024 * 1024;
@@ -78,7 +89,9 @@ export class LinuxKernel implements Kernel {
   private readonly mroute: Record<Family, number> = { inet: -1, inet6: -1 };
   private readonly joins = new JoinPool();
   private readonly warn: (message: string) => void;
+  private readonly mrdisc: MrdiscSockets;
   private sink: UpcallSink | undefined;
+  private mrdiscSink: MrdiscSink | undefined;
   private linkHandler: (() => void) | undefined;
   private netlink = -1;
   private loop: PollLoop | undefined;
@@ -97,6 +110,7 @@ export class LinuxKernel implements Kernel {
 
   constructor(options: LinuxKernelOptions = {}) {
     this.warn = options.warn ?? (() => {});
+    this.mrdisc = new MrdiscSockets(this.warn);
   }
 
   links(): LinkInfo[] {
@@ -224,6 +238,26 @@ export class LinuxKernel implements Kernel {
     this.joins.leave(ifindex, group, source);
   }
 
+  openMrdisc(ifindex: number): void {
+    precheck.openMrdisc(this.down, this.mrdisc.has(ifindex), ifindex);
+    this.mrdisc.open(ifindex);
+    this.rewatch();
+  }
+
+  sendMrdisc(ifindex: number, message: MrdiscMessage): void {
+    this.mrdisc.send(ifindex, message);
+  }
+
+  closeMrdisc(ifindex: number): void {
+    this.mrdisc.close(ifindex);
+    this.rewatch();
+  }
+
+  onMrdisc(sink: MrdiscSink): void {
+    this.mrdiscSink = sink;
+    this.rewatch();
+  }
+
   onUpcall(sink: UpcallSink): void {
     this.sink = sink;
     this.rewatch();
@@ -246,9 +280,11 @@ export class LinuxKernel implements Kernel {
       if (fd >= 0) this.shut(family, fd);
     }
     this.joins.closeAll();
+    this.mrdisc.closeAll();
     if (this.netlink >= 0) ffi.close(this.netlink);
     this.netlink = -1;
     this.sink = undefined;
+    this.mrdiscSink = undefined;
     this.linkHandler = undefined;
   }
 
@@ -294,6 +330,7 @@ export class LinuxKernel implements Kernel {
       if (this.mroute.inet6 >= 0) fds.push(this.mroute.inet6);
     }
     if (this.linkHandler && this.netlink >= 0) fds.push(this.netlink);
+    if (this.mrdiscSink) fds.push(...this.mrdisc.watched());
     if (fds.length === 0 && !this.loop) return;
     this.loop ??= new PollLoop(() => this.drain());
     this.loop.watch(fds);
@@ -307,8 +344,12 @@ export class LinuxKernel implements Kernel {
       if (this.mroute.inet >= 0) this.readUpcalls(this.mroute.inet, 'inet', batch);
       if (this.mroute.inet6 >= 0) this.readUpcalls(this.mroute.inet6, 'inet6', batch);
     }
+    const heard: MrdiscHeard[] = [];
+    const mrdiscSink = this.mrdiscSink;
+    if (mrdiscSink) this.mrdisc.drain(heard);
     const linksChanged = this.linkHandler !== undefined && this.netlink >= 0 && this.readNetlink();
     if (batch.length > 0 && sink) sink(batch);
+    for (const h of heard) mrdiscSink?.(h);
     if (linksChanged) this.linkHandler?.();
   }
 

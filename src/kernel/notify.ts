@@ -4,7 +4,7 @@
 
 import { errnoName, describeError, strerror } from '../errors.js';
 import { fail, ok, type Result } from '../result.js';
-import { sendto, socket } from './ffi.js';
+import { trySendto, socket } from './ffi.js';
 import { AF_UNIX, MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_CLOEXEC, SOCK_DGRAM } from './structs.js';
 
 /** sizeof(sockaddr_un.sun_path) on Linux. */
@@ -80,7 +80,7 @@ export function openNotifier(env: NodeJS.ProcessEnv, warn: (msg: string) => void
   }
   const send = (fields: NotifyFields): void => {
     // Never wait on a service manager that does not read: the routes matter more than the news.
-    const n = sendto(fd, encodeNotify(fields), MSG_DONTWAIT | MSG_NOSIGNAL, addr.value);
+    const n = trySendto(fd, encodeNotify(fields), MSG_DONTWAIT | MSG_NOSIGNAL, addr.value);
     if (n < 0) warn(`Cannot notify the service manager at ${name}: ${strerror(errnoName(-n))}`);
   };
   return {

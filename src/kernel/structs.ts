@@ -29,7 +29,11 @@ export const IPPROTO_IP = 0;
 export const IPPROTO_IGMP = 2;
 export const IPPROTO_IPV6 = 41;
 export const IPPROTO_ICMPV6 = 58;
+export const IP_OPTIONS = 4;
+export const IP_MULTICAST_TTL = 33;
+export const IP_MULTICAST_LOOP = 34;
 export const IP_MULTICAST_ALL = 49;
+export const SO_BINDTOIFINDEX = 62;
 export const IPV6_MULTICAST_ALL = 29;
 export const ICMP6_FILTER = 1;
 
@@ -206,6 +210,13 @@ export function encodeGroupReq(buf: Buffer, ifindex: number, group: Addr, source
   writeSockaddr(buf, 8, group);
   if (source) writeSockaddr(buf, 136, source);
   return size;
+}
+
+/** struct sockaddr_in / sockaddr_in6 of an address, port 0: a sendto() destination. */
+export function encodeSockaddr(a: Addr): Buffer {
+  const buf = Buffer.alloc(a.family === 'inet' ? SOCKADDR_IN_SIZE : SOCKADDR_IN6_SIZE);
+  writeSockaddr(buf, 0, a);
+  return buf;
 }
 
 /** An icmp6_filter that blocks every ICMPv6 type (a set bit means "block"). */

@@ -47,6 +47,27 @@ export interface UpcallSink {
 }
 
 /**
+ * A Multicast Router Discovery message (RFC 4286, IPv4 only). An
+ * advertisement's intervals are in seconds; queryInterval and robustness
+ * echo the IGMP querier's values, 0 when unknown.
+ */
+export type MrdiscMessage =
+  | { readonly type: 'advertisement'; readonly interval: number; readonly queryInterval: number; readonly robustness: number }
+  | { readonly type: 'solicitation' }
+  | { readonly type: 'termination' };
+
+/** One message heard on an mrdisc socket: the link it came in on and its IPv4 sender. */
+export interface MrdiscHeard {
+  readonly ifindex: number;
+  readonly from: Addr;
+  readonly message: MrdiscMessage;
+}
+
+export interface MrdiscSink {
+  (heard: MrdiscHeard): void;
+}
+
+/**
  * One kernel, as seen from the daemon. Control calls are synchronous (each
  * is a single setsockopt/ioctl) and throw KernelError on failure, carrying
  * the errno name the real kernel returns.
@@ -78,6 +99,20 @@ export interface Kernel {
   /** ASM join when `source` is undefined, else SSM (source-specific) join. */
   join(ifindex: number, group: Addr, source?: Addr): void;
   leave(ifindex: number, group: Addr, source?: Addr): void;
+
+  /**
+   * Opens the link's Multicast Router Discovery socket: raw IGMP, bound to
+   * the link, TTL 1, no loopback, IP Router Alert, joined to All-Routers
+   * (224.0.0.2) so solicitations arrive. ENODEV without such a link,
+   * EADDRINUSE when the link already has one.
+   */
+  openMrdisc(ifindex: number): void;
+  /** Sends one message to All-Snoopers (224.0.0.106) on the link; EBADF when its socket is not open. */
+  sendMrdisc(ifindex: number, message: MrdiscMessage): void;
+  /** Closes the link's mrdisc socket (sends nothing); EBADF when not open. */
+  closeMrdisc(ifindex: number): void;
+  /** Delivers the valid MRD messages heard on open mrdisc sockets. */
+  onMrdisc(sink: MrdiscSink): void;
 
   /** Delivers kernel upcalls (NOCACHE, WRONGVIF, ...) from all open sockets. */
   onUpcall(sink: UpcallSink): void;

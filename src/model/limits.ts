@@ -12,3 +12,9 @@ export const DEFAULT_THRESHOLD = 1;
  * 2^MAX_JOIN_BITS kernel joins, whichever way it arrives.
  */
 export const MAX_JOIN_BITS = 10;
+
+/**
+ * Multicast Router Discovery advertisement interval, in seconds (-m): the
+ * range RFC 4286 allows, and its default.
+ */
+export const MRDISC_INTERVAL = { min: 4, max: 180, default: 20 } as const;

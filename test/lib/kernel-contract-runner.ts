@@ -10,6 +10,7 @@ import { A } from './fixtures.js';
 import { kernelContract, type EnvIface, type KernelEnv, type Memberships } from './kernel-contract.js';
 import { parseIgmp, parseIgmp6, parseMcfilter, parseMcfilter6 } from './procnet.js';
 import type { SenderSpec } from './kernel-sender.js';
+import { solicitCommand } from './mrdisc-wire.js';
 
 const run = promisify(execFile);
 const SENDER = fileURLToPath(new URL('./kernel-sender.js', import.meta.url));
@@ -67,6 +68,10 @@ function linuxEnv(spec: RunnerSpec): KernelEnv {
     memberships,
     async setLinkUp(i, up) {
       await run('ip', ['link', 'set', 'dev', ifaces[i].name, up ? 'up' : 'down']);
+    },
+    async solicit(i) {
+      const { cmd, args } = solicitCommand(spec.links[i].peer);
+      await run('ip', ['netns', 'exec', spec.peer, cmd, ...args]);
     },
     openFds: () => readdirSync('/proc/self/fd').length,
   };

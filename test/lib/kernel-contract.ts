@@ -6,7 +6,7 @@ import { KernelError } from '../../src/errors.js';
 import { formatAddr, type Addr, type Family } from '../../src/model/addr.js';
 import { A } from './fixtures.js';
 import { MAX_VIFS } from '../../src/model/limits.js';
-import type { Kernel, Upcall } from '../../src/kernel/types.js';
+import type { Kernel, MrdiscHeard, MrdiscMessage, Upcall } from '../../src/kernel/types.js';
 
 export interface EnvIface {
   readonly index: number;
@@ -40,6 +40,8 @@ export interface KernelEnv {
   send(family: Family, i: 0 | 1, sources: readonly Addr[], group: Addr, count: number, payload: number): Promise<void>;
   memberships(family: Family): Promise<Memberships>;
   setLinkUp(i: 0 | 1, up: boolean): Promise<void>;
+  /** Sends one router discovery solicitation (RFC 4286) from the far end of ifaces[i], from sources('inet', i). */
+  solicit(i: 0 | 1): Promise<void>;
   /** Open file descriptors of this process, where that can be measured. */
   openFds?(): number;
 }
@@ -456,6 +458,76 @@ export const kernelContract: readonly ContractCase[] = [
         } finally {
           await env.setLinkUp(1, true);
         }
+      });
+    },
+  },
+  {
+    name: 'mrdisc: one socket per link and kernel; ENODEV, EINVAL, EADDRINUSE, EBADF',
+    async run(env) {
+      const [i0, i1] = env.ifaces;
+      const adv: MrdiscMessage = { type: 'advertisement', interval: 20, queryInterval: 0, robustness: 0 };
+      await withKernels(env, 2, (k, k2) => {
+        expectCode(() => k.openMrdisc(env.missingIfindex), 'ENODEV', 'open on a missing link');
+        expectCode(() => k.openMrdisc(0), 'EINVAL', 'ifindex 0 (would bind to no link)');
+        expectCode(() => k.sendMrdisc(i0.index, adv), 'EBADF', 'send before open');
+        expectCode(() => k.closeMrdisc(i0.index), 'EBADF', 'close before open');
+        k.openMrdisc(i0.index);
+        k.openMrdisc(i1.index);
+        expectCode(() => k.openMrdisc(i0.index), 'EADDRINUSE', 'a second socket on one link');
+        k2.openMrdisc(i0.index);
+        k.sendMrdisc(i0.index, adv);
+        k.sendMrdisc(i0.index, { type: 'termination' });
+        k2.sendMrdisc(i0.index, { ...adv, interval: 255, queryInterval: 65535, robustness: 65535 });
+        expectCode(() => k.sendMrdisc(i0.index, { ...adv, interval: 256 }), 'EINVAL', 'interval past 8 bits');
+        expectCode(() => k.sendMrdisc(i0.index, { ...adv, robustness: 65536 }), 'EINVAL', 'robustness past 16 bits');
+        k.closeMrdisc(i0.index);
+        expectCode(() => k.sendMrdisc(i0.index, adv), 'EBADF', 'send after close');
+        expectCode(() => k.closeMrdisc(i0.index), 'EBADF', 'close twice');
+        k.sendMrdisc(i1.index, adv);
+        k.openMrdisc(i0.index);
+        k.shutdown();
+        expectCode(() => k.openMrdisc(i0.index), 'EBADF', 'open after shutdown');
+        expectCode(() => k.sendMrdisc(i1.index, adv), 'EBADF', 'send after shutdown');
+      });
+    },
+  },
+  {
+    name: 'mrdisc: sending on a link that is down is ENETUNREACH; up again, it sends',
+    async run(env) {
+      const i1 = env.ifaces[1];
+      await withKernels(env, 1, async (k) => {
+        k.openMrdisc(i1.index);
+        try {
+          await env.setLinkUp(1, false);
+          expectCode(() => k.sendMrdisc(i1.index, { type: 'termination' }), 'ENETUNREACH', 'send on a down link');
+        } finally {
+          await env.setLinkUp(1, true);
+        }
+        k.sendMrdisc(i1.index, { type: 'termination' });
+      });
+    },
+  },
+  {
+    name: 'mrdisc: a solicitation is delivered with its link and sender, only where a socket is open',
+    async run(env) {
+      const i1 = env.ifaces[1];
+      await withKernels(env, 1, async (k) => {
+        const heard: MrdiscHeard[] = [];
+        k.onMrdisc((h) => heard.push(h));
+        k.openMrdisc(i1.index);
+        await env.solicit(1);
+        await waitFor(() => heard.length >= 1, 'the first solicitation');
+        // One on the link without a socket, then one more where there is: only the latter may arrive.
+        await env.solicit(0);
+        await env.solicit(1);
+        await waitFor(() => heard.length >= 2, 'the second solicitation');
+        const senders = new Set(env.sources('inet', 1).map(formatAddr));
+        for (const h of heard) {
+          assert.equal(h.ifindex, i1.index, 'heard on the link with the socket');
+          assert.deepEqual(h.message, { type: 'solicitation' });
+          assert.ok(senders.has(formatAddr(h.from)), `sender ${formatAddr(h.from)} is the far end`);
+        }
+        assert.equal(heard.length, 2);
       });
     },
   },

@@ -603,6 +603,10 @@ test('the example conf/smcroute.conf parses cleanly and covers every form', () =
     groups.some((d) => !full(d.group.len, d.group.addr.family)),
     'join range',
   );
+  assert.ok(
+    r.directives.some((d) => d.kind === 'phyint' && d.mrdisc),
+    'phyint mrdisc',
+  );
 });
 
 test('a line with a NUL byte is an error naming the line; the other lines still parse', () => {

@@ -13,7 +13,7 @@ import { memoryLogger } from '../../src/log.js';
 import { formatAddr } from '../../src/model/addr.js';
 import { ok } from '../../src/result.js';
 import { request } from '../lib/fake-control.js';
-import { eth } from '../lib/fixtures.js';
+import { A, eth } from '../lib/fixtures.js';
 
 function memFs(files: Map<string, string>): ConfFs {
   return {
@@ -203,4 +203,35 @@ test('the service manager hears READY once routes are in, RELOADING then READY p
     'READY [10.0.0.2,225.1.2.3] Reload refused, 1 error in /etc/test.conf; the running configuration is kept (1 rules, 1 kernel routes, 0 group memberships)',
     'STOPPING [10.0.0.2,225.1.2.3] Exiting',
   ]);
+});
+
+test('mrdisc: the daemon passes solicitations to the router, and stopping sends the termination', async () => {
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
+  const log = memoryLogger();
+  const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
+  const d = new Daemon(
+    fake,
+    log,
+    {
+      confFile: '/etc/test.conf',
+      pidFile: join(dir, 'test.pid'),
+      sockFile: join(dir, 'test.sock'),
+      table: 0,
+      cacheTimeout: 0,
+      mrdiscInterval: 30,
+    },
+    memFs(new Map([['/etc/test.conf', 'phyint eth1 enable mrdisc\n']])),
+  );
+  try {
+    assert.equal(await d.start(), undefined);
+    assert.deepEqual(fake.mrdiscSockets(), [eth(1).index]);
+    assert.match(log.lines.join('\n'), /info: mrdisc: advertising on eth1 every 30 s/);
+    fake.ns.hearMrdisc({ ifindex: eth(1).index, from: A('10.0.0.9'), message: { type: 'solicitation' } });
+    assert.match(log.lines.join('\n'), /debug: mrdisc: solicitation from 10\.0\.0\.9 on eth1/);
+  } finally {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(fake.mrdiscSent().at(-1), { ifindex: eth(1).index, message: { type: 'termination' } });
+  assert.deepEqual(fake.mrdiscSockets(), []);
 });

@@ -100,11 +100,22 @@ test('interfaces without multicast are refused with a message naming them', () =
   assert.match(d.problems[0]!.origin, /test\.conf:1/);
 });
 
-test('phyint mrdisc is accepted with a message naming the line: not supported yet', () => {
-  const d = desired('phyint eth0 enable mrdisc\n');
+test('phyint mrdisc marks the matched interfaces; on a disabled or non-multicast one it is reported', () => {
+  const d = desired('phyint eth+ enable mrdisc\nphyint wlan0 mrdisc\nphyint lo enable mrdisc\n');
+  assert.deepEqual(
+    [...d.settings].filter(([, s]) => s.mrdisc).map(([n]) => n),
+    ['eth0', 'eth1', 'eth2', 'wlan0', 'lo'],
+  );
   assert.equal(d.vifNeeds.has('eth0'), true);
-  assert.match(
-    d.problems.map((p) => `${p.origin}: ${p.message}`).join('\n'),
-    /test\.conf:1: phyint eth0: mrdisc .* not supported yet/,
+  assert.deepEqual(
+    d.problems.map((p) => `${p.origin}: ${p.message}`),
+    ['test.conf:3: phyint lo: lo is not multicast capable, no mrdisc there'],
+  );
+  const off = desired('phyint eth0 disable mrdisc\nphyint eth1 enable\n');
+  assert.equal(off.settings.get('eth0')?.disabled, true);
+  assert.equal(off.settings.get('eth1')?.mrdisc, false);
+  assert.deepEqual(
+    off.problems.map((p) => `${p.origin}: ${p.message}`),
+    ['test.conf:1: phyint eth0: mrdisc has no effect on a disabled interface'],
   );
 });

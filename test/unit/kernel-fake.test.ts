@@ -66,6 +66,11 @@ function fakeEnv(): KernelEnv {
       ns.setLinks(ns.links().map((l) => (l.index === ifaces[i].index ? { ...l, up } : l)));
       return Promise.resolve();
     },
+    solicit(i) {
+      const from = sources.inet[i]![0]!;
+      ns.hearMrdisc({ ifindex: ifaces[i].index, from, message: { type: 'solicitation' } });
+      return Promise.resolve();
+    },
   };
 }
 

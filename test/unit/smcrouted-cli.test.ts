@@ -2,6 +2,7 @@
 // version, bad options and exit codes (sysexits.h, as upstream). In process
 // through main(argv, io); one test runs the real launcher.
 
+import { parseOptions } from '../../src/cli/smcrouted-options.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -178,4 +179,19 @@ test("the launcher: a real process, named as invoked in getopt's messages", () =
   assert.equal(bad.status, 64);
   assert.equal(bad.stderr, `${SMCROUTED}: invalid option -- 'Z'\n`);
   assert.match(bad.stdout, /^Usage:\n {2}smcrouted /);
+});
+
+test('-m takes the mrdisc interval, 4 to 180 seconds as RFC 4286 and upstream; anything else is a usage error', async () => {
+  for (const ok of ['4', '20', '180']) assert.equal((await run(['-m', ok, '-F', '/dev/null'])).status, 0, `-m ${ok}`);
+  assert.equal(parseOptions([]).opts.mrdiscInterval, 20);
+  assert.equal(parseOptions(['-m7']).opts.mrdiscInterval, 7);
+  for (const bad of ['3', '181', '0', '-5', '4.5', 'x', '']) {
+    const r = await run(['-m', bad, '-F', '/dev/null']);
+    assert.equal(r.status, 64, `-m ${JSON.stringify(bad)}`);
+    assert.equal(r.stderr, `smcrouted: Invalid mrdisc announcement interval: ${bad} (4-180 seconds)\n`);
+    assert.match(r.stdout, /^Usage:\n/);
+  }
+  const help = await run(['-h']);
+  assert.match(help.stdout, /-m SEC +Multicast router discovery \(RFC 4286\) advertisement interval/);
+  assert.doesNotMatch(help.stdout, /-m SEC.*not supported/);
 });
