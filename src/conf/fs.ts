@@ -2,7 +2,7 @@
 // No parsing here; relative paths and patterns are taken relative to process.cwd().
 
 import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import type { ConfFs } from './parse.js';
+import type { ConfFs } from './load.js';
 import { compareBytes, compileComponent, hasGlobMagic, unescapeGlob } from './glob.js';
 
 function exists(path: string): boolean {

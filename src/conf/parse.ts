@@ -1,26 +1,12 @@
-// smcroute.conf text → Directives + Diagnostics (file:line), and include expansion over a ConfFs.
-// Pure: file access only through the injected ConfFs; never touches interfaces or the kernel.
+// smcroute.conf grammar: one file's text → Directives + Diagnostics (file:line).
+// Pure: reads no files (load.ts follows includes) and never touches interfaces or the kernel.
 
-import { posix } from 'node:path';
-import { describeError } from '../errors.js';
 import { checkIfname } from '../model/ifname.js';
 import { checkJoin, checkRoute, type Checked, type FlowArgs } from '../model/validate.js';
 import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective, Where } from './directives.js';
-import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
 
 /** Upstream reads lines into a 512-byte buffer; longer lines get chopped into garbage. */
 export const MAX_LINE_BYTES = 512;
-/** Nested include levels below the top file; deeper includes are refused. */
-export const MAX_INCLUDE_DEPTH = 16;
-
-/** File access for loadConfig; fs.ts has the node:fs one, tests use in-memory ones. */
-export interface ConfFs {
-  /** The file's text; throws (with an errno `code` when there is one) if it cannot be read. */
-  readFile(path: string): string;
-  /** Paths matching a glob(3) pattern, sorted; empty when nothing matches. */
-  glob(pattern: string): string[];
-}
-
 export interface ConfigResult {
   directives: Directive[];
   diagnostics: Diagnostic[];
@@ -70,19 +56,25 @@ interface Fields {
   missing: Set<Keyword>;
 }
 
+/** Where parseLine puts what it finds; load.ts's sink also enforces the per-load bounds. */
+export interface LineSink {
+  directive(d: Directive): void;
+  diagnostic(d: Diagnostic): void;
+}
+
 /** Collects diagnostics for one line; `failed` once any error was reported. */
 class LineReport {
   failed = false;
   constructor(
     readonly where: Where,
-    private readonly out: Diagnostic[],
+    private readonly out: LineSink,
   ) {}
   error(message: string): void {
     this.failed = true;
-    this.out.push({ where: this.where, severity: 'error', message });
+    this.out.diagnostic({ where: this.where, severity: 'error', message });
   }
   warn(message: string): void {
-    this.out.push({ where: this.where, severity: 'warning', message });
+    this.out.diagnostic({ where: this.where, severity: 'warning', message });
   }
 }
 
@@ -220,45 +212,41 @@ function mroute(f: Fields, report: LineReport): MRouteDirective | undefined {
   return { kind: 'mroute', where: report.where, ...route };
 }
 
-/** Parses one line into `out`; never throws, whatever the line holds. */
-function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigResult): void {
-  const report = new LineReport(where, out.diagnostics);
+/**
+ * Parses one line into `out`; never throws, whatever the line holds. An
+ * `include` line is not followed here: its pattern is returned for the caller.
+ */
+export function parseLine(line: string, where: Where, out: LineSink): string | undefined {
+  const report = new LineReport(where, out);
   const bytes = byteLength(line) + 1; // the line end counts against the buffer too
   if (bytes > MAX_LINE_BYTES) {
     report.error(`line too long: ${bytes} bytes with its line end, at most ${MAX_LINE_BYTES} allowed`);
-    return;
+    return undefined;
   }
   // Upstream's C reader would silently stop at the NUL; say so instead.
   if (line.includes('\0')) {
     report.error('line contains a NUL byte, not a text line');
-    return;
+    return undefined;
   }
   const tokens = line.split(WHITESPACE).filter((t) => t !== '');
   const first = tokens[0];
-  if (first === undefined || isComment(first)) return;
+  if (first === undefined || isComment(first)) return undefined;
 
   const op = COMMANDS.find(([k]) => first.startsWith(k))?.[1];
   if (!op) {
     report.error(`unknown command "${first}"`);
-    return;
+    return undefined;
   }
 
   if (op === 'include') {
     const pattern = tokens[1];
     if (pattern === undefined || isComment(pattern)) {
       report.error('include: missing file name or pattern');
-      return;
+      return undefined;
     }
     const extra = tokens[2];
     if (extra !== undefined && !isComment(extra)) report.warn(`include: takes one pattern, "${extra}" and after ignored`);
-    if (!opts.include) {
-      report.warn(`include: ${pattern} not read, includes are not followed here`);
-      return;
-    }
-    const inc = opts.include(pattern, where);
-    out.directives.push(...inc.directives);
-    out.diagnostics.push(...inc.diagnostics);
-    return;
+    return pattern;
   }
 
   let directive: Directive | undefined;
@@ -266,7 +254,7 @@ function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigRe
     const ifname = tokens[1];
     if (ifname === undefined || isComment(ifname)) {
       report.error('phyint: missing interface name');
-      return;
+      return undefined;
     }
     directive = phyint(ifname, readFields(op, tokens, 2, report), report);
   } else if (op === 'mgroup') {
@@ -274,98 +262,38 @@ function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigRe
   } else {
     directive = mroute(readFields(op, tokens, 1, report), report);
   }
-  if (directive) out.directives.push(directive);
+  if (directive) out.directive(directive);
+  return undefined;
+}
+
+/** A file's text as lines; a final line end does not start another line. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 /**
  * Parses the text of one smcroute.conf. Every line is parsed on its own: a
  * broken line yields error diagnostics and no directive, and parsing goes on.
- * `file` is only used to label directives and diagnostics.
+ * `file` is only used to label directives and diagnostics. No bounds here:
+ * loadConfig (load.ts) reads the configuration the daemon runs.
  */
 export function parseConfig(text: string, file: string, opts: ParseOptions = {}): ConfigResult {
   const out: ConfigResult = { directives: [], diagnostics: [] };
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const [i, line] of lines.entries()) parseLine(line, { file, line: i + 1 }, opts, out);
+  const sink: LineSink = { directive: (d) => out.directives.push(d), diagnostic: (d) => out.diagnostics.push(d) };
+  for (const [i, line] of splitLines(text).entries()) {
+    const where = { file, line: i + 1 };
+    const pattern = parseLine(line, where, sink);
+    if (pattern === undefined) continue;
+    if (!opts.include) {
+      sink.diagnostic({ where, severity: 'warning', message: `include: ${pattern} not read, includes are not followed here` });
+      continue;
+    }
+    // One at a time: a spread of a long array overflows the stack.
+    const inc = opts.include(pattern, where);
+    for (const d of inc.directives) out.directives.push(d);
+    for (const d of inc.diagnostics) out.diagnostics.push(d);
+  }
   return out;
-}
-
-export interface LoadOptions {
-  /** Nested include levels allowed below the top file (default MAX_INCLUDE_DEPTH). */
-  maxDepth?: number;
-}
-
-export interface LoadResult extends ConfigResult {
-  /** Every file actually read, in reading order; empty when the top file could not be read. */
-  files: string[];
-}
-
-/**
- * Where an include pattern points. Upstream hands the pattern to glob(3) as
- * is, so a relative one depends on the daemon's working directory (which is
- * `/` once it has daemonized). Here a relative pattern is taken relative to
- * the directory of the file that includes it, so a config tree can be moved
- * as a whole; that directory is glob-escaped so its own name cannot act as a
- * pattern.
- */
-function resolvePattern(pattern: string, includingFile: string): string {
-  if (posix.isAbsolute(pattern)) return pattern;
-  const dir = posix.dirname(includingFile);
-  if (dir === '.') return pattern;
-  return `${escapeGlob(dir)}${dir.endsWith('/') ? '' : '/'}${pattern}`;
-}
-
-/**
- * Reads the config file at `path` and, recursively, every file its `include`
- * lines match (in glob order, spliced in place). A missing or unreadable top
- * file is a warning on line 0, as upstream carries on without one; check
- * `files` to tell. Include cycles and nesting deeper than `maxDepth` are
- * errors at the include line.
- */
-export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): LoadResult {
-  const maxDepth = opts.maxDepth ?? MAX_INCLUDE_DEPTH;
-  const files: string[] = [];
-
-  const read = (file: string, stack: readonly string[], from?: Where): ConfigResult => {
-    let text: string;
-    try {
-      text = fs.readFile(file);
-    } catch (err) {
-      const why = describeError(err);
-      const message = from
-        ? `include: cannot read ${file}: ${why}`
-        : why === 'ENOENT'
-          ? `configuration file ${file} does not exist`
-          : `cannot read ${file}: ${why}`;
-      return { directives: [], diagnostics: [{ where: from ?? { file, line: 0 }, severity: 'warning', message }] };
-    }
-    files.push(file);
-    const inner = [...stack, posix.normalize(file)];
-    return parseConfig(text, file, { include: (pattern, where) => include(pattern, where, inner) });
-  };
-
-  const include = (pattern: string, where: Where, stack: readonly string[]): ConfigResult => {
-    const diag = (severity: Diagnostic['severity'], message: string): ConfigResult => ({
-      directives: [],
-      diagnostics: [{ where, severity, message }],
-    });
-    if (stack.length > maxDepth) return diag('error', `include: nested more than ${maxDepth} levels deep, ${pattern} not read`);
-    const resolved = resolvePattern(pattern, where.file);
-    const matches = fs.glob(resolved);
-    // A pattern matching nothing is normal (e.g. an empty smcroute.d/); a named file that is absent is not.
-    if (matches.length === 0 && !hasGlobMagic(pattern))
-      return diag('warning', `include: ${unescapeGlob(resolved)} does not exist`);
-    const out: ConfigResult = { directives: [], diagnostics: [] };
-    for (const file of matches) {
-      const r = stack.includes(posix.normalize(file))
-        ? diag('error', `include: ${file} is already being read (include cycle), skipped`)
-        : read(file, stack, where);
-      out.directives.push(...r.directives);
-      out.diagnostics.push(...r.diagnostics);
-    }
-    return out;
-  };
-
-  const top = read(path, []);
-  return { ...top, files };
 }

@@ -1,7 +1,7 @@
 // Reads smcroute.conf (with includes) and turns its directives into the
 // intents the router applies. Errors stay attached to file and line.
 
-import { loadConfig, type ConfFs } from '../conf/parse.js';
+import { loadConfig, type ConfFs } from '../conf/load.js';
 import type { Diagnostic, Directive } from '../conf/directives.js';
 import { DEFAULT_THRESHOLD } from '../model/limits.js';
 import type { ConfIntents, JoinIntent, PhyintIntent, RouteIntent } from '../model/intents.js';

@@ -6,7 +6,7 @@
 import { accessSync, chownSync, constants, existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../conf/directives.js';
-import type { ConfFs } from '../conf/parse.js';
+import type { ConfFs } from '../conf/load.js';
 import { KernelError, describeError } from '../errors.js';
 import type { Control } from '../ipc/control.js';
 import { startIpcServer, type IpcServer } from '../ipc/server.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { globSync, nodeConfFs } from '../../src/conf/fs.js';
 import { compareBytes, compileComponent, escapeGlob, hasGlobMagic, unescapeGlob } from '../../src/conf/glob.js';
-import { loadConfig } from '../../src/conf/parse.js';
+import { loadConfig } from '../../src/conf/load.js';
 
 let root = '';
 

@@ -1,13 +1,11 @@
-// Unit tests for src/conf/parse.ts: the smcroute.conf grammar, its diagnostics, and include expansion.
+// Unit tests for src/conf/parse.ts: the smcroute.conf grammar, its diagnostics, and the include hook.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
 import { formatAddr, formatPrefix } from '../../src/model/addr.js';
 import type { Diagnostic, Directive, MGroupDirective, MRouteDirective, PhyintDirective } from '../../src/conf/directives.js';
-import { hasGlobMagic } from '../../src/conf/glob.js';
-import { loadConfig, parseConfig, type ConfFs, type ConfigResult } from '../../src/conf/parse.js';
+import { parseConfig } from '../../src/conf/parse.js';
 import { repoPath } from '../lib/paths.js';
 
 function parse(text: string) {
@@ -410,151 +408,6 @@ test('include: problems on the include line itself', () => {
   assert.deepEqual(diags('include a.conf'), ['warning: include: a.conf not read, includes are not followed here']);
   const r = parseConfig('include a.conf b.conf', 'm.conf', { include: () => ({ directives: [], diagnostics: [] }) });
   assert.match(r.diagnostics[0]!.message, /takes one pattern, "b\.conf" and after ignored/);
-});
-
-/** An in-memory ConfFs: files by path, glob answers by pattern (plain paths: present or not). */
-function memFs(files: Record<string, string>, globs: Record<string, string[]> = {}): ConfFs & { globbed: string[] } {
-  const globbed: string[] = [];
-  return {
-    globbed,
-    // Like the kernel, resolve "." and ".." when looking a path up.
-    readFile(path) {
-      path = posix.normalize(path);
-      if (path in files) return files[path]!;
-      throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-    },
-    glob(pattern) {
-      globbed.push(pattern);
-      if (hasGlobMagic(pattern)) return globs[pattern] ?? [];
-      return posix.normalize(pattern) in files ? [pattern] : [];
-    },
-  };
-}
-
-const names = (r: ConfigResult) => r.directives.map((d) => (d.kind === 'phyint' ? d.ifname : d.kind));
-
-test('loadConfig: nested includes in reading order, relative to the including file', () => {
-  const fs = memFs(
-    {
-      '/etc/smcroute.conf': 'phyint a\ninclude smcroute.d/*.conf\nphyint z',
-      '/etc/smcroute.d/10-b.conf': 'phyint b\ninclude ../more.conf',
-      '/etc/smcroute.d/20-c.conf': 'phyint c',
-      '/etc/more.conf': 'phyint m',
-    },
-    { '/etc/smcroute.d/*.conf': ['/etc/smcroute.d/10-b.conf', '/etc/smcroute.d/20-c.conf'] },
-  );
-  const r = loadConfig('/etc/smcroute.conf', fs);
-  assert.deepEqual(r.diagnostics, []);
-  assert.deepEqual(names(r), ['a', 'b', 'm', 'c', 'z']);
-  assert.deepEqual(r.files, [
-    '/etc/smcroute.conf',
-    '/etc/smcroute.d/10-b.conf',
-    '/etc/smcroute.d/../more.conf',
-    '/etc/smcroute.d/20-c.conf',
-  ]);
-  assert.deepEqual(fs.globbed, ['/etc/smcroute.d/*.conf', '/etc/smcroute.d/../more.conf']);
-  assert.deepEqual(r.directives[2]!.where, { file: '/etc/smcroute.d/../more.conf', line: 1 });
-});
-
-test('loadConfig: absolute patterns are used as is; a relative top file keeps relative includes', () => {
-  const fs = memFs({ 'main.conf': 'include /abs/x.conf\ninclude sub.conf', '/abs/x.conf': 'phyint x', 'sub.conf': 'phyint s' });
-  const r = loadConfig('main.conf', fs);
-  assert.deepEqual(r.diagnostics, []);
-  assert.deepEqual(names(r), ['x', 's']);
-  assert.deepEqual(fs.globbed, ['/abs/x.conf', 'sub.conf']);
-});
-
-test('loadConfig: the including directory is glob-escaped', () => {
-  const fs = memFs({ '/etc/conf[1]/main.conf': 'include *.conf' }, { '/etc/conf\\[1\\]/*.conf': [] });
-  loadConfig('/etc/conf[1]/main.conf', fs);
-  assert.deepEqual(fs.globbed, ['/etc/conf\\[1\\]/*.conf']);
-});
-
-test('loadConfig: a named include that is absent warns; an empty wildcard is silent', () => {
-  const fs = memFs({ '/etc/s.conf': 'include /etc/nope.conf\ninclude /etc/smcroute.d/*.conf\nphyint a' });
-  const r = loadConfig('/etc/s.conf', fs);
-  assert.deepEqual(names(r), ['a']);
-  assert.deepEqual(r.diagnostics, [
-    { where: { file: '/etc/s.conf', line: 1 }, severity: 'warning', message: 'include: /etc/nope.conf does not exist' },
-  ]);
-});
-
-test('loadConfig: an included file that cannot be read warns at the include line', () => {
-  const fs: ConfFs = {
-    readFile(path) {
-      if (path === '/m.conf') return 'include /d/*\nphyint a';
-      throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
-    },
-    glob: () => ['/d/sub'],
-  };
-  const r = loadConfig('/m.conf', fs);
-  assert.deepEqual(names(r), ['a']);
-  assert.deepEqual(r.diagnostics, [
-    { where: { file: '/m.conf', line: 1 }, severity: 'warning', message: 'include: cannot read /d/sub: EISDIR' },
-  ]);
-  assert.deepEqual(r.files, ['/m.conf']);
-});
-
-test('loadConfig: a missing top file is a warning on line 0 and nothing is read', () => {
-  const r = loadConfig('/etc/none.conf', memFs({}));
-  assert.deepEqual(r, {
-    directives: [],
-    diagnostics: [
-      {
-        where: { file: '/etc/none.conf', line: 0 },
-        severity: 'warning',
-        message: 'configuration file /etc/none.conf does not exist',
-      },
-    ],
-    files: [],
-  });
-  const denied: ConfFs = {
-    readFile: () => {
-      throw Object.assign(new Error('x'), { code: 'EACCES' });
-    },
-    glob: () => [],
-  };
-  assert.equal(loadConfig('/etc/x.conf', denied).diagnostics[0]!.message, 'cannot read /etc/x.conf: EACCES');
-});
-
-test('loadConfig: include cycles are refused, not followed forever', () => {
-  const fs = memFs({
-    '/a.conf': 'phyint a\ninclude /b.conf',
-    '/b.conf': 'phyint b\ninclude ./a.conf\ninclude /b.conf\nphyint b2',
-  });
-  const r = loadConfig('/a.conf', fs);
-  assert.deepEqual(names(r), ['a', 'b', 'b2']);
-  assert.deepEqual(
-    r.diagnostics.map((d) => [d.where.file, d.where.line, d.severity]),
-    [
-      ['/b.conf', 2, 'error'],
-      ['/b.conf', 3, 'error'],
-    ],
-  );
-  assert.match(r.diagnostics[0]!.message, /include: \/\.\/a\.conf is already being read \(include cycle\), skipped/);
-  assert.match(r.diagnostics[1]!.message, /include: \/b\.conf is already being read/);
-  // Relative to "/": no doubled slash.
-  assert.deepEqual(fs.globbed, ['/b.conf', '/./a.conf', '/b.conf']);
-});
-
-test('loadConfig: the same file twice side by side is not a cycle', () => {
-  const fs = memFs({ '/m.conf': 'include /x.conf\ninclude /x.conf', '/x.conf': 'phyint x' });
-  const r = loadConfig('/m.conf', fs);
-  assert.deepEqual(r.diagnostics, []);
-  assert.deepEqual(names(r), ['x', 'x']);
-});
-
-test('loadConfig: include nesting is limited', () => {
-  const files: Record<string, string> = {};
-  for (let i = 0; i < 30; i++) files[`/f${i}.conf`] = `phyint e${i}\ninclude /f${i + 1}.conf`;
-  const r = loadConfig('/f0.conf', memFs(files), { maxDepth: 5 });
-  assert.deepEqual(names(r), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
-  assert.equal(r.diagnostics.length, 1);
-  assert.deepEqual(r.diagnostics[0]!.where, { file: '/f5.conf', line: 2 });
-  assert.match(r.diagnostics[0]!.message, /nested more than 5 levels deep, \/f6\.conf not read/);
-  // The default limit also stops an endless chain.
-  const deep = loadConfig('/f0.conf', memFs(files));
-  assert.equal(deep.diagnostics.filter((d) => d.severity === 'error').length, 1);
 });
 
 test('the example conf/smcroute.conf parses cleanly and covers every form', () => {

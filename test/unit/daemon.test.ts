@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfFs } from '../../src/conf/parse.js';
+import type { ConfFs } from '../../src/conf/load.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import { memoryLogger } from '../../src/log.js';

@@ -59,6 +59,32 @@ test('-F on a missing file exits 78 and says so', async () => {
   assert.match(r.stderr, /\/nonexistent\/smcroute\.conf.*does not exist/);
 });
 
+test('-F on nine files that each include *.conf: one cycle error per file, no crash, exit 78', async () => {
+  await withDir(async (dir) => {
+    for (let i = 1; i <= 9; i++)
+      writeFileSync(join(dir, `f${i}.conf`), `include *.conf\nmroute from eth${i} group 225.1.2.3 to eth0\n`);
+    const r = await run(['-F', join(dir, 'f1.conf')]);
+    assert.equal(r.status, 78);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 9, r.stderr);
+    lines.forEach((l, i) => assert.ok(l.startsWith(`${join(dir, `f${i + 1}.conf`)}:1: error: include: `), l));
+    assert.ok(
+      lines.every((l) => l.endsWith('already being read (include cycle), skipped')),
+      r.stderr,
+    );
+  });
+});
+
+test('-F on an included file of 150,000 directives checks it whole', async () => {
+  await withDir(async (dir) => {
+    writeFileSync(join(dir, 'big.conf'), 'mroute from eth0 group 225.1.2.3 to eth1\n'.repeat(150_000));
+    writeFileSync(join(dir, 'main.conf'), 'include big.conf\n');
+    const r = await run(['-F', join(dir, 'main.conf')]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+  });
+});
+
 test('-h shows usage with the paths derived from -i NAME; -v shows the version', async () => {
   const h = await run(['-i', 'foo', '-h']);
   assert.equal(h.status, 0);
