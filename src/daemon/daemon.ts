@@ -136,7 +136,8 @@ export class Daemon implements Control {
       this.log.err(`Failed binding IPC socket ${this.opts.sockFile}, client disabled: ${describeError(err)}`);
     }
 
-    this.applyConfig(true);
+    // Guarded as every later event is: a throw here would leave the socket served with no one to stop it.
+    this.guard('Applying the configuration', () => void this.applyConfig(true));
     if (this.opts.cacheTimeout > 0) {
       this.timer = setInterval(
         () =>

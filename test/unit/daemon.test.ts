@@ -164,6 +164,45 @@ test('an unexpected kernel failure while handling an event is logged; the daemon
   });
 });
 
+test('a kernel failure while applying the config at start-up is logged; start completes and stop works', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
+  const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
+  const original = fake.links.bind(fake);
+  fake.links = () => {
+    throw new Error('links: EMFILE');
+  };
+  const log = memoryLogger();
+  const d = new Daemon(
+    fake,
+    log,
+    {
+      confFile: '/etc/test.conf',
+      pidFile: join(dir, 'test.pid'),
+      sockFile: join(dir, 'test.sock'),
+      table: 0,
+      cacheTimeout: 0,
+    },
+    memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
+  );
+  try {
+    // Before the guard this rejected, and the caller never learnt of a daemon to stop on SIGTERM.
+    assert.equal(await d.start(), undefined);
+    assert.ok(
+      log.lines.some((l) => l === 'err: Applying the configuration failed: links: EMFILE'),
+      log.lines.join('\n'),
+    );
+    assert.equal(existsSync(join(dir, 'test.pid')), true, 'start-up went on past the failure');
+    fake.links = original;
+    assert.deepEqual(d.reload(), ok());
+    assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
+  } finally {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(await d.exited, 0);
+  assert.equal(existsSync(join(dir, 'test.sock')), false);
+});
+
 test('the service manager hears READY once routes are in, RELOADING then READY per reload, STOPPING at exit', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smct-daemon-'));
   const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
