@@ -9,7 +9,7 @@ import { parseLine, splitLines, type ConfigResult, type LineSink } from './parse
 
 /** Nested include levels below the top file; deeper includes are refused. */
 export const MAX_INCLUDE_DEPTH = 16;
-/** Files read for one configuration, the top file included. */
+/** Files opened (or tried) for one configuration, the top file included. */
 export const MAX_CONF_FILES = 1000;
 /**
  * Directives in one configuration. A million (S,G) routes already take the
@@ -50,8 +50,8 @@ class Collector implements LineSink {
   full = false;
   private unlistedErrors = 0;
   private unlistedWarnings = 0;
-  /** The first diagnostic past the bound, where the last line points. */
-  private unlistedFrom?: Where;
+  /** Where the first diagnostic past the bound stood, of each severity. */
+  private firstUnlisted: { error?: Where; warning?: Where } = {};
 
   constructor(
     private readonly maxDirectives: number,
@@ -65,11 +65,16 @@ class Collector implements LineSink {
       return;
     }
     this.full = true;
-    this.diagnostic({
+    this.bound({
       where: d.where,
       severity: 'error',
       message: `more than ${this.maxDirectives} directives in one configuration; this line and all after it not read`,
     });
+  }
+
+  /** A bound was hit: said once per load, so it is listed even past the diagnostic bound. */
+  bound(d: Diagnostic): void {
+    this.diagnostics.push(d);
   }
 
   diagnostic(d: Diagnostic): void {
@@ -77,20 +82,24 @@ class Collector implements LineSink {
       this.diagnostics.push(d);
       return;
     }
-    this.unlistedFrom ??= d.where;
+    this.firstUnlisted[d.severity] ??= d.where;
     if (d.severity === 'error') this.unlistedErrors++;
     else this.unlistedWarnings++;
   }
 
   result(): ConfigResult {
-    const [errors, warnings, from] = [this.unlistedErrors, this.unlistedWarnings, this.unlistedFrom];
     const diagnostics = [...this.diagnostics];
-    if (from) {
-      const n = errors + warnings;
+    const [errors, warnings] = [this.unlistedErrors, this.unlistedWarnings];
+    // Pointed at an unlisted error when there is one: an error line is a refused line.
+    const { error, warning } = this.firstUnlisted;
+    if (error) {
+      const message = `${errors + warnings} more problems not listed: ${errors} errors (the first on this line), ${warnings} warnings`;
+      diagnostics.push({ where: error, severity: 'error', message });
+    } else if (warning) {
       diagnostics.push({
-        where: from,
-        severity: errors > 0 ? 'error' : 'warning',
-        message: `${n} more problem${n > 1 ? 's' : ''} from here on not listed (${errors} errors, ${warnings} warnings)`,
+        where: warning,
+        severity: 'warning',
+        message: `${warnings} more warnings not listed, the first on this line`,
       });
     }
     return { directives: this.directives, diagnostics };
@@ -142,8 +151,9 @@ interface Frame {
  * upstream carries on without one; check `files` to tell.
  *
  * Each file is read once per load: a file included again is skipped without
- * a word (its lines are in already), except that a file including one that
- * is still being read is an include cycle, an error at the include line.
+ * a word (its lines are in already, or it was reported unreadable), except
+ * that a file including one that is still being read is an include cycle,
+ * an error at the include line.
  * Nesting deeper than `maxDepth`, more than `maxFiles` files and more than
  * `maxDirectives` directives are errors naming the line where the bound was
  * hit; what was read up to there is kept.
@@ -161,6 +171,9 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
   let filesFull = false;
 
   const open = (file: string, from?: Where): void => {
+    const key = posix.normalize(file);
+    // Tried once: a file that cannot be read is reported at the first include naming it only.
+    seen.add(key);
     let text: string;
     try {
       text = fs.readFile(file);
@@ -174,9 +187,7 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
       out.diagnostic({ where: from ?? { file, line: 0 }, severity: 'warning', message });
       return;
     }
-    const key = posix.normalize(file);
     files.push(file);
-    seen.add(key);
     stack.push({ file, key, lines: splitLines(text), next: 0 });
     active.add(key);
   };
@@ -214,12 +225,13 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
     const inc = frame.expanding;
     if (inc) {
       const file = inc.matches[inc.next++];
-      if (file === undefined) frame.expanding = undefined;
+      // Once the file bound is hit, the includes still open higher up stop quietly too.
+      if (file === undefined || filesFull) frame.expanding = undefined;
       else if (seen.has(posix.normalize(file))) continue;
-      else if (files.length >= maxFiles) {
+      else if (seen.size >= maxFiles) {
         filesFull = true;
         frame.expanding = undefined;
-        out.diagnostic({
+        out.bound({
           where: inc.where,
           severity: 'error',
           message: `include: more than ${maxFiles} files in one configuration; ${file} and every later include not read`,

@@ -275,7 +275,16 @@ test('loadConfig: at most maxDiagnostics diagnostics are listed; one last line c
   assert.deepEqual(r.diagnostics[10], {
     where: { file: '/m.conf', line: 12 },
     severity: 'error',
-    message: '20 more problems from here on not listed (13 errors, 7 warnings)',
+    message: '20 more problems not listed: 13 errors (the first on this line), 7 warnings',
+  });
+  // Warnings alone: the count points at the first of them.
+  const warned = loadConfig('/m.conf', memFs({ '/m.conf': 'include /a.conf x\n'.repeat(5), '/a.conf': '' }), {
+    maxDiagnostics: 2,
+  });
+  assert.deepEqual(warned.diagnostics.at(-1), {
+    where: { file: '/m.conf', line: 3 },
+    severity: 'warning',
+    message: '3 more warnings not listed, the first on this line',
   });
   assert.deepEqual(names(r), ['ok']);
 });
