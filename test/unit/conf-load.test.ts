@@ -314,3 +314,28 @@ test('loadConfig: a chain of 20,000 nested includes needs no recursion (bounds l
   assert.equal(names(r)[0], 'deepest');
   assert.equal(names(r).at(-1), 'e0');
 });
+
+test('loadConfig: the file bound is said once, even with includes still open in the files above', () => {
+  // Found by the include-graph fuzz test: each open include used to report it again.
+  const files = numbered(6, (i) => (i < 4 ? 'include f*.conf' : ''));
+  const r = loadConfig('/d/f001.conf', dirFs(files), { maxFiles: 3 });
+  assert.equal(r.files.length, 3);
+  assert.equal(r.diagnostics.filter((d) => /more than 3 files/.test(d.message)).length, 1);
+});
+
+test('loadConfig: a path that cannot be read is tried once and reported at the first include naming it', () => {
+  const fs = memFs({ '/m.conf': 'include /gone.conf\ninclude /sub.conf\ninclude /gone.conf', '/sub.conf': 'include /gone.conf' });
+  let tries = 0;
+  const counting: ConfFs = {
+    readFile: (p) => {
+      if (p === '/gone.conf') tries++;
+      return fs.readFile(p);
+    },
+    glob: (p) => (p === '/gone.conf' ? ['/gone.conf'] : fs.glob(p)),
+  };
+  const r = loadConfig('/m.conf', counting);
+  assert.equal(tries, 1);
+  assert.deepEqual(r.diagnostics, [
+    { where: { file: '/m.conf', line: 1 }, severity: 'warning', message: 'include: cannot read /gone.conf: ENOENT' },
+  ]);
+});
