@@ -102,7 +102,8 @@ export function checkJoin(args: FlowArgs): Checked<Flow> {
   const bits = width - group.len + (source ? width - source.len : 0);
   if (bits > MAX_JOIN_BITS) {
     const count = bits <= 53 ? `${2 ** bits}` : `2^${bits}`;
-    return fail([{ code: 'join-size', message: `expands to ${count} joins, at most ${2 ** MAX_JOIN_BITS} allowed` }]);
+    const what = source ? `source ${args.source} and group ${args.group} expand` : `group ${args.group} expands`;
+    return fail([{ code: 'join-size', message: `${what} to ${count} joins, at most ${2 ** MAX_JOIN_BITS} allowed` }]);
   }
   return flow;
 }

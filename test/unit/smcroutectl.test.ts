@@ -391,7 +391,7 @@ test("add/remove/join/leave are checked by the daemon's validator before connect
   const never = join(dir, 'never.sock');
   const bad = await run(['-u', never, 'join', 'eth0', '225.1.0.0/16']);
   assert.equal(bad.code, 1);
-  assert.equal(bad.err, 'smcroutectl: expands to 65536 joins, at most 1024 allowed\n');
+  assert.equal(bad.err, 'smcroutectl: group 225.1.0.0/16 expands to 65536 joins, at most 1024 allowed\n');
   const family = await run(['-u', never, 'add', 'eth0', 'fd00::1', '225.1.1.1', 'eth1']);
   assert.equal(family.code, 1);
   assert.match(family.err, /address families differ/);
