@@ -477,3 +477,11 @@ test('a reload that changes a ttl-threshold keeps the VIF number; only routes ou
   assert.equal(calls.get('delMfc'), undefined);
   assert.equal(mfcOf(fake).length, 2);
 });
+
+test('an add whose inbound interface cannot be used says so, not what is wrong with an outbound one', () => {
+  // Found by the IPC fuzz test: the first problem listed was about eth3.
+  const { router } = setup('phyint eth3 disable\n');
+  const r = router.command({ op: 'add', intent: routeIntent('lo', undefined, '225.1.2.3', ['eth+']) });
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.error, 'inbound lo is not multicast capable');
+});
