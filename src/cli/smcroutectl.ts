@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
 import { encodeRequest, FrameError } from '../ipc/codec.js';
 import { decodeCommand, isCommandLetter } from '../ipc/requests.js';
+import { socketPathProblem } from '../ipc/socket-path.js';
 import { renderReply, terminalWidth } from '../show/render.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
@@ -23,6 +24,8 @@ export interface CliIo {
   /** Connection attempts and pause while the socket is missing or refuses; 30 × 100 ms by default. */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
+  /** How long the daemon may send nothing before the client gives up; 10 s by default. */
+  readonly replyTimeoutMs?: number;
 }
 
 interface Command {
@@ -254,11 +257,18 @@ class Cli {
       }
     }
     const st = this.st;
+    const path = st.sockFile ?? `${RUNSTATEDIR}/${st.ident}.sock`;
+    const pathProblem = socketPathProblem(path);
+    if (pathProblem !== undefined) {
+      this.warnx(pathProblem);
+      return 1;
+    }
     const target: IpcTarget = {
-      path: st.sockFile ?? `${RUNSTATEDIR}/${st.ident}.sock`,
+      path,
       explicitPath: st.sockFile !== undefined,
       attempts: this.io.attempts,
       retryDelayMs: this.io.retryDelayMs,
+      replyTimeoutMs: this.io.replyTimeoutMs,
     };
     let reply: Buffer;
     try {

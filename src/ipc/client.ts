@@ -17,7 +17,14 @@ export interface IpcTarget {
    */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
+  /**
+   * Give up on a daemon that sends nothing for this long once connected (default 10 s). Silence,
+   * not the whole reply, is timed: a large `show` keeps arriving and is never cut off.
+   */
+  readonly replyTimeoutMs?: number;
 }
+
+const REPLY_TIMEOUT_MS = 10_000;
 
 /** A request that never got an answer; `lines` are the messages to print, in order. */
 export class IpcClientError extends Error {
@@ -85,8 +92,12 @@ function connectFailure(target: IpcTarget, code: string | undefined): IpcClientE
   }
 }
 
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} seconds` : `${ms} ms`;
+}
+
 /** Sends the frame, then collects everything the daemon sends until it closes. */
-function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
+function exchange(sock: net.Socket, frame: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let written = false;
@@ -105,6 +116,13 @@ function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
       if (written) return done(); // a reset while reading ends the reply, as read() failing does
       settled = true;
       reject(new IpcClientError(errCode(err) ?? 'EIO', [`Communication with daemon failed: ${strerror(errCode(err))}`]));
+    });
+    // A stuck daemon (or one stopped with SIGSTOP) would otherwise hold the client forever.
+    sock.setTimeout(timeoutMs, () => {
+      sock.destroy();
+      if (settled) return;
+      settled = true;
+      reject(new IpcClientError('ETIMEDOUT', [`No reply from daemon for ${duration(timeoutMs)}, giving up`]));
     });
     sock.write(frame, () => {
       written = true;
@@ -126,5 +144,5 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
     throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
   }
   const sock = await connect(target);
-  return exchange(sock, frame);
+  return exchange(sock, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
 }

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -38,7 +39,7 @@ interface Run {
 
 async function run(
   args: string[],
-  opts: { stdin?: string[]; width?: number; argv0?: string; posixlyCorrect?: boolean } = {},
+  opts: { stdin?: string[]; width?: number; argv0?: string; posixlyCorrect?: boolean; replyTimeoutMs?: number } = {},
 ): Promise<Run> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -49,6 +50,7 @@ async function run(
     width: () => opts.width ?? 79,
     attempts: 3,
     retryDelayMs: 1,
+    replyTimeoutMs: opts.replyTimeoutMs,
   };
   const code = await main(args, io, opts.argv0 ?? 'smcroutectl', opts.posixlyCorrect);
   return { code, out: Buffer.concat(out).toString('latin1'), err: Buffer.concat(err).toString('utf8') };
@@ -398,4 +400,69 @@ test("add/remove/join/leave are checked by the daemon's validator before connect
   // A valid request does try to connect, and finds no daemon.
   const good = await run(['-u', never, 'join', 'eth0', '225.1.1.1']);
   assert.match(good.err, /Cannot find IPC socket|Failed connecting/);
+});
+
+/** A daemon stand-in on its own socket: `serve` gets each accepted connection. */
+async function withFakeDaemon(serve: (sock: Socket) => void, fn: (sockPath: string) => Promise<void>): Promise<void> {
+  const sockPath = join(dir, `fake-${process.hrtime.bigint()}.sock`);
+  const held: Socket[] = [];
+  const fake = createServer((sock) => {
+    held.push(sock);
+    serve(sock);
+  });
+  await new Promise<void>((r) => fake.listen(sockPath, r));
+  try {
+    await fn(sockPath);
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => fake.close(() => r()));
+  }
+}
+
+test('a daemon that accepts and never answers: the client gives up after the reply timeout, exit 1', async () => {
+  await withFakeDaemon(
+    (sock) => sock.resume(), // reads the request, answers nothing, never closes
+    async (sockPath) => {
+      for (const cmd of [['reload'], ['show'], ['add', 'eth0', '225.1.1.1', 'eth1']]) {
+        const r = await run(['-u', sockPath, ...cmd], { replyTimeoutMs: 300 });
+        assert.equal(r.code, 1, cmd.join(' '));
+        assert.equal(r.err, 'smcroutectl: No reply from daemon for 300 ms, giving up\n');
+        assert.equal(r.out, '');
+      }
+    },
+  );
+});
+
+test('the reply timeout counts silence, not the whole reply: a long show that keeps coming is read to the end', async () => {
+  const chunks = 30;
+  await withFakeDaemon(
+    (sock) => {
+      let sent = 0;
+      const tick = setInterval(() => {
+        if (sock.destroyed) return clearInterval(tick);
+        if (++sent < chunks) return void sock.write(`line ${sent}\n`);
+        clearInterval(tick);
+        sock.end(Buffer.from('done\n\0'));
+      }, 40);
+    },
+    async (sockPath) => {
+      // 30 pieces 40 ms apart take far longer than the 400 ms of silence allowed.
+      const r = await run(['-u', sockPath, '-t', 'show'], { replyTimeoutMs: 400 });
+      assert.equal(r.err, '');
+      assert.equal(r.code, 0);
+      const lines = r.out.split('\n').filter(Boolean);
+      assert.equal(lines.length, chunks);
+      assert.equal(lines.at(-1), 'done');
+    },
+  );
+});
+
+test('a socket path over 107 bytes, from -u or -i, is refused before connecting', async () => {
+  const long = `/tmp/${'s'.repeat(98)}.sock`;
+  const u = await run(['-u', long, 'show']);
+  assert.equal(u.code, 1);
+  assert.equal(u.err, `smcroutectl: IPC socket path ${long} is too long: 108 bytes, a UNIX socket path takes at most 107\n`);
+  const i = await run(['-i', 'n'.repeat(98), 'reload']);
+  assert.equal(i.code, 1);
+  assert.match(i.err, /^smcroutectl: IPC socket path \/run\/n{98}\.sock is too long: 108 bytes/);
 });
