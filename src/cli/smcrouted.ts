@@ -190,6 +190,7 @@ async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, 
   }
 
   const { createLinuxKernel } = await import('../kernel/linux.js');
+  const { peerCredentials } = await import('../kernel/peer-credentials.js');
   // Taken from the process environment itself: what the daemon runs later must not inherit it.
   const { openNotifier } = await import('../kernel/notify.js');
   const service = openNotifier(process.env, (m) => log.warning(m));
@@ -211,6 +212,7 @@ async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, 
         dropPrivileges: runAs.drop,
       }),
       mrdiscInterval: opts.mrdiscInterval,
+      peerCredentials,
     },
     nodeConfFs,
   );

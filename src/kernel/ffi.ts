@@ -11,6 +11,7 @@ const libc = koffi.load('libc.so.6');
 // pointer argument is passed exactly like the variadic one.
 const c_socket = libc.func('int socket(int domain, int type, int protocol)');
 const c_setsockopt = libc.func('int setsockopt(int fd, int level, int name, void *val, uint32_t len)');
+const c_getsockopt = libc.func('int getsockopt(int fd, int level, int name, void *val, void *len)');
 const c_ioctl = libc.func('int ioctl(int fd, unsigned long req, void *arg)');
 const c_close = libc.func('int close(int fd)');
 const c_bind = libc.func('int bind(int fd, void *addr, uint32_t len)');
@@ -61,6 +62,14 @@ export function trySetsockopt(fd: number, level: number, name: number, val: Uint
 
 export function setsockopt(op: string, fd: number, level: number, name: number, val: Uint8Array | null, len: number): void {
   if ((c_setsockopt(fd, level, name, val, len) as number) !== 0) fail(op);
+}
+
+/** getsockopt into `val`; returns the length the kernel filled in. */
+export function getsockopt(op: string, fd: number, level: number, name: number, val: Uint8Array): number {
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(val.length, 0);
+  if ((c_getsockopt(fd, level, name, val, len) as number) !== 0) fail(op);
+  return len.readUInt32LE(0);
 }
 
 const intBuf = Buffer.alloc(4);

@@ -25,6 +25,7 @@ export const POLLIN = 1;
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;
+export const SO_PEERCRED = 17;
 export const IPPROTO_IP = 0;
 export const IPPROTO_IGMP = 2;
 export const IPPROTO_IPV6 = 41;
@@ -89,6 +90,8 @@ const SOCKADDR_NL_SIZE = 12;
 export const POLLFD_SIZE = 8;
 export const MMSGHDR_SIZE = 64;
 export const IOVEC_SIZE = 16;
+/** struct ucred: pid_t pid, uid_t uid, gid_t gid. */
+export const UCRED_SIZE = 12;
 
 const U32 = 0xffffffffn;
 
@@ -232,6 +235,11 @@ export function encodeIfreqName(buf: Buffer, name: string): void {
 
 export function decodeIfreqFlags(buf: Buffer): number {
   return buf.readUInt16LE(IFNAMSIZ);
+}
+
+/** struct ucred, as SO_PEERCRED fills it. */
+export function decodeUcred(buf: Buffer): { pid: number; uid: number; gid: number } {
+  return { pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8) };
 }
 
 /** struct sockaddr_nl bound to the given multicast groups. */
