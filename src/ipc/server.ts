@@ -146,7 +146,7 @@ export async function startIpcServer(path: string, control: Control, opts: IpcSe
       const victim = [...open.values()].find((c) => c.idle());
       if (!victim) {
         log.warn({ path, connections: open.size }, 'IPC connection refused: every client is mid-request');
-        return sendAndClose(socket, 'Too many IPC clients, try again');
+        return sendAndClose(socket, 'Too many IPC clients, try again', conn.idleTimeoutMs);
       }
       log.debug({ path, connections: open.size }, 'Closing the IPC connection idle longest to make room');
       open.delete(victim.socket);
@@ -169,10 +169,16 @@ export async function startIpcServer(path: string, control: Control, opts: IpcSe
   };
 }
 
-/** Answers with one error message and closes, reading nothing: for clients turned away. */
-function sendAndClose(socket: net.Socket, message: string): void {
+/**
+ * Answers with one error message and ends, for clients turned away. What they send is read and
+ * dropped: closing with unread data would reset the connection before they read the message.
+ * The socket goes once the client closes its side, or after `timeoutMs`.
+ */
+function sendAndClose(socket: net.Socket, message: string, timeoutMs: number): void {
   socket.on('error', () => socket.destroy());
-  socket.once('finish', () => socket.destroy());
+  socket.once('end', () => socket.destroy());
+  socket.setTimeout(timeoutMs, () => socket.destroy());
+  socket.resume();
   socket.end(errorReply(message));
 }
 
@@ -356,7 +362,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       // Already answered and ended: its client has everything it asked for.
       if (finished) return void socket.destroy();
       stop();
-      sendAndClose(socket, 'Too many IPC clients: this idle connection was closed to make room');
+      sendAndClose(socket, 'Too many IPC clients: this idle connection was closed to make room', opts.idleTimeoutMs);
     },
   };
 }
