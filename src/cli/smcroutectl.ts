@@ -271,7 +271,7 @@ class Cli {
     if (cmd === 's' || cmd === 'S' || cmd === 'J') {
       // Upstream exits 0 here even when the daemon reported an error.
       const opts = { heading: st.heading, plain: st.plain, width: this.io.width };
-      this.io.out(Buffer.from(renderReply(reply, opts), 'latin1'));
+      this.io.out(renderReply(reply, opts));
       return 0;
     }
     // Upstream's replies are one line; ours may list more (a refused reload's errors).
