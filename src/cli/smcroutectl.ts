@@ -2,12 +2,16 @@
 // talks to the daemon over IPC. Holds no daemon logic; all I/O goes through CliIo.
 
 import { basename } from 'node:path';
-import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
-import { encodeRequest, FrameError } from '../ipc/codec.js';
-import { decodeCommand, isCommandLetter } from '../ipc/requests.js';
-import { renderReply, terminalWidth } from '../show/render.js';
+import type { IpcTarget } from '../ipc/client.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
+import { fdWriter } from './stdio.js';
+
+// Loaded when needed, so -v and -h load next to nothing. The reply renderer
+// is fetched while the daemon works on the request.
+const ipcClient = () => import('../ipc/client.js');
+const requestRules = () => import('../ipc/requests.js');
+const renderer = () => import('../show/render.js');
 
 const BUG_REPORT = 'https://github.com/troglobit/smcroute/issues';
 const HOMEPAGE = 'https://github.com/troglobit/smcroute/';
@@ -19,7 +23,8 @@ export interface CliIo {
   readonly err: (data: Buffer) => void;
   /** Lines of stdin without their newline, for -b. */
   readonly lines: () => AsyncIterable<string>;
-  readonly width: () => number;
+  /** Terminal width for headings with attributes; by default the process's terminal's. */
+  readonly width?: () => number;
   /** Connection attempts and pause while the daemon refuses; upstream's 30 × 100 ms by default. */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
@@ -243,13 +248,18 @@ class Cli {
   }
 
   private async request(cmd: string, args: readonly string[]): Promise<number> {
+    const isShow = cmd === 's' || cmd === 'S' || cmd === 'J';
+    const { IpcClientError, ipcRequest, fitsOneFrame } = await ipcClient();
     // The daemon's own rules, checked before sending: the same message, without
     // the round trip. A request too big for a frame is reported as upstream does, first.
-    if (isCommandLetter(cmd) && fitsOneFrame(cmd, args)) {
-      const checked = decodeCommand(cmd, args);
-      if (!checked.ok) {
-        this.warnx(checked.error.message);
-        return 1;
+    if (!isShow) {
+      const { decodeCommand, isCommandLetter } = await requestRules();
+      if (isCommandLetter(cmd) && fitsOneFrame(cmd, args)) {
+        const checked = decodeCommand(cmd, args);
+        if (!checked.ok) {
+          this.warnx(checked.error.message);
+          return 1;
+        }
       }
     }
     const st = this.st;
@@ -259,19 +269,22 @@ class Cli {
       attempts: this.io.attempts,
       retryDelayMs: this.io.retryDelayMs,
     };
+    let render: ReturnType<typeof renderer> | undefined;
     let reply: Buffer;
     try {
-      reply = await ipcRequest(target, cmd, args);
+      reply = await ipcRequest(target, cmd, args, () => {
+        if (isShow) render = renderer();
+      });
     } catch (err) {
       if (!(err instanceof IpcClientError)) throw err;
       for (const line of err.lines) this.warnx(line);
       return 1;
     }
     if (reply.length <= 1) return 0;
-    if (cmd === 's' || cmd === 'S' || cmd === 'J') {
+    if (isShow) {
       // Upstream exits 0 here even when the daemon reported an error.
-      const opts = { heading: st.heading, plain: st.plain, width: this.io.width };
-      this.io.out(renderReply(reply, opts));
+      const { renderReply, terminalWidth } = await (render ?? renderer());
+      this.io.out(renderReply(reply, { heading: st.heading, plain: st.plain, width: this.io.width ?? terminalWidth }));
       return 0;
     }
     // Upstream's replies are one line; ours may list more (a refused reload's errors).
@@ -297,16 +310,6 @@ class Cli {
       rc += await this.run(words);
     }
     return rc;
-  }
-}
-
-function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
-  try {
-    encodeRequest(cmd, args);
-    return true;
-  } catch (err) {
-    if (err instanceof FrameError) return false;
-    throw err;
   }
 }
 
@@ -363,13 +366,12 @@ async function* stdinLines(): AsyncIterable<string> {
 
 /** Process entry point: real stdio, exit status as upstream's (truncated to 8 bits). */
 export async function runFromProcess(): Promise<void> {
-  const io: CliIo = {
-    out: (d) => process.stdout.write(d),
-    err: (d) => process.stderr.write(d),
-    lines: stdinLines,
-    width: terminalWidth,
-  };
+  const stdout = fdWriter(1);
+  const stderr = fdWriter(2);
+  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinLines };
   const argv0 = process.argv[1] ?? 'smcroutectl';
-  const status = await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined);
-  process.exitCode = status & 0xff;
+  const status = (await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined)) & 0xff;
+  // Everything is written; exit now rather than wait for the event loop to wind down.
+  if (stdout.queued() || stderr.queued()) process.exitCode = status;
+  else process.exit(status);
 }

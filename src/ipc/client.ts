@@ -80,7 +80,7 @@ function connectFailure(target: IpcTarget, code: string | undefined): IpcClientE
 }
 
 /** Sends the frame, then collects everything the daemon sends until it closes. */
-function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
+function exchange(sock: net.Socket, frame: Buffer, onSent?: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let written = false;
@@ -102,15 +102,28 @@ function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
     });
     sock.write(frame, () => {
       written = true;
+      onSent?.();
     });
   });
 }
 
+/** Whether the request encodes into one frame (upstream's limit). */
+export function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
+  try {
+    encodeRequest(cmd, args);
+    return true;
+  } catch (err) {
+    if (err instanceof FrameError) return false;
+    throw err;
+  }
+}
+
 /**
  * One request/reply round trip. The reply is raw bytes: show text (if any),
- * then NUL on success or an error message and NUL on failure.
+ * then NUL on success or an error message and NUL on failure. `onSent` runs
+ * once the request is on its way: work done there overlaps the daemon's.
  */
-export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[]): Promise<Buffer> {
+export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[], onSent?: () => void): Promise<Buffer> {
   let frame: Buffer;
   try {
     frame = encodeRequest(cmd, args);
@@ -120,5 +133,5 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
     throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
   }
   const sock = await connect(target);
-  return exchange(sock, frame);
+  return exchange(sock, frame, onSent);
 }

@@ -95,7 +95,10 @@ function cString(piece: Buffer): string {
 }
 
 function renderLine(raw: string, opts: RenderOptions): string {
-  const line = raw.replace(/\n+$/, '');
+  // Trimmed by hand: a regular expression costs the one-shot client its compilation.
+  let end = raw.length;
+  while (end > 0 && raw.charCodeAt(end - 1) === 0x0a) end--;
+  const line = raw.slice(0, end);
   const last = line.length - 1;
   // A marker only counts on lines of two characters or more.
   const kind = last > 0 ? line[last] : undefined;
