@@ -21,8 +21,11 @@ const RUNSTATEDIR = '/run';
 export interface CliIo {
   readonly out: (data: Buffer) => void;
   readonly err: (data: Buffer) => void;
-  /** Lines of stdin without their newline, for -b. */
-  readonly lines: () => AsyncIterable<string>;
+  /**
+   * Lines of stdin without their newline, for -b, in the groups they arrived
+   * in: the requests of one group may share a connection.
+   */
+  readonly lines: () => AsyncIterable<readonly string[]>;
   /** Terminal width for headings with attributes; by default the process's terminal's. */
   readonly width?: () => number;
   /** Connection attempts and pause while the daemon refuses; upstream's 30 × 100 ms by default. */
@@ -216,6 +219,15 @@ class Cli {
 
   /** One command line (after the options), as upstream's parse(). */
   async run(words: readonly string[]): Promise<number> {
+    const step = await this.plan(words);
+    return 'local' in step ? step.local() : this.request(step.cmd, step.args);
+  }
+
+  /**
+   * What a command line comes to: a request for the daemon, or what is
+   * printed here (help, version, a refusal). Prints nothing itself.
+   */
+  private async plan(words: readonly string[]): Promise<Step> {
     const st = this.st;
     let found: Command | undefined;
     let pos = 0; // words taken so far; the found command's arguments follow them
@@ -231,59 +243,83 @@ class Cli {
         st.help++;
         continue;
       }
-      if (c.val === 'v') return this.version();
+      if (c.val === 'v') return { local: () => this.version() };
       found = c;
-      if (st.help) return this.commandHelp(c, 0);
+      if (st.help) return { local: () => this.commandHelp(c, 0) };
       if (words.length - pos < c.minArgs) {
-        this.warnx(`Not enough arguments to command ${c.name}`);
-        return this.commandHelp(c, 1);
+        return {
+          local: () => {
+            this.warnx(`Not enough arguments to command ${c.name}`);
+            return this.commandHelp(c, 1);
+          },
+        };
       }
       break;
     }
-    if (st.help) return this.usage(0);
+    if (st.help) return { local: () => this.usage(0) };
 
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
-    if (!found) return this.request(showCmd, []);
-    return this.request(found.isShow ? showCmd : found.val, words.slice(pos));
+    if (!found) return this.checked(showCmd, []);
+    return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
   }
 
-  private async request(cmd: string, args: readonly string[]): Promise<number> {
-    const isShow = cmd === 's' || cmd === 'S' || cmd === 'J';
-    const { IpcClientError, ipcRequest, fitsOneFrame } = await ipcClient();
-    // The daemon's own rules, checked before sending: the same message, without
-    // the round trip. A request too big for a frame is reported as upstream does, first.
-    if (!isShow) {
-      const { decodeCommand, isCommandLetter } = await requestRules();
-      if (isCommandLetter(cmd) && fitsOneFrame(cmd, args)) {
-        const checked = decodeCommand(cmd, args);
-        if (!checked.ok) {
-          this.warnx(checked.error.message);
-          return 1;
-        }
-      }
-    }
+  /**
+   * The daemon's own rules, checked before sending: the same message, without
+   * the round trip. A request too big for a frame goes out alone, for the
+   * client to report as upstream does.
+   */
+  private async checked(cmd: string, args: readonly string[]): Promise<Step> {
+    const { fitsOneFrame } = await ipcClient();
+    if (!fitsOneFrame(cmd, args)) return { cmd, args, alone: true };
+    if (isShowLetter(cmd)) return { cmd, args };
+    const { decodeCommand, isCommandLetter } = await requestRules();
+    if (!isCommandLetter(cmd)) return { cmd, args };
+    const checked = decodeCommand(cmd, args);
+    if (checked.ok) return { cmd, args };
+    const message = checked.error.message;
+    return {
+      local: () => {
+        this.warnx(message);
+        return 1;
+      },
+    };
+  }
+
+  private target(): IpcTarget {
     const st = this.st;
-    const target: IpcTarget = {
+    return {
       path: st.sockFile ?? `${RUNSTATEDIR}/${st.ident}.sock`,
       explicitPath: st.sockFile !== undefined,
       attempts: this.io.attempts,
       retryDelayMs: this.io.retryDelayMs,
     };
-    let render: ReturnType<typeof renderer> | undefined;
+  }
+
+  /** One request on its own connection, its reply printed. */
+  private async request(cmd: string, args: readonly string[]): Promise<number> {
+    const { IpcClientError, ipcRequest } = await ipcClient();
+    let render: Promise<unknown> | undefined;
     let reply: Buffer;
     try {
-      reply = await ipcRequest(target, cmd, args, () => {
-        if (isShow) render = renderer();
+      reply = await ipcRequest(this.target(), cmd, args, () => {
+        if (isShowLetter(cmd)) render = renderer();
       });
     } catch (err) {
       if (!(err instanceof IpcClientError)) throw err;
       for (const line of err.lines) this.warnx(line);
       return 1;
     }
+    await render;
+    return this.answer(cmd, reply);
+  }
+
+  /** Prints what a reply says, as upstream's client does; returns the exit status it means. */
+  private async answer(cmd: string, reply: Buffer): Promise<number> {
     if (reply.length <= 1) return 0;
-    if (isShow) {
+    if (isShowLetter(cmd)) {
       // Upstream exits 0 here even when the daemon reported an error.
-      const { renderReply, terminalWidth } = await (render ?? renderer());
+      const { renderReply, terminalWidth } = await renderer();
+      const st = this.st;
       this.io.out(renderReply(reply, { heading: st.heading, plain: st.plain, width: this.io.width ?? terminalWidth }));
       return 0;
     }
@@ -298,19 +334,71 @@ class Cli {
    * -b: one command per line. Unlike upstream, blank lines are skipped and
    * words are split on runs of blanks, so a stray empty word cannot turn into
    * "help"; lines whose first non-blank character is '#' are comments.
+   * Requests on lines that arrived together go to the daemon together (see
+   * pipeline); what is printed, and in which order, is as one at a time.
    */
   async batch(): Promise<number> {
     const initialHelp = this.st.help;
     let rc = 0;
-    for await (const line of this.io.lines()) {
-      const words = line.split(/[ \t]+/).filter((w) => w !== '');
-      const first = words[0];
-      if (first === undefined || first.startsWith('#')) continue;
-      this.st.help = initialHelp;
-      rc += await this.run(words);
+    for await (const group of this.io.lines()) {
+      let pending: Request[] = [];
+      for (const line of group) {
+        const words = line.split(/[ \t]+/).filter((w) => w !== '');
+        const first = words[0];
+        if (first === undefined || first.startsWith('#')) continue;
+        this.st.help = initialHelp;
+        const step = await this.plan(words);
+        if (!('local' in step) && !step.alone) {
+          pending.push(step);
+          continue;
+        }
+        rc += await this.pipeline(pending);
+        pending = [];
+        rc += 'local' in step ? step.local() : await this.request(step.cmd, step.args);
+      }
+      rc += await this.pipeline(pending);
     }
     return rc;
   }
+
+  /**
+   * Requests back to back over one connection, which upstream's server reads
+   * as it reads one, answering each in turn: a thousand `add`s cost one
+   * connection, not a thousand. Whatever the daemon did not answer (it closes
+   * once it has answered all it has read), or a connection that fails, goes
+   * again one request at a time, so the messages are those of that way.
+   */
+  private async pipeline(reqs: readonly Request[]): Promise<number> {
+    const [only] = reqs;
+    if (only === undefined) return 0;
+    if (reqs.length === 1) return this.request(only.cmd, only.args);
+    const { IpcClientError, ipcPipeline } = await ipcClient();
+    let replies: Buffer[] = [];
+    try {
+      replies = await ipcPipeline(this.target(), reqs);
+    } catch (err) {
+      if (!(err instanceof IpcClientError)) throw err;
+    }
+    let rc = 0;
+    for (const [i, r] of reqs.entries()) {
+      const reply = replies[i];
+      rc += reply === undefined ? await this.request(r.cmd, r.args) : await this.answer(r.cmd, reply);
+    }
+    return rc;
+  }
+}
+
+interface Request {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  /** Sent on a connection of its own (a request too big for a frame fails there, as upstream's does). */
+  readonly alone?: boolean;
+}
+
+type Step = Request | { readonly local: () => number };
+
+function isShowLetter(cmd: string): boolean {
+  return cmd === 's' || cmd === 'S' || cmd === 'J';
 }
 
 /** The error message: its first line (what the C client prints) and any lines after it. */
@@ -349,19 +437,16 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
   return cli.run(operands);
 }
 
-async function* stdinLines(): AsyncIterable<string> {
+async function* stdinLines(): AsyncIterable<readonly string[]> {
   let rest = '';
   // Decoded as a stream, so a character split across two reads stays whole.
   process.stdin.setEncoding('utf8');
   for await (const chunk of process.stdin) {
-    rest += String(chunk);
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
-      yield rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-    }
+    const lines = (rest + String(chunk)).split('\n');
+    rest = lines.pop() ?? '';
+    if (lines.length > 0) yield lines;
   }
-  if (rest !== '') yield rest;
+  if (rest !== '') yield [rest];
 }
 
 /** Process entry point: real stdio, exit status as upstream's (truncated to 8 bits). */

@@ -135,3 +135,29 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
   const sock = await connect(target);
   return exchange(sock, frame, onSent);
 }
+
+/**
+ * Several requests over one connection, back to back: upstream's server, and
+ * ours, read them in turn and answer each, every reply ending in its NUL.
+ * Returns the replies in order, fewer than asked when the daemon closed first
+ * (it answers what it has read, then closes) or the connection failed; the
+ * caller sends the rest again. One connection attempt, no waiting: a caller
+ * that gets nothing falls back to one request at a time, with its retries.
+ */
+export async function ipcPipeline(
+  target: IpcTarget,
+  reqs: readonly { cmd: string; args: readonly string[] }[],
+): Promise<Buffer[]> {
+  const frames = reqs.map((r) => encodeRequest(r.cmd, r.args));
+  const sock = await connect({ ...target, attempts: 1 });
+  const all = await exchange(sock, Buffer.concat(frames));
+  const replies: Buffer[] = [];
+  let pos = 0;
+  for (let nul = all.indexOf(0); nul >= 0 && replies.length < reqs.length; nul = all.indexOf(0, pos)) {
+    replies.push(all.subarray(pos, nul + 1));
+    pos = nul + 1;
+  }
+  // A reply cut short still answers its request, as it would on a connection of its own.
+  if (pos < all.length && replies.length < reqs.length) replies.push(all.subarray(pos));
+  return replies;
+}
