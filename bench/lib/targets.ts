@@ -117,7 +117,9 @@ export function judge(inp: TargetInput): Target[] {
       const ratio = mine / cross.medianMs;
       out.push({
         goal,
-        measured: `ours ${ms(own.medianMs)} − node ${ms(node0.medianMs)} = ${ms(Math.round(mine * 10) / 10)}; C ${ms(cross.medianMs)}`,
+        measured:
+          `ours ${ms(own.medianMs)} − node ${ms(node0.medianMs)} = ${ms(Math.round(mine * 10) / 10)}; C ${ms(cross.medianMs)}` +
+          (c?.show?.own.medianMs === undefined ? '' : ` (C client with C daemon: ${ms(c.show.own.medianMs)})`),
         ratio: ratio.toFixed(2),
         pass: ratio <= 1,
       });
