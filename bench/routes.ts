@@ -19,7 +19,8 @@ import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
 import { batchAdds, confText, route, type Route } from './lib/plan.js';
 import { NODE0, runCmd } from './lib/run.js';
-import { now, pollFrom, round, sleep, spread, type Spread } from './lib/timing.js';
+import { watchMfc, type WatchResult } from './lib/mfc-watch.js';
+import { epochToNow, now, pollFrom, round, sleep, spread, type PollOutcome, type Spread } from './lib/timing.js';
 
 export interface RoutesParams {
   n: number;
@@ -55,8 +56,12 @@ export interface RoutesResult {
     ok: boolean;
     /** Spawn until all N entries are in the MFC. */
     ms: number;
+    /** How `ms` was found: the PID file, with the MFC complete right after it; or polling the MFC. */
+    timedBy?: 'pidfile' | 'mfc';
     /** Spawn until the PID file (written once the config is applied) exists. */
     pidFileMs?: number;
+    /** Spawn until the read of the MFC that found it complete ended (timed by the PID file only). */
+    verifiedMs?: number;
     installed: number;
     /** Entries matching the config exactly (resolved, iif IIF, oifs [OIF]). */
     correct?: number;
@@ -129,32 +134,50 @@ function checkMfc(topo: Topo, want: readonly Route[]): MfcCheck {
 const daemonGone = (d: Running) => (): string | undefined =>
   d.proc.running ? undefined : `daemon exited (${JSON.stringify(d.proc.exitStatus)})\n${d.proc.stderr.slice(-2000)}`;
 
+/**
+ * Spawn until all N routes are in the kernel. Reading the whole MFC costs the kernel a walk of the
+ * table (about 25 ms at 10,000 entries, 130 ms at 50,000), too slow and too heavy to poll. Both
+ * daemons write their PID file once the configuration is applied, so: the PID file is polled every
+ * 2 ms, and one read of the MFC started right after it must find every route; then the install time
+ * is the PID file's. A daemon whose MFC is not complete by then is timed by polling the MFC instead.
+ */
 async function startup(
   topo: Topo,
   d: () => Running,
   want: readonly Route[],
   p: RoutesParams,
 ): Promise<{ running: Running; result: RoutesResult['startup'] }> {
-  let pidFileMs: number | undefined;
   const t0 = now();
   const running = d();
   const meter = cpuMeter(running.proc.pid, 0);
-  const out = await pollFrom(
-    t0,
-    () => {
-      if (pidFileMs === undefined && existsSync(running.pidFile)) pidFileMs = round(now() - t0);
-      return topo.rtrView.mfcCount() >= want.length;
-    },
-    { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(running) },
-  );
+  const pid = await pollFrom(t0, () => existsSync(running.pidFile), {
+    intervalMs: 2,
+    capMs: p.capMs,
+    abort: daemonGone(running),
+  });
+  const pidFileMs = pid.ok ? round(pid.ms) : undefined;
+  let check = checkMfc(topo, want);
+  const verifiedMs = round(now() - t0);
+  let out: PollOutcome = pid.ok && check.exact ? { ok: true, ms: pid.ms } : pid;
+  let timedBy: 'pidfile' | 'mfc' = 'pidfile';
+  if (!check.exact && pid.ok) {
+    timedBy = 'mfc';
+    out = await pollFrom(t0, () => topo.rtrView.mfcCount() >= want.length, {
+      intervalMs: p.pollMs,
+      capMs: p.capMs,
+      abort: daemonGone(running),
+    });
+    check = checkMfc(topo, want);
+  }
   const cpu = meter();
-  const check = checkMfc(topo, want);
   return {
     running,
     result: {
       ok: out.ok && check.exact,
       ms: round(out.ms),
+      timedBy,
       pidFileMs,
+      verifiedMs: timedBy === 'pidfile' ? verifiedMs : undefined,
       installed: check.rows.length,
       correct: check.correct,
       cpu,
@@ -210,13 +233,23 @@ function idleShows(d: Running, own: DaemonKind, other: DaemonKind | undefined, r
   return result;
 }
 
+interface Change {
+  next: Route[];
+  removed: Route[];
+  added: Route[];
+}
+
 /** The routes after a small change: `change` routes removed (spread over the table), as many new ones from index `fresh` on. */
-function smallChange(old: readonly Route[], change: number, fresh: number): { next: Route[]; removed: number; added: Route[] } {
+function smallChange(old: readonly Route[], change: number, fresh: number): Change {
   const step = Math.max(1, Math.floor(old.length / change));
-  const removed = new Set<number>();
-  for (let i = 0; i < old.length && removed.size < change; i += step) removed.add(i);
-  const added = Array.from({ length: removed.size }, (_, j) => route(fresh + j));
-  return { next: [...old.filter((_, i) => !removed.has(i)), ...added], removed: removed.size, added };
+  const gone = new Set<number>();
+  for (let i = 0; i < old.length && gone.size < change; i += step) gone.add(i);
+  const added = Array.from({ length: gone.size }, (_, j) => route(fresh + j));
+  return {
+    next: [...old.filter((_, i) => !gone.has(i)), ...added],
+    removed: old.filter((_, i) => gone.has(i)),
+    added,
+  };
 }
 
 async function reload(
@@ -224,11 +257,10 @@ async function reload(
   topo: Topo,
   d: Running,
   old: readonly Route[],
-  next: readonly Route[],
-  removed: number,
+  change: Change,
   p: RoutesParams,
 ): Promise<NonNullable<RoutesResult['reload']>> {
-  const nextKeys = new Set(next.map((r) => key(r.source, r.group)));
+  const nextKeys = new Set(change.next.map((r) => key(r.source, r.group)));
   const kept = old.filter((r) => nextKeys.has(key(r.source, r.group)));
 
   // Every unchanged entry forwards one datagram, so a delete and re-add shows as a counter back at 0.
@@ -248,11 +280,12 @@ async function reload(
   );
   const probed = kept.filter((r) => before.has(key(r.source, r.group)));
 
-  writeFileSync(d.conf, confText(next));
+  writeFileSync(d.conf, confText(change.next));
+  const done = await watchMfc(lab, topo.rtr, { present: change.added, absent: change.removed, capMs: p.capMs });
   const meter = cpuMeter(d.proc.pid);
   const t0 = now();
   process.kill(d.proc.pid, 'SIGHUP');
-  const out = await untilMfcIs(topo, d, next, t0, p);
+  const out = await reloadDone(topo, d, change.next, t0, done, p);
   const cpu = meter();
   // Let a daemon that is still busy finish before judging what it did to the unchanged entries.
   await sleep(500);
@@ -265,8 +298,8 @@ async function reload(
   }
   return {
     ok: out.ok,
-    removed,
-    added: next.length - kept.length,
+    removed: change.removed.length,
+    added: change.added.length,
     ms: round(out.ms),
     probed: probed.length,
     disturbed,
@@ -275,30 +308,47 @@ async function reload(
   };
 }
 
-function untilMfcIs(topo: Topo, d: Running, want: readonly Route[], t0: number, p: RoutesParams) {
-  return pollFrom(t0, () => topo.rtrView.mfcCount() === want.length && checkMfc(topo, want).exact, {
+/**
+ * SIGHUP (at t0) until the changed entries were as wanted, by the watcher's clock; then the whole
+ * MFC must equal the new config (polled, in case the watcher's entries were not the last to change).
+ */
+async function reloadDone(
+  topo: Topo,
+  d: Running,
+  want: readonly Route[],
+  t0: number,
+  done: () => Promise<WatchResult>,
+  p: RoutesParams,
+): Promise<PollOutcome> {
+  const w = await done();
+  if (!w.ok) return { ok: false, ms: now() - t0, why: w.why };
+  const changed = epochToNow(w.doneEpochMs) - t0;
+  const whole = await pollFrom(t0, () => checkMfc(topo, want).exact, {
     intervalMs: p.pollMs,
     capMs: p.capMs,
     abort: daemonGone(d),
   });
+  if (!whole.ok) return whole;
+  return { ok: true, ms: changed };
 }
 
 /** SIGHUP with a small change, and the daemon's own client's `show` started at once. */
 async function showAfterReload(
+  lab: Lab,
   topo: Topo,
   d: Running,
-  next: readonly Route[],
-  added: readonly Route[],
+  change: Change,
   p: RoutesParams,
 ): Promise<NonNullable<RoutesResult['showAfterReload']>> {
-  writeFileSync(d.conf, confText(next));
+  writeFileSync(d.conf, confText(change.next));
+  const done = await watchMfc(lab, topo.rtr, { present: change.added, absent: change.removed, capMs: p.capMs });
   const t0 = now();
   process.kill(d.proc.pid, 'SIGHUP');
   const r = runCmd(showArgv(d.kind, d.sock), { capture: true, capMs: p.capMs });
   const ms = round(now() - t0);
-  const probe = added[0];
+  const probe = change.added[0];
   const fresh = probe !== undefined && (r.out ?? '').includes(`(${probe.source}, ${probe.group})`);
-  const settled = await untilMfcIs(topo, d, next, t0, p);
+  const settled = await reloadDone(topo, d, change.next, t0, done, p);
   const error = !r.ok ? `client: ${r.err.trim().slice(0, 500)}` : settled.ok ? undefined : `reload: ${settled.why}`;
   return { ok: error === undefined, ms, fresh, reloadMs: settled.ok ? round(settled.ms) : undefined, error };
 }
@@ -352,12 +402,12 @@ export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesPa
     let fresh = p.n;
     const first = smallChange(routes, p.change, fresh);
     fresh += first.added.length;
-    result.reload = await reload(lab, topo, running, routes, first.next, first.removed, p);
+    result.reload = await reload(lab, topo, running, routes, first, p);
     if (!result.reload.ok) return result;
 
     const second = smallChange(first.next, p.change, fresh);
     fresh += second.added.length;
-    result.showAfterReload = await showAfterReload(topo, running, second.next, second.added, p);
+    result.showAfterReload = await showAfterReload(lab, topo, running, second, p);
     if (!result.showAfterReload.ok) return result;
 
     if (p.batch > 0) {
