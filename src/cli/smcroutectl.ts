@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { IpcTarget } from '../ipc/client.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
-import { fdWriter } from './stdio.js';
+import { fdWriter, stdinGroups } from './stdio.js';
 
 // Loaded when needed, so -v and -h load next to nothing. The reply renderer
 // is fetched while the daemon works on the request.
@@ -437,23 +437,11 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
   return cli.run(operands);
 }
 
-async function* stdinLines(): AsyncIterable<readonly string[]> {
-  let rest = '';
-  // Decoded as a stream, so a character split across two reads stays whole.
-  process.stdin.setEncoding('utf8');
-  for await (const chunk of process.stdin) {
-    const lines = (rest + String(chunk)).split('\n');
-    rest = lines.pop() ?? '';
-    if (lines.length > 0) yield lines;
-  }
-  if (rest !== '') yield [rest];
-}
-
 /** Process entry point: real stdio, exit status as upstream's (truncated to 8 bits). */
 export async function runFromProcess(): Promise<void> {
   const stdout = fdWriter(1);
   const stderr = fdWriter(2);
-  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinLines };
+  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinGroups };
   const argv0 = process.argv[1] ?? 'smcroutectl';
   const status = (await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined)) & 0xff;
   // Everything is written; exit now rather than wait for the event loop to wind down.
