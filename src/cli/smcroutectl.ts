@@ -320,7 +320,8 @@ class Cli {
       // Upstream exits 0 here even when the daemon reported an error.
       const { renderReply, terminalWidth } = await renderer();
       const st = this.st;
-      this.io.out(renderReply(reply, { heading: st.heading, plain: st.plain, width: this.io.width ?? terminalWidth }));
+      const opts = { heading: st.heading, plain: st.plain, width: this.io.width ?? terminalWidth };
+      for (const piece of renderReply(reply, opts)) this.io.out(piece);
       return 0;
     }
     // Upstream's replies are one line; ours may list more (a refused reload's errors).

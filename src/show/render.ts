@@ -19,15 +19,15 @@ const RESET = '\x1b[0m';
 /** Plain rules are at least this wide, the classic 80-column terminal minus one. */
 const MIN_RULE = 79;
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * Renders a whole reply (show text, the closing NUL and anything after it)
- * into the bytes to print.
+ * into the bytes to print, in pieces: slices of the reply and the lines drawn.
+ * Not joined: copying a megabyte costs the one-shot client more than the
+ * drawing itself.
  */
-export function renderReply(reply: Buffer, opts: RenderOptions): Buffer {
+export function renderReply(reply: Buffer, opts: RenderOptions): Buffer[] {
   // A reply of at most the status byte prints nothing.
-  if (reply.length <= 1) return EMPTY;
+  if (reply.length <= 1) return [];
   // A show of 10,000 routes is a megabyte of plain lines that print as they
   // came: those pass through as slices of the reply, and only titles,
   // headings and the tail (from the first NUL, or an unterminated last line,
@@ -54,7 +54,7 @@ export function renderReply(reply: Buffer, opts: RenderOptions): Buffer {
     pos = end;
   }
   parts.push(Buffer.from(out, 'latin1'));
-  return Buffer.concat(parts);
+  return parts.filter((p) => p.length > 0);
 }
 
 /** Positions of `_` or `=` right before a newline, in order, below `limit`; -1 when done. */

@@ -7,7 +7,7 @@ import { renderReply as render, type RenderOptions } from '../../src/show/render
 
 const reply = (s: string) => Buffer.from(s, 'latin1');
 /** The rendered bytes as a latin1 string (one char per byte), for readable comparisons. */
-const renderReply = (r: Buffer, opts: RenderOptions): string => render(r, opts).toString('latin1');
+const renderReply = (r: Buffer, opts: RenderOptions): string => Buffer.concat(render(r, opts)).toString('latin1');
 const plain: RenderOptions = { heading: true, plain: true, width: () => assert.fail('plain mode must not ask the width') };
 
 test('plain: titles over a rule of 79 underscores, headings between rules of 79 "="', () => {
