@@ -3,7 +3,7 @@
 
 import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
 import type { RunAsSpec } from '../kernel/privileges.js';
-import { socketPathProblem } from '../ipc/socket-path.js';
+import { checkSocketPath } from '../ipc/socket-path.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
@@ -238,8 +238,10 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
   // Upstream ignores stray words; refusing them catches a mistyped option such as "smcrouted n".
   if (opts.action === undefined && operands.length > 0) return { opts, error: `Unexpected argument: ${operands[0] ?? ''}` };
   // From -u or from -i NAME; -F opens no socket, so it is not held to the rule.
-  const sockProblem = opts.action === undefined && opts.checkFile === undefined ? socketPathProblem(sockPath(opts)) : undefined;
-  if (sockProblem !== undefined) return { opts, error: sockProblem };
+  if (opts.action === undefined && opts.checkFile === undefined) {
+    const sock = checkSocketPath(sockPath(opts));
+    if (!sock.ok) return { opts, error: sock.error };
+  }
   return { opts };
 }
 

@@ -97,7 +97,7 @@ function duration(ms: number): string {
 }
 
 /** Sends the frame, then collects everything the daemon sends until it closes. */
-function exchange(sock: net.Socket, frame: Buffer, timeoutMs: number): Promise<Buffer> {
+function exchange(sock: net.Socket, frame: Buffer, timeoutMs: number, onSent?: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let written = false;
@@ -126,15 +126,28 @@ function exchange(sock: net.Socket, frame: Buffer, timeoutMs: number): Promise<B
     });
     sock.write(frame, () => {
       written = true;
+      onSent?.();
     });
   });
 }
 
+/** Whether the request encodes into one frame (upstream's limit). */
+export function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
+  try {
+    encodeRequest(cmd, args);
+    return true;
+  } catch (err) {
+    if (err instanceof FrameError) return false;
+    throw err;
+  }
+}
+
 /**
  * One request/reply round trip. The reply is raw bytes: show text (if any),
- * then NUL on success or an error message and NUL on failure.
+ * then NUL on success or an error message and NUL on failure. `onSent` runs
+ * once the request is on its way: work done there overlaps the daemon's.
  */
-export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[]): Promise<Buffer> {
+export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[], onSent?: () => void): Promise<Buffer> {
   let frame: Buffer;
   try {
     frame = encodeRequest(cmd, args);
@@ -144,5 +157,31 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
     throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
   }
   const sock = await connect(target);
-  return exchange(sock, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
+  return exchange(sock, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS, onSent);
+}
+
+/**
+ * Several requests over one connection, back to back: upstream's server, and
+ * ours, read them in turn and answer each, every reply ending in its NUL.
+ * Returns the replies in order, fewer than asked when the daemon closed first
+ * (it answers what it has read, then closes) or the connection failed; the
+ * caller sends the rest again. One connection attempt, no waiting: a caller
+ * that gets nothing falls back to one request at a time, with its retries.
+ */
+export async function ipcPipeline(
+  target: IpcTarget,
+  reqs: readonly { cmd: string; args: readonly string[] }[],
+): Promise<Buffer[]> {
+  const frames = reqs.map((r) => encodeRequest(r.cmd, r.args));
+  const sock = await connect({ ...target, attempts: 1 });
+  const all = await exchange(sock, Buffer.concat(frames), target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
+  const replies: Buffer[] = [];
+  let pos = 0;
+  for (let nul = all.indexOf(0); nul >= 0 && replies.length < reqs.length; nul = all.indexOf(0, pos)) {
+    replies.push(all.subarray(pos, nul + 1));
+    pos = nul + 1;
+  }
+  // A reply cut short still answers its request, as it would on a connection of its own.
+  if (pos < all.length && replies.length < reqs.length) replies.push(all.subarray(pos));
+  return replies;
 }

@@ -8,7 +8,7 @@ import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import type { Control } from './control.js';
 import { dispatch, errorReply } from './dispatch.js';
-import { socketPathProblem } from './socket-path.js';
+import { checkSocketPath } from './socket-path.js';
 
 export interface IpcLogger {
   warn(obj: Record<string, unknown>, msg: string): void;
@@ -128,8 +128,8 @@ function listenPrivately(server: net.Server, path: string, group: number | undef
 
 export async function startIpcServer(path: string, control: Control, opts: IpcServerOptions = {}): Promise<IpcServer> {
   const log = opts.log ?? silent;
-  const problem = socketPathProblem(path);
-  if (problem !== undefined) throw new Error(problem);
+  const checked = checkSocketPath(path);
+  if (!checked.ok) throw new Error(checked.error);
   const conn: ConnOptions = {
     idleTimeoutMs: opts.idleTimeoutMs ?? 5000,
     maxPendingOutput: opts.maxPendingOutput ?? 1 << 20,
