@@ -1,14 +1,12 @@
-// Scenarios 1-3 for one daemon in one fresh lab: start-up with N (S,G) routes, memory, `show`, and a
-// SIGHUP reload that swaps some routes. Measures through the kernel's own MFC view, never the daemon's.
-import { spawnSync } from 'node:child_process';
-import { existsSync, openSync, closeSync, writeFileSync } from 'node:fs';
-import { addrAt } from '../test/lib/fixtures.js';
+// Scenarios 1-3 for one daemon in one fresh lab: start-up with N (S,G) routes, memory, `show` (idle and
+// right after a reload), a SIGHUP reload that swaps some routes, and a batch of runtime adds through the
+// daemon's own client. Measures through the kernel's own MFC view, never the daemon's.
+import { existsSync, writeFileSync } from 'node:fs';
 import { withLab, type Lab } from '../test/lib/netns.js';
 import {
   buildTopo,
   IIF,
   OIF,
-  PHYINTS,
   SND_IF,
   spawnDaemon,
   type DaemonId,
@@ -19,15 +17,22 @@ import {
 import { forge } from './lib/forge.js';
 import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
-import { now, pollFrom, round, sleep, spread, type Spread } from './lib/timing.js';
+import { batchAdds, confText, route, type Route } from './lib/plan.js';
+import { NODE0, runCmd } from './lib/run.js';
+import { watchMfc, type WatchResult } from './lib/mfc-watch.js';
+import { epochToNow, now, pollFrom, round, sleep, spread, type PollOutcome, type Spread } from './lib/timing.js';
 
 export interface RoutesParams {
   n: number;
-  /** Routes removed and as many added on reload. */
+  /** Routes removed and as many added on each reload. */
   change: number;
   showReps: number;
   capMs: number;
   pollMs: number;
+  /** Also time the other daemon's client against this daemon (the idle show). */
+  crossShow: boolean;
+  /** Routes added at run time in one `smcroutectl -b`; 0 skips the step. */
+  batch: number;
 }
 
 export interface ClientRun extends Partial<Spread> {
@@ -51,8 +56,12 @@ export interface RoutesResult {
     ok: boolean;
     /** Spawn until all N entries are in the MFC. */
     ms: number;
+    /** How `ms` was found: the PID file, with the MFC complete right after it; or polling the MFC. */
+    timedBy?: 'pidfile' | 'mfc';
     /** Spawn until the PID file (written once the config is applied) exists. */
     pidFileMs?: number;
+    /** Spawn until the read of the MFC that found it complete ended (timed by the PID file only). */
+    verifiedMs?: number;
     installed: number;
     /** Entries matching the config exactly (resolved, iif IIF, oifs [OIF]). */
     correct?: number;
@@ -60,7 +69,8 @@ export interface RoutesResult {
     error?: string;
   };
   memory?: { rssKiB: number; hwmKiB: number };
-  show?: { own: ClientRun; cross: ClientRun };
+  /** Idle daemon. `node0` is a bare `node -e 0`, timed in turn with the clients so all share the conditions. */
+  show?: { own: ClientRun; cross?: ClientRun; node0: ClientRun };
   reload?: {
     ok: boolean;
     removed: number;
@@ -74,25 +84,33 @@ export interface RoutesResult {
     cpu?: CpuReading;
     error?: string;
   };
+  /** A second small reload, with the daemon's own client's `show` started right after the SIGHUP. */
+  showAfterReload?: {
+    ok: boolean;
+    /** SIGHUP until the client exited. */
+    ms: number;
+    /** Whether the table it printed was the new configuration's (else the daemon answered before reloading). */
+    fresh: boolean;
+    /** SIGHUP until the MFC equals the new config. */
+    reloadMs?: number;
+    error?: string;
+  };
+  /** `smcroutectl -b` with that many `add` lines, through the daemon's own client. */
+  batch?: {
+    ok: boolean;
+    adds: number;
+    /** Client start until it exited, every add answered. */
+    ms: number;
+    /** Of the added routes, how many were in the MFC (right iif and oif) once the client was done. */
+    installed: number;
+    cpu?: CpuReading;
+    error?: string;
+  };
   /** SIGTERM until the process is gone (it removes its routes on the way out); killed after the cap. */
   stop?: { ok: boolean; ms: number; exitCode: number | null };
 }
 
-interface Route {
-  source: string;
-  group: string;
-}
-
 const key = mfcKey;
-
-/** Route i: distinct source and distinct group. */
-function route(i: number): Route {
-  return { source: addrAt('10.100.0.1', i), group: addrAt('225.32.0.1', i) };
-}
-
-function confText(routes: readonly Route[]): string {
-  return PHYINTS + routes.map((r) => `mroute from ${IIF} source ${r.source} group ${r.group} to ${OIF}\n`).join('');
-}
 
 /** How the live MFC compares with the wanted routes. */
 interface MfcCheck {
@@ -116,32 +134,50 @@ function checkMfc(topo: Topo, want: readonly Route[]): MfcCheck {
 const daemonGone = (d: Running) => (): string | undefined =>
   d.proc.running ? undefined : `daemon exited (${JSON.stringify(d.proc.exitStatus)})\n${d.proc.stderr.slice(-2000)}`;
 
+/**
+ * Spawn until all N routes are in the kernel. Reading the whole MFC costs the kernel a walk of the
+ * table (about 25 ms at 10,000 entries, 130 ms at 50,000), too slow and too heavy to poll. Both
+ * daemons write their PID file once the configuration is applied, so: the PID file is polled every
+ * 2 ms, and one read of the MFC started right after it must find every route; then the install time
+ * is the PID file's. A daemon whose MFC is not complete by then is timed by polling the MFC instead.
+ */
 async function startup(
   topo: Topo,
   d: () => Running,
   want: readonly Route[],
   p: RoutesParams,
 ): Promise<{ running: Running; result: RoutesResult['startup'] }> {
-  let pidFileMs: number | undefined;
   const t0 = now();
   const running = d();
   const meter = cpuMeter(running.proc.pid, 0);
-  const out = await pollFrom(
-    t0,
-    () => {
-      if (pidFileMs === undefined && existsSync(running.pidFile)) pidFileMs = round(now() - t0);
-      return topo.rtrView.mfcCount() >= want.length;
-    },
-    { intervalMs: p.pollMs, capMs: p.capMs, abort: daemonGone(running) },
-  );
+  const pid = await pollFrom(t0, () => existsSync(running.pidFile), {
+    intervalMs: 2,
+    capMs: p.capMs,
+    abort: daemonGone(running),
+  });
+  const pidFileMs = pid.ok ? round(pid.ms) : undefined;
+  let check = checkMfc(topo, want);
+  const verifiedMs = round(now() - t0);
+  let out: PollOutcome = pid.ok && check.exact ? { ok: true, ms: pid.ms } : pid;
+  let timedBy: 'pidfile' | 'mfc' = 'pidfile';
+  if (!check.exact && pid.ok) {
+    timedBy = 'mfc';
+    out = await pollFrom(t0, () => topo.rtrView.mfcCount() >= want.length, {
+      intervalMs: p.pollMs,
+      capMs: p.capMs,
+      abort: daemonGone(running),
+    });
+    check = checkMfc(topo, want);
+  }
   const cpu = meter();
-  const check = checkMfc(topo, want);
   return {
     running,
     result: {
       ok: out.ok && check.exact,
       ms: round(out.ms),
+      timedBy,
       pidFileMs,
+      verifiedMs: timedBy === 'pidfile' ? verifiedMs : undefined,
       installed: check.rows.length,
       correct: check.correct,
       cpu,
@@ -154,47 +190,65 @@ async function startup(
   };
 }
 
-/** One client run with stdout to /dev/null; with capture, also its output size. */
-function runClient(client: DaemonKind, sock: string, capture: boolean): { ms: number; ok: boolean; out?: string; err: string } {
-  const devnull = capture ? undefined : openSync('/dev/null', 'w');
-  try {
-    const t0 = now();
-    const r = spawnSync(client.client[0]!, [...client.client.slice(1), '-u', sock, 'show'], {
-      stdio: ['ignore', capture ? 'pipe' : devnull!, 'pipe'],
-      encoding: 'utf8',
-      maxBuffer: 256 << 20,
-    });
-    const ms = now() - t0;
-    return { ms, ok: r.status === 0, out: capture ? r.stdout : undefined, err: r.stderr ?? '' };
-  } finally {
-    if (devnull !== undefined) closeSync(devnull);
-  }
-}
+const showArgv = (client: DaemonKind, sock: string): string[] => [...client.client, '-u', sock, 'show'];
 
-/** The Unix socket is a path, not bound to a namespace, so clients run from here directly. */
-function showWith(client: DaemonKind, d: Running, reps: number): { run: ClientRun; out?: string } {
-  const sock = d.sock;
+/**
+ * Idle `show` by this daemon's client and (optionally) the other's, and a bare `node -e 0`, in turn,
+ * reps times each; stdout to /dev/null. The first run of each client (untimed) records its output.
+ * The Unix socket is a path, not bound to a namespace, so clients run from here directly.
+ */
+function idleShows(d: Running, own: DaemonKind, other: DaemonKind | undefined, reps: number): NonNullable<RoutesResult['show']> {
+  const clients = other ? [own, other] : [own];
+  const outs = clients.map((c) => runCmd(showArgv(c, d.sock), { capture: true }));
   const meter = cpuMeter(d.proc.pid);
-  const first = runClient(client, sock, true);
-  if (!first.ok) return { run: { client: client.id, ok: false, error: first.err.trim().slice(0, 500) } };
-  const out = first.out ?? '';
-  const times: number[] = [];
+  const times: number[][] = [[], ...clients.map(() => [])];
+  const errors: (string | undefined)[] = outs.map((o) => (o.ok ? undefined : o.err.trim().slice(0, 500)));
   for (let i = 0; i < reps; i++) {
-    const r = runClient(client, sock, false);
-    if (!r.ok) return { run: { client: client.id, ok: false, error: r.err.trim().slice(0, 500) } };
-    times.push(r.ms);
+    times[0]!.push(runCmd(NODE0).ms);
+    clients.forEach((c, j) => {
+      if (errors[j] !== undefined) return;
+      const r = runCmd(showArgv(c, d.sock));
+      if (r.ok) times[j + 1]!.push(r.ms);
+      else errors[j] = r.err.trim().slice(0, 500);
+    });
   }
-  const daemonCpuMsPerRun = round(meter().daemonCpuMs / (reps + 1));
-  return {
-    run: {
-      client: client.id,
+  const daemonCpuMsPerRun = round(meter().daemonCpuMs / (reps * clients.length));
+  const run = (j: number): ClientRun => {
+    const c = clients[j]!;
+    const err = errors[j];
+    if (err !== undefined) return { client: c.id, ok: false, error: err };
+    const out = outs[j]!.out ?? '';
+    return {
+      client: c.id,
       ok: true,
       daemonCpuMsPerRun,
-      ...spread(times),
+      ...spread(times[j + 1]!),
       lines: out.split('\n').length - 1,
       bytes: Buffer.byteLength(out),
-    },
-    out,
+    };
+  };
+  const result: NonNullable<RoutesResult['show']> = { own: run(0), node0: { client: 'ours', ok: true, ...spread(times[0]!) } };
+  if (other)
+    result.cross = { ...run(1), sameOutputAsOwn: outs[0]!.ok && outs[1]!.ok ? outs[0]!.out === outs[1]!.out : undefined };
+  return result;
+}
+
+interface Change {
+  next: Route[];
+  removed: Route[];
+  added: Route[];
+}
+
+/** The routes after a small change: `change` routes removed (spread over the table), as many new ones from index `fresh` on. */
+function smallChange(old: readonly Route[], change: number, fresh: number): Change {
+  const step = Math.max(1, Math.floor(old.length / change));
+  const gone = new Set<number>();
+  for (let i = 0; i < old.length && gone.size < change; i += step) gone.add(i);
+  const added = Array.from({ length: gone.size }, (_, j) => route(fresh + j));
+  return {
+    next: [...old.filter((_, i) => !gone.has(i)), ...added],
+    removed: old.filter((_, i) => gone.has(i)),
+    added,
   };
 }
 
@@ -203,14 +257,11 @@ async function reload(
   topo: Topo,
   d: Running,
   old: readonly Route[],
+  change: Change,
   p: RoutesParams,
 ): Promise<NonNullable<RoutesResult['reload']>> {
-  const step = Math.max(1, Math.floor(old.length / p.change));
-  const removed = new Set<number>();
-  for (let i = 0; i < old.length && removed.size < p.change; i += step) removed.add(i);
-  const kept = old.filter((_, i) => !removed.has(i));
-  const added = Array.from({ length: removed.size }, (_, j) => route(old.length + j));
-  const next = [...kept, ...added];
+  const nextKeys = new Set(change.next.map((r) => key(r.source, r.group)));
+  const kept = old.filter((r) => nextKeys.has(key(r.source, r.group)));
 
   // Every unchanged entry forwards one datagram, so a delete and re-add shows as a counter back at 0.
   const sent = await forge(
@@ -229,15 +280,12 @@ async function reload(
   );
   const probed = kept.filter((r) => before.has(key(r.source, r.group)));
 
-  writeFileSync(d.conf, confText(next));
+  writeFileSync(d.conf, confText(change.next));
+  const done = await watchMfc(lab, topo.rtr, { present: change.added, absent: change.removed, capMs: p.capMs });
   const meter = cpuMeter(d.proc.pid);
   const t0 = now();
   process.kill(d.proc.pid, 'SIGHUP');
-  const out = await pollFrom(t0, () => topo.rtrView.mfcCount() === next.length && checkMfc(topo, next).exact, {
-    intervalMs: p.pollMs,
-    capMs: p.capMs,
-    abort: daemonGone(d),
-  });
+  const out = await reloadDone(topo, d, change.next, t0, done, p);
   const cpu = meter();
   // Let a daemon that is still busy finish before judging what it did to the unchanged entries.
   await sleep(500);
@@ -250,8 +298,8 @@ async function reload(
   }
   return {
     ok: out.ok,
-    removed: removed.size,
-    added: added.length,
+    removed: change.removed.length,
+    added: change.added.length,
     ms: round(out.ms),
     probed: probed.length,
     disturbed,
@@ -260,7 +308,82 @@ async function reload(
   };
 }
 
-/** Start-up, memory, show (own and the other daemon's client), then reload; each step only if the last worked. */
+/**
+ * SIGHUP (at t0) until the changed entries were as wanted, by the watcher's clock; then the whole
+ * MFC must equal the new config (polled, in case the watcher's entries were not the last to change).
+ */
+async function reloadDone(
+  topo: Topo,
+  d: Running,
+  want: readonly Route[],
+  t0: number,
+  done: () => Promise<WatchResult>,
+  p: RoutesParams,
+): Promise<PollOutcome> {
+  const w = await done();
+  if (!w.ok) return { ok: false, ms: now() - t0, why: w.why };
+  const changed = epochToNow(w.doneEpochMs) - t0;
+  const whole = await pollFrom(t0, () => checkMfc(topo, want).exact, {
+    intervalMs: p.pollMs,
+    capMs: p.capMs,
+    abort: daemonGone(d),
+  });
+  if (!whole.ok) return whole;
+  return { ok: true, ms: changed };
+}
+
+/** SIGHUP with a small change, and the daemon's own client's `show` started at once. */
+async function showAfterReload(
+  lab: Lab,
+  topo: Topo,
+  d: Running,
+  change: Change,
+  p: RoutesParams,
+): Promise<NonNullable<RoutesResult['showAfterReload']>> {
+  writeFileSync(d.conf, confText(change.next));
+  const done = await watchMfc(lab, topo.rtr, { present: change.added, absent: change.removed, capMs: p.capMs });
+  const t0 = now();
+  process.kill(d.proc.pid, 'SIGHUP');
+  const r = runCmd(showArgv(d.kind, d.sock), { capture: true, capMs: p.capMs });
+  const ms = round(now() - t0);
+  const probe = change.added[0];
+  const fresh = probe !== undefined && (r.out ?? '').includes(`(${probe.source}, ${probe.group})`);
+  const settled = await reloadDone(topo, d, change.next, t0, done, p);
+  const error = !r.ok ? `client: ${r.err.trim().slice(0, 500)}` : settled.ok ? undefined : `reload: ${settled.why}`;
+  return { ok: error === undefined, ms, fresh, reloadMs: settled.ok ? round(settled.ms) : undefined, error };
+}
+
+/** `smcroutectl -b` adding `routes` through the daemon's own client; then counts them in the MFC. */
+async function batchAdd(
+  topo: Topo,
+  d: Running,
+  routes: readonly Route[],
+  p: RoutesParams,
+): Promise<NonNullable<RoutesResult['batch']>> {
+  const meter = cpuMeter(d.proc.pid);
+  const r = runCmd([...d.kind.client, '-u', d.sock, '-b'], { input: batchAdds(routes), capMs: p.capMs });
+  const cpu = meter();
+  // Each add is answered once it is in the kernel; allow a moment for a daemon that installs later.
+  const want = new Set(routes.map((x) => key(x.source, x.group)));
+  const count = () => {
+    const iif = topo.rtrView.vifOf(IIF);
+    const oif = topo.rtrView.vifOf(OIF);
+    return topo.rtrView.mfc().filter((x) => want.has(x.key) && x.iif === iif && x.oifs.length === 1 && x.oifs[0] === oif).length;
+  };
+  await pollFrom(now(), () => count() === routes.length, { intervalMs: p.pollMs, capMs: 2000, abort: daemonGone(d) });
+  const installed = count();
+  const error = !r.ok
+    ? `client: ${r.err.trim().slice(0, 500)}`
+    : installed === routes.length
+      ? undefined
+      : `${installed} of ${routes.length} in the MFC`;
+  return { ok: error === undefined, adds: routes.length, ms: round(r.ms), installed, cpu, error };
+}
+
+/**
+ * Start-up, memory, idle show, reload, show right after a second reload, then the batch of adds;
+ * each step only if the last worked. New routes never reuse an index, so each change is real.
+ */
 export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesParams): Promise<RoutesResult> {
   const quiet = await waitQuiet();
   return withLab(async (lab) => {
@@ -274,11 +397,27 @@ export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesPa
     await sleep(500);
     result.memory = (({ rss, hwm }) => ({ rssKiB: rss, hwmKiB: hwm }))(memoryKiB(running.proc.pid));
     await waitForSocket(running, p);
-    const own = showWith(kind, running, p.showReps);
-    const cross = showWith(other, running, p.showReps);
-    if (own.out !== undefined && cross.out !== undefined) cross.run.sameOutputAsOwn = own.out === cross.out;
-    result.show = { own: own.run, cross: cross.run };
-    result.reload = await reload(lab, topo, running, routes, p);
+    result.show = idleShows(running, kind, p.crossShow ? other : undefined, p.showReps);
+
+    let fresh = p.n;
+    const first = smallChange(routes, p.change, fresh);
+    fresh += first.added.length;
+    result.reload = await reload(lab, topo, running, routes, first, p);
+    if (!result.reload.ok) return result;
+
+    const second = smallChange(first.next, p.change, fresh);
+    fresh += second.added.length;
+    result.showAfterReload = await showAfterReload(lab, topo, running, second, p);
+    if (!result.showAfterReload.ok) return result;
+
+    if (p.batch > 0) {
+      result.batch = await batchAdd(
+        topo,
+        running,
+        Array.from({ length: p.batch }, (_, j) => route(fresh + j)),
+        p,
+      );
+    }
     const t0 = now();
     const st = await running.proc.stop('SIGTERM', p.capMs);
     result.stop = { ok: st.signal !== 'SIGKILL', ms: round(now() - t0), exitCode: st.code };

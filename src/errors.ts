@@ -195,11 +195,26 @@ const STRERROR: Readonly<Partial<Record<string, string>>> = {
   ENOBUFS: 'No buffer space available',
   ETIMEDOUT: 'Connection timed out',
   ECONNREFUSED: 'Connection refused',
+  EEXIST: 'File exists',
+  EISDIR: 'Is a directory',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  EDQUOT: 'Disk quota exceeded',
 };
 
 /** glibc's message for an errno name; the name itself when it has none here, 'Unknown error' for none. */
 export function strerror(code: string | undefined): string {
   return (code && STRERROR[code]) ?? code ?? 'Unknown error';
+}
+
+/**
+ * A failed file or socket call as the operator reads it: glibc's text and the errno name,
+ * "Read-only file system (EROFS)"; anything else as describeError gives it.
+ */
+export function describeSystemError(err: unknown): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  if (typeof code === 'string' && STRERROR[code] !== undefined) return `${strerror(code)} (${code})`;
+  return describeError(err);
 }
 
 /**

@@ -41,7 +41,8 @@ export function kindById(id: DaemonId): DaemonKind {
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, raw sockets)';
   if (!existsSync(PROGRAMS.upstream.daemon)) return "needs Debian's smcroute: apt-get install -y smcroute";
-  if (!existsSync(repoPath('dist', 'src', 'cli', 'smcrouted.js'))) return 'build first: npx tsc -p .';
+  const built = [repoPath('dist', 'src', 'cli', 'smcrouted.js'), repoPath('dist', 'smcroutectl.cjs')];
+  if (!built.every((f) => existsSync(f))) return 'build first: npm run build';
   if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'needs python3 (raw-socket sender)';
   return undefined;
 }

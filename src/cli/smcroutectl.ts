@@ -2,12 +2,17 @@
 // talks to the daemon over IPC. Holds no daemon logic; all I/O goes through CliIo.
 
 import { basename } from 'node:path';
-import { IpcClientError, ipcRequest, type IpcTarget } from '../ipc/client.js';
-import { encodeRequest, FrameError } from '../ipc/codec.js';
-import { decodeCommand, isCommandLetter } from '../ipc/requests.js';
-import { renderReply, terminalWidth } from '../show/render.js';
+import type { IpcTarget } from '../ipc/client.js';
+import { checkSocketPath } from '../ipc/socket-path.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
+import { fdWriter, stdinGroups } from './stdio.js';
+
+// Loaded when needed, so -v and -h load next to nothing. The reply renderer
+// is fetched while the daemon works on the request.
+const ipcClient = () => import('../ipc/client.js');
+const requestRules = () => import('../ipc/requests.js');
+const renderer = () => import('../show/render.js');
 
 const BUG_REPORT = 'https://github.com/troglobit/smcroute/issues';
 const HOMEPAGE = 'https://github.com/troglobit/smcroute/';
@@ -17,12 +22,18 @@ const RUNSTATEDIR = '/run';
 export interface CliIo {
   readonly out: (data: Buffer) => void;
   readonly err: (data: Buffer) => void;
-  /** Lines of stdin without their newline, for -b. */
-  readonly lines: () => AsyncIterable<string>;
-  readonly width: () => number;
+  /**
+   * Lines of stdin without their newline, for -b, in the groups they arrived
+   * in: the requests of one group may share a connection.
+   */
+  readonly lines: () => AsyncIterable<readonly string[]>;
+  /** Terminal width for headings with attributes; by default the process's terminal's. */
+  readonly width?: () => number;
   /** Connection attempts and pause while the socket is missing or refuses; 30 × 100 ms by default. */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
+  /** How long the daemon may send nothing before the client gives up; 10 s by default. */
+  readonly replyTimeoutMs?: number;
 }
 
 interface Command {
@@ -212,6 +223,15 @@ class Cli {
 
   /** One command line (after the options), as upstream's parse(). */
   async run(words: readonly string[]): Promise<number> {
+    const step = await this.plan(words);
+    return 'local' in step ? step.local() : this.request(step.cmd, step.args);
+  }
+
+  /**
+   * What a command line comes to: a request for the daemon, or what is
+   * printed here (help, version, a refusal). Prints nothing itself.
+   */
+  private async plan(words: readonly string[]): Promise<Step> {
     const st = this.st;
     let found: Command | undefined;
     let pos = 0; // words taken so far; the found command's arguments follow them
@@ -227,52 +247,95 @@ class Cli {
         st.help++;
         continue;
       }
-      if (c.val === 'v') return this.version();
+      if (c.val === 'v') return { local: () => this.version() };
       found = c;
-      if (st.help) return this.commandHelp(c, 0);
+      if (st.help) return { local: () => this.commandHelp(c, 0) };
       if (words.length - pos < c.minArgs) {
-        this.warnx(`Not enough arguments to command ${c.name}`);
-        return this.commandHelp(c, 1);
+        return {
+          local: () => {
+            this.warnx(`Not enough arguments to command ${c.name}`);
+            return this.commandHelp(c, 1);
+          },
+        };
       }
       break;
     }
-    if (st.help) return this.usage(0);
+    if (st.help) return { local: () => this.usage(0) };
 
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
-    if (!found) return this.request(showCmd, []);
-    return this.request(found.isShow ? showCmd : found.val, words.slice(pos));
+    if (!found) return this.checked(showCmd, []);
+    return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
   }
 
-  private async request(cmd: string, args: readonly string[]): Promise<number> {
-    // The daemon's own rules, checked before sending: the same message, without
-    // the round trip. A request too big for a frame is reported as upstream does, first.
-    if (isCommandLetter(cmd) && fitsOneFrame(cmd, args)) {
-      const checked = decodeCommand(cmd, args);
-      if (!checked.ok) {
-        this.warnx(checked.error.message);
-        return 1;
-      }
+  /**
+   * The daemon's own rules, checked before sending: the same message, without
+   * the round trip. A request too big for a frame goes out alone, for the
+   * client to report as upstream does.
+   */
+  private async checked(cmd: string, args: readonly string[]): Promise<Step> {
+    const sock = checkSocketPath(this.target().path);
+    if (!sock.ok) {
+      return {
+        local: () => {
+          this.warnx(sock.error);
+          return 1;
+        },
+      };
     }
+    const { fitsOneFrame } = await ipcClient();
+    if (!fitsOneFrame(cmd, args)) return { cmd, args, alone: true };
+    if (isShowLetter(cmd)) return { cmd, args };
+    const { decodeCommand, isCommandLetter } = await requestRules();
+    if (!isCommandLetter(cmd)) return { cmd, args };
+    const checked = decodeCommand(cmd, args);
+    if (checked.ok) return { cmd, args };
+    const message = checked.error.message;
+    return {
+      local: () => {
+        this.warnx(message);
+        return 1;
+      },
+    };
+  }
+
+  private target(): IpcTarget {
     const st = this.st;
-    const target: IpcTarget = {
+    return {
       path: st.sockFile ?? `${RUNSTATEDIR}/${st.ident}.sock`,
       explicitPath: st.sockFile !== undefined,
       attempts: this.io.attempts,
       retryDelayMs: this.io.retryDelayMs,
+      replyTimeoutMs: this.io.replyTimeoutMs,
     };
+  }
+
+  /** One request on its own connection, its reply printed. */
+  private async request(cmd: string, args: readonly string[]): Promise<number> {
+    const { IpcClientError, ipcRequest } = await ipcClient();
+    let render: Promise<unknown> | undefined;
     let reply: Buffer;
     try {
-      reply = await ipcRequest(target, cmd, args);
+      reply = await ipcRequest(this.target(), cmd, args, () => {
+        if (isShowLetter(cmd)) render = renderer();
+      });
     } catch (err) {
       if (!(err instanceof IpcClientError)) throw err;
       for (const line of err.lines) this.warnx(line);
       return 1;
     }
+    await render;
+    return this.answer(cmd, reply);
+  }
+
+  /** Prints what a reply says, as upstream's client does; returns the exit status it means. */
+  private async answer(cmd: string, reply: Buffer): Promise<number> {
     if (reply.length <= 1) return 0;
-    if (cmd === 's' || cmd === 'S' || cmd === 'J') {
+    if (isShowLetter(cmd)) {
       // Upstream exits 0 here even when the daemon reported an error.
-      const opts = { heading: st.heading, plain: st.plain, width: this.io.width };
-      this.io.out(Buffer.from(renderReply(reply, opts), 'latin1'));
+      const { renderReply, terminalWidth } = await renderer();
+      const st = this.st;
+      const opts = { heading: st.heading, plain: st.plain, width: this.io.width ?? terminalWidth };
+      for (const piece of renderReply(reply, opts)) this.io.out(piece);
       return 0;
     }
     // Upstream's replies are one line; ours may list more (a refused reload's errors).
@@ -286,29 +349,71 @@ class Cli {
    * -b: one command per line. Unlike upstream, blank lines are skipped and
    * words are split on runs of blanks, so a stray empty word cannot turn into
    * "help"; lines whose first non-blank character is '#' are comments.
+   * Requests on lines that arrived together go to the daemon together (see
+   * pipeline); what is printed, and in which order, is as one at a time.
    */
   async batch(): Promise<number> {
     const initialHelp = this.st.help;
     let rc = 0;
-    for await (const line of this.io.lines()) {
-      const words = line.split(/[ \t]+/).filter((w) => w !== '');
-      const first = words[0];
-      if (first === undefined || first.startsWith('#')) continue;
-      this.st.help = initialHelp;
-      rc += await this.run(words);
+    for await (const group of this.io.lines()) {
+      let pending: Request[] = [];
+      for (const line of group) {
+        const words = line.split(/[ \t]+/).filter((w) => w !== '');
+        const first = words[0];
+        if (first === undefined || first.startsWith('#')) continue;
+        this.st.help = initialHelp;
+        const step = await this.plan(words);
+        if (!('local' in step) && !step.alone) {
+          pending.push(step);
+          continue;
+        }
+        rc += await this.pipeline(pending);
+        pending = [];
+        rc += 'local' in step ? step.local() : await this.request(step.cmd, step.args);
+      }
+      rc += await this.pipeline(pending);
+    }
+    return rc;
+  }
+
+  /**
+   * Requests back to back over one connection, which upstream's server reads
+   * as it reads one, answering each in turn: a thousand `add`s cost one
+   * connection, not a thousand. Whatever the daemon did not answer (it closes
+   * once it has answered all it has read), or a connection that fails, goes
+   * again one request at a time, so the messages are those of that way.
+   */
+  private async pipeline(reqs: readonly Request[]): Promise<number> {
+    const [only] = reqs;
+    if (only === undefined) return 0;
+    if (reqs.length === 1) return this.request(only.cmd, only.args);
+    const { IpcClientError, ipcPipeline } = await ipcClient();
+    let replies: Buffer[] = [];
+    try {
+      replies = await ipcPipeline(this.target(), reqs);
+    } catch (err) {
+      if (!(err instanceof IpcClientError)) throw err;
+    }
+    let rc = 0;
+    for (const [i, r] of reqs.entries()) {
+      const reply = replies[i];
+      rc += reply === undefined ? await this.request(r.cmd, r.args) : await this.answer(r.cmd, reply);
     }
     return rc;
   }
 }
 
-function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
-  try {
-    encodeRequest(cmd, args);
-    return true;
-  } catch (err) {
-    if (err instanceof FrameError) return false;
-    throw err;
-  }
+interface Request {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  /** Sent on a connection of its own (a request too big for a frame fails there, as upstream's does). */
+  readonly alone?: boolean;
+}
+
+type Step = Request | { readonly local: () => number };
+
+function isShowLetter(cmd: string): boolean {
+  return cmd === 's' || cmd === 'S' || cmd === 'J';
 }
 
 /** The error message: its first line (what the C client prints) and any lines after it. */
@@ -347,30 +452,14 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
   return cli.run(operands);
 }
 
-async function* stdinLines(): AsyncIterable<string> {
-  let rest = '';
-  // Decoded as a stream, so a character split across two reads stays whole.
-  process.stdin.setEncoding('utf8');
-  for await (const chunk of process.stdin) {
-    rest += String(chunk);
-    let nl: number;
-    while ((nl = rest.indexOf('\n')) >= 0) {
-      yield rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-    }
-  }
-  if (rest !== '') yield rest;
-}
-
 /** Process entry point: real stdio, exit status as upstream's (truncated to 8 bits). */
 export async function runFromProcess(): Promise<void> {
-  const io: CliIo = {
-    out: (d) => process.stdout.write(d),
-    err: (d) => process.stderr.write(d),
-    lines: stdinLines,
-    width: terminalWidth,
-  };
+  const stdout = fdWriter(1);
+  const stderr = fdWriter(2);
+  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinGroups };
   const argv0 = process.argv[1] ?? 'smcroutectl';
-  const status = await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined);
-  process.exitCode = status & 0xff;
+  const status = (await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined)) & 0xff;
+  // Everything is written; exit now rather than wait for the event loop to wind down.
+  if (stdout.queued() || stderr.queued()) process.exitCode = status;
+  else process.exit(status);
 }

@@ -3,6 +3,7 @@
 
 import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
 import type { RunAsSpec } from '../kernel/privileges.js';
+import { checkSocketPath } from '../ipc/socket-path.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
@@ -33,8 +34,17 @@ export interface Options {
   action?: 'help' | 'version';
 }
 
-/** The longest delay a Node timer can wait, in whole seconds. */
+/**
+ * The longest delay a Node timer can wait, in whole seconds (about 24.8 days): beyond 2^31-1 ms
+ * setTimeout and setInterval fire after 1 ms instead, so -c and -d stop there.
+ */
 const MAX_DELAY = Math.floor(0x7fffffff / 1000);
+
+/**
+ * The highest -t both families take: Linux refuses an IPv4 table id of 10^9 and up, an IPv6 one
+ * of 10^8 and up (the table's "pimreg"/"pim6reg" device name must fit 15 characters).
+ */
+export const MAX_TABLE = 99_999_999;
 
 /** USER or USER:GROUP (USER: means the primary group, as upstream reads it); names are checked at start. */
 export function parseRunAs(v: string): RunAsSpec | undefined {
@@ -51,10 +61,11 @@ export interface ParsedOptions {
   readonly error?: string;
 }
 
-function intArg(name: string, min: number, max: number, set: (o: Options, n: number) => void) {
+/** A whole number in min..max; the refusal names the option's meaning and `range`. */
+function intArg(name: string, min: number, max: number, range: string, set: (o: Options, n: number) => void) {
   return (o: Options, v: string): Verdict => {
     // Stricter than upstream's atoi(): "-t x" would silently mean table 0.
-    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) return { error: `Invalid ${name}: ${v}` };
+    if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) return { error: `Invalid ${name}: ${v} (${range})` };
     set(o, Number(v));
     return undefined;
   };
@@ -65,14 +76,15 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
   {
     short: 'c',
     arg: 'SEC',
-    apply: intArg('cache timeout', 0, Number.MAX_SAFE_INTEGER, (o, n) => {
+    // Any longer and the expiry timer would fire every millisecond; 0 already means never.
+    apply: intArg('cache timeout', 0, MAX_DELAY, `0-${MAX_DELAY} seconds, 0 = never`, (o, n) => {
       o.cacheTimeout = n;
     }),
   },
   {
     short: 'd',
     arg: 'SEC',
-    apply: intArg('startup delay', 0, MAX_DELAY, (o, n) => {
+    apply: intArg('startup delay', 0, MAX_DELAY, `0-${MAX_DELAY} seconds`, (o, n) => {
       o.startupDelay = n;
     }),
   },
@@ -188,7 +200,7 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
   {
     short: 't',
     arg: 'ID',
-    apply: intArg('routing table ID', 0, 0xffffffff, (o, n) => {
+    apply: intArg('routing table ID', 0, MAX_TABLE, `0-${MAX_TABLE}`, (o, n) => {
       o.table = n;
     }),
   },
@@ -225,6 +237,11 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
   if (error !== undefined) return { opts, error };
   // Upstream ignores stray words; refusing them catches a mistyped option such as "smcrouted n".
   if (opts.action === undefined && operands.length > 0) return { opts, error: `Unexpected argument: ${operands[0] ?? ''}` };
+  // From -u or from -i NAME; -F opens no socket, so it is not held to the rule.
+  if (opts.action === undefined && opts.checkFile === undefined) {
+    const sock = checkSocketPath(sockPath(opts));
+    if (!sock.ok) return { opts, error: sock.error };
+  }
   return { opts };
 }
 

@@ -9,6 +9,7 @@ import { nodeConfFs } from '../conf/fs.js';
 import { Daemon, EX } from '../daemon/daemon.js';
 import { formatDiagnostic, readConfig } from '../daemon/config.js';
 import { capNames } from '../kernel/capabilities.js';
+import type { PlatformFacts } from '../kernel/platform.js';
 import type { RunAs as RunAsIds } from '../kernel/privileges.js';
 import { ok, type Result } from '../result.js';
 import { createLogger, isJournalStream, jsonSink, stderrSink, type LogSink } from '../log.js';
@@ -28,6 +29,8 @@ export interface DaemonIo {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The program as invoked: getopt's messages name it so. Default "smcrouted". */
   readonly argv0?: string;
+  /** The machine, as Node.js reports it; tests inject others. */
+  readonly platform?: PlatformFacts;
 }
 
 function checkConfig(file: string, io: DaemonIo): number {
@@ -78,6 +81,14 @@ export async function main(argv: readonly string[], io: DaemonIo): Promise<numbe
   }
 
   if (opts.checkFile !== undefined) return checkConfig(opts.checkFile, io);
+
+  // Before anything loads libc: the structures compiled in are x86_64 glibc's.
+  const { verifyPlatform } = await import('../kernel/platform.js');
+  const platform = await verifyPlatform(io.platform);
+  if (!platform.ok) {
+    io.err(`smcrouted: ${platform.error}\n`);
+    return EX.UNAVAILABLE;
+  }
 
   // Loaded only here, so that -h, -v and -F never load the FFI. As upstream, -p names are
   // checked before privileges are.
@@ -190,6 +201,7 @@ async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, 
   }
 
   const { createLinuxKernel } = await import('../kernel/linux.js');
+  const { peerCredentials } = await import('../kernel/peer-credentials.js');
   // Taken from the process environment itself: what the daemon runs later must not inherit it.
   const { openNotifier } = await import('../kernel/notify.js');
   const service = openNotifier(process.env, (m) => log.warning(m));
@@ -211,6 +223,7 @@ async function serve(opts: Options, runAs: RunAs | undefined, isChild: boolean, 
         dropPrivileges: runAs.drop,
       }),
       mrdiscInterval: opts.mrdiscInterval,
+      peerCredentials,
     },
     nodeConfFs,
   );

@@ -3,13 +3,14 @@
 // and the -e hook script's runs.
 // Every input is handled to completion before the next (one event loop).
 
-import { accessSync, chownSync, constants, existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/load.js';
-import { KernelError, describeError } from '../errors.js';
+import { KernelError, describeError, describeSystemError } from '../errors.js';
 import type { Control } from '../ipc/control.js';
-import { startIpcServer, type IpcServer } from '../ipc/server.js';
+import { SocketInUseError, startIpcServer, type IpcServer } from '../ipc/server.js';
+import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
@@ -19,6 +20,7 @@ import type { Valid } from '../model/validate.js';
 import { formatAddr } from '../model/addr.js';
 import { fail, ok, type Result } from '../result.js';
 import { HookScript } from './hook-script.js';
+import { PidFile } from './pid-file.js';
 import { realTimers, type Timers } from './mrdisc.js';
 import { Router } from './router.js';
 
@@ -44,6 +46,8 @@ export interface DaemonOptions {
   readonly mrdiscInterval?: number;
   /** Told when start-up is done, around each reload and at exit (systemd's sd_notify). */
   readonly service?: ServiceManager;
+  /** SO_PEERCRED of an IPC connection, so that each change is logged with who sent it. */
+  readonly peerCredentials?: (fd: number) => PeerCredentials;
 }
 
 /** The service manager as the daemon sees it; `status` is one line for `systemctl status`. */
@@ -73,6 +77,7 @@ export class Daemon implements Control {
   private timer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
   private hook?: HookScript;
+  private readonly pidFile: PidFile;
   private resolveExit!: (code: number) => void;
   /** Resolves with the exit code once the daemon has stopped. */
   readonly exited: Promise<number>;
@@ -100,6 +105,7 @@ export class Daemon implements Control {
       undefined,
       timers,
     );
+    this.pidFile = new PidFile(opts.pidFile, opts.pidOwner, (m) => log.warning(m));
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -124,16 +130,10 @@ export class Daemon implements Control {
     this.kernel.onLinkChange(() => this.guard('Handling an interface change', () => this.router.linksChanged()));
     this.kernel.onMrdisc((h) => this.guard('Handling a router discovery message', () => this.router.mrdiscHeard(h)));
 
-    try {
-      this.server = await startIpcServer(this.opts.sockFile, this, {
-        group: this.opts.sockGroup,
-        log: {
-          warn: (fields, m) => this.log.warning(m, fields),
-          debug: (fields, m) => this.log.debug(m, fields),
-        },
-      });
-    } catch (err) {
-      this.log.err(`Failed binding IPC socket ${this.opts.sockFile}, client disabled: ${describeError(err)}`);
+    const files = await this.openFiles();
+    if (files !== undefined) {
+      this.kernel.shutdown();
+      return files;
     }
 
     // Guarded as every later event is: a throw here would leave the socket served with no one to stop it.
@@ -148,7 +148,13 @@ export class Daemon implements Control {
         this.opts.cacheTimeout * 1000,
       );
     }
-    this.writePidFile();
+    // Only now, with the configuration in the kernel: the PID file says the daemon is up.
+    const placed = this.pidFile.commit();
+    if (!placed.ok) {
+      this.log.err(placed.error);
+      await this.stop(EX.CANTCREAT);
+      return EX.CANTCREAT;
+    }
     if (this.opts.dropPrivileges) {
       const dropped = this.opts.dropPrivileges();
       if (!dropped.ok) {
@@ -163,6 +169,42 @@ export class Daemon implements Control {
     // Ready only now: a daemon about to exit for a failed drop must never be reported up.
     this.opts.service?.ready(`Ready: ${this.summary()}`);
     return undefined;
+  }
+
+  /**
+   * The IPC socket and the PID file, made before any route is installed, so that a start that
+   * cannot make them (a read-only or full /run, a live daemon's socket) exits having changed
+   * nothing. Upstream warns and serves on without them; but a daemon no smcroutectl or
+   * `systemctl reload` can reach, or whose PID file names nobody (or a stale PID), is half
+   * started. Returns the exit code when it cannot go on.
+   */
+  private async openFiles(): Promise<number | undefined> {
+    const sock = this.opts.sockFile;
+    try {
+      this.server = await startIpcServer(sock, this, {
+        group: this.opts.sockGroup,
+        peerCredentials: this.opts.peerCredentials,
+        log: {
+          warn: (fields, m) => this.log.warning(m, fields),
+          notice: (fields, m) => this.log.notice(m, fields),
+          info: (fields, m) => this.log.info(m, fields),
+          debug: (fields, m) => this.log.debug(m, fields),
+        },
+      });
+    } catch (err) {
+      if (err instanceof SocketInUseError) {
+        this.log.err(`IPC socket ${sock} belongs to a running daemon; give this one another -u FILE or -i NAME`);
+        return EX.UNAVAILABLE;
+      }
+      this.log.err(`Cannot create IPC socket ${sock}: ${describeSystemError(err)}`);
+      return EX.CANTCREAT;
+    }
+    const staged = this.pidFile.stage();
+    if (staged.ok) return undefined;
+    this.log.err(staged.error);
+    await this.server.close();
+    this.server = undefined;
+    return EX.CANTCREAT;
   }
 
   /** The sizes `systemctl status` shows, as the log's "applied" line gives them. */
@@ -229,22 +271,6 @@ export class Daemon implements Control {
     }
   }
 
-  private writePidFile(): void {
-    try {
-      writeFileSync(this.opts.pidFile, `${process.pid}\n`);
-    } catch (err) {
-      this.log.err(`Failed writing PID file ${this.opts.pidFile}: ${describeError(err)}`);
-      return;
-    }
-    const owner = this.opts.pidOwner;
-    if (!owner) return;
-    try {
-      chownSync(this.opts.pidFile, owner.uid, owner.gid);
-    } catch (err) {
-      this.log.warning(`Failed chown of PID file ${this.opts.pidFile}: ${describeError(err)}`);
-    }
-  }
-
   /** SIGHUP and `smcroutectl reload`; the reason when the new file was refused. */
   reloadConfig(): Result {
     this.log.notice('Reloading configuration');
@@ -258,11 +284,9 @@ export class Daemon implements Control {
     const refusal = applied.ok ? '' : (applied.error.split('\n')[0] ?? '');
     this.opts.service?.ready(applied.ok ? `Reloaded: ${this.summary()}` : `${refusal} (${this.summary()})`);
     if (!applied.ok) return applied;
-    try {
-      const now = new Date();
-      utimesSync(this.opts.pidFile, now, now);
-    } catch {
-      this.writePidFile();
+    if (!this.pidFile.touch().ok) {
+      const written = this.pidFile.write();
+      if (!written.ok) this.log.err(written.error);
     }
     this.hook?.reload();
     return ok();
@@ -291,11 +315,9 @@ export class Daemon implements Control {
    * behind, which is harmless (the next start replaces both), and only worth a notice.
    */
   private removeFiles(): void {
-    try {
-      rmSync(this.opts.pidFile, { force: true });
-    } catch (err) {
-      this.log.notice(`Cannot remove PID file ${this.opts.pidFile}: ${describeError(err)}`);
-    }
+    const removed = this.pidFile.remove();
+    if (!removed.ok) this.log.notice(`Cannot remove PID file ${this.opts.pidFile}: ${removed.error}`);
+    else if (removed.value === 'not ours') this.log.notice(`PID file ${this.opts.pidFile} holds another PID now; left in place`);
     // The server removed its socket if it could; say so when it could not.
     if (this.server && existsSync(this.opts.sockFile)) this.log.notice(`Cannot remove IPC socket ${this.opts.sockFile}`);
   }

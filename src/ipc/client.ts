@@ -17,7 +17,14 @@ export interface IpcTarget {
    */
   readonly attempts?: number;
   readonly retryDelayMs?: number;
+  /**
+   * Give up on a daemon that sends nothing for this long once connected (default 10 s). Silence,
+   * not the whole reply, is timed: a large `show` keeps arriving and is never cut off.
+   */
+  readonly replyTimeoutMs?: number;
 }
+
+const REPLY_TIMEOUT_MS = 10_000;
 
 /** A request that never got an answer; `lines` are the messages to print, in order. */
 export class IpcClientError extends Error {
@@ -85,8 +92,12 @@ function connectFailure(target: IpcTarget, code: string | undefined): IpcClientE
   }
 }
 
+function duration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} seconds` : `${ms} ms`;
+}
+
 /** Sends the frame, then collects everything the daemon sends until it closes. */
-function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
+function exchange(sock: net.Socket, frame: Buffer, timeoutMs: number, onSent?: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let written = false;
@@ -106,17 +117,37 @@ function exchange(sock: net.Socket, frame: Buffer): Promise<Buffer> {
       settled = true;
       reject(new IpcClientError(errCode(err) ?? 'EIO', [`Communication with daemon failed: ${strerror(errCode(err))}`]));
     });
+    // A stuck daemon (or one stopped with SIGSTOP) would otherwise hold the client forever.
+    sock.setTimeout(timeoutMs, () => {
+      sock.destroy();
+      if (settled) return;
+      settled = true;
+      reject(new IpcClientError('ETIMEDOUT', [`No reply from daemon for ${duration(timeoutMs)}, giving up`]));
+    });
     sock.write(frame, () => {
       written = true;
+      onSent?.();
     });
   });
 }
 
+/** Whether the request encodes into one frame (upstream's limit). */
+export function fitsOneFrame(cmd: string, args: readonly string[]): boolean {
+  try {
+    encodeRequest(cmd, args);
+    return true;
+  } catch (err) {
+    if (err instanceof FrameError) return false;
+    throw err;
+  }
+}
+
 /**
  * One request/reply round trip. The reply is raw bytes: show text (if any),
- * then NUL on success or an error message and NUL on failure.
+ * then NUL on success or an error message and NUL on failure. `onSent` runs
+ * once the request is on its way: work done there overlaps the daemon's.
  */
-export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[]): Promise<Buffer> {
+export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly string[], onSent?: () => void): Promise<Buffer> {
   let frame: Buffer;
   try {
     frame = encodeRequest(cmd, args);
@@ -126,5 +157,31 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
     throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
   }
   const sock = await connect(target);
-  return exchange(sock, frame);
+  return exchange(sock, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS, onSent);
+}
+
+/**
+ * Several requests over one connection, back to back: upstream's server, and
+ * ours, read them in turn and answer each, every reply ending in its NUL.
+ * Returns the replies in order, fewer than asked when the daemon closed first
+ * (it answers what it has read, then closes) or the connection failed; the
+ * caller sends the rest again. One connection attempt, no waiting: a caller
+ * that gets nothing falls back to one request at a time, with its retries.
+ */
+export async function ipcPipeline(
+  target: IpcTarget,
+  reqs: readonly { cmd: string; args: readonly string[] }[],
+): Promise<Buffer[]> {
+  const frames = reqs.map((r) => encodeRequest(r.cmd, r.args));
+  const sock = await connect({ ...target, attempts: 1 });
+  const all = await exchange(sock, Buffer.concat(frames), target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
+  const replies: Buffer[] = [];
+  let pos = 0;
+  for (let nul = all.indexOf(0); nul >= 0 && replies.length < reqs.length; nul = all.indexOf(0, pos)) {
+    replies.push(all.subarray(pos, nul + 1));
+    pos = nul + 1;
+  }
+  // A reply cut short still answers its request, as it would on a connection of its own.
+  if (pos < all.length && replies.length < reqs.length) replies.push(all.subarray(pos));
+  return replies;
 }

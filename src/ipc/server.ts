@@ -3,17 +3,25 @@
 
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { describeError, strerror } from '../errors.js';
+import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import type { Control } from './control.js';
 import { dispatch, errorReply } from './dispatch.js';
+import { checkSocketPath } from './socket-path.js';
 
 export interface IpcLogger {
   warn(obj: Record<string, unknown>, msg: string): void;
+  notice(obj: Record<string, unknown>, msg: string): void;
+  info(obj: Record<string, unknown>, msg: string): void;
   debug(obj: Record<string, unknown>, msg: string): void;
 }
 
 export interface IpcServerOptions {
-  /** Connections served at once; further ones are refused. Default 256. */
+  /**
+   * Connections held at once. At the cap a new client takes the slot of the connection idle
+   * longest; it is refused only when every one is in the middle of a request. Default 256.
+   */
   readonly maxConnections?: number;
   /** A connection idle this long (e.g. stuck mid-frame, or not reading) is dropped. Default 5000. */
   readonly idleTimeoutMs?: number;
@@ -21,19 +29,50 @@ export interface IpcServerOptions {
   readonly maxPendingOutput?: number;
   /** Members of this group may connect too (mode 0660); without it only root can (0600). */
   readonly group?: number;
+  /** Who is at the other end of an accepted socket's fd (SO_PEERCRED), for the log of each change. */
+  readonly peerCredentials?: (fd: number) => PeerCredentials;
   readonly log?: IpcLogger;
+}
+
+/** The path is a live daemon's socket: a connection to it was accepted. */
+export class SocketInUseError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} is in use by a running daemon`);
+    this.name = 'SocketInUseError';
+  }
 }
 
 export interface IpcServer {
   readonly path: string;
+  /** Connections held now, and how many of them are idle (nothing half-received, queued or unsent). */
+  connections(): { readonly open: number; readonly idle: number };
   /** Stops accepting, lets open connections finish their replies, removes the socket file. */
   close(): Promise<void>;
 }
 
-const silent: IpcLogger = { warn() {}, debug() {} };
+const silent: IpcLogger = { warn() {}, notice() {}, info() {}, debug() {} };
 
-/** Removes a socket left by an earlier run; refuses to delete anything that is not a socket. */
-function removeStaleSocket(path: string): void {
+/** Whether a connection to `path` is accepted: resolves with the connect error's code, or undefined. */
+function probe(path: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = net.createConnection({ path });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(undefined);
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      sock.destroy();
+      resolve(err.code ?? 'EIO');
+    });
+  });
+}
+
+/**
+ * Makes the path free for our socket: nothing there, or a socket nobody listens on (left by a
+ * daemon killed hard), which is removed. A socket that accepts a connection belongs to a live
+ * daemon and is never taken over; anything that is not a socket is never deleted.
+ */
+async function claimPath(path: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
@@ -41,7 +80,12 @@ function removeStaleSocket(path: string): void {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  if (!isSocket) throw new Error(`Refusing to replace ${path}: not a socket`);
+  if (!isSocket) throw new Error(`refusing to replace ${path}: not a socket`);
+  const code = await probe(path);
+  if (code === undefined) throw new SocketInUseError(path);
+  // ECONNREFUSED is the only proof nobody listens; a full backlog (EAGAIN) is a busy daemon.
+  if (code === 'EAGAIN') throw new SocketInUseError(path);
+  if (code !== 'ECONNREFUSED') throw new Error(`cannot tell whether a daemon uses it: ${strerror(code)}`);
   unlinkSync(path);
 }
 
@@ -84,27 +128,90 @@ function listenPrivately(server: net.Server, path: string, group: number | undef
 
 export async function startIpcServer(path: string, control: Control, opts: IpcServerOptions = {}): Promise<IpcServer> {
   const log = opts.log ?? silent;
-  const idleTimeoutMs = opts.idleTimeoutMs ?? 5000;
-  const maxPendingOutput = opts.maxPendingOutput ?? 1 << 20;
+  const checked = checkSocketPath(path);
+  if (!checked.ok) throw new Error(checked.error);
+  const conn: ConnOptions = {
+    idleTimeoutMs: opts.idleTimeoutMs ?? 5000,
+    maxPendingOutput: opts.maxPendingOutput ?? 1 << 20,
+    peerCredentials: opts.peerCredentials,
+    log,
+  };
+  const maxConnections = opts.maxConnections ?? 256;
+  /** Open connections, least recently heard from first (each is moved to the end on data). */
+  const open = new Map<net.Socket, Connection>();
 
-  removeStaleSocket(path);
+  await claimPath(path);
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    serveConnection(socket, control, { idleTimeoutMs, maxPendingOutput, log });
+    if (open.size >= maxConnections) {
+      const victim = [...open.values()].find((c) => c.idle());
+      if (!victim) {
+        log.warn({ path, connections: open.size }, 'IPC connection refused: every client is mid-request');
+        return sendAndClose(socket, 'Too many IPC clients, try again', conn.idleTimeoutMs);
+      }
+      log.debug({ path, connections: open.size }, 'Closing the IPC connection idle longest to make room');
+      open.delete(victim.socket);
+      victim.evict();
+    }
+    const c = serveConnection(socket, control, conn, () => {
+      open.delete(socket);
+      open.set(socket, c);
+    });
+    open.set(socket, c);
+    socket.once('close', () => open.delete(socket));
   });
-  server.maxConnections = opts.maxConnections ?? 256;
-  server.on('drop', () => log.warn({ path }, 'IPC connection refused: too many clients'));
   await listenPrivately(server, path, opts.group);
   server.on('error', (err) => log.warn({ err, path }, 'IPC server error'));
 
   return {
     path,
+    connections: () => ({ open: open.size, idle: [...open.values()].filter((c) => c.idle()).length }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Answers with one error message and ends, for clients turned away. What they send is read and
+ * dropped: closing with unread data would reset the connection before they read the message.
+ * The socket goes once the client closes its side, or after `timeoutMs`.
+ */
+function sendAndClose(socket: net.Socket, message: string, timeoutMs: number): void {
+  socket.on('error', () => socket.destroy());
+  socket.once('end', () => socket.destroy());
+  socket.setTimeout(timeoutMs, () => socket.destroy());
+  socket.resume();
+  socket.end(errorReply(message));
+}
+
+/** A served connection as the server's slot keeping sees it. */
+interface Connection {
+  readonly socket: net.Socket;
+  /** Nothing half-received, nothing waiting to be answered or sent: closing it loses nothing. */
+  idle(): boolean;
+  /** Closes it for a newer client, with a message its client prints. */
+  evict(): void;
+}
+
+/** State-changing commands, by letter: each is logged with who sent it. */
+const CHANGES: Readonly<Record<string, string>> = {
+  a: 'add',
+  r: 'remove',
+  j: 'join',
+  l: 'leave',
+  F: 'flush',
+  H: 'reload',
+  k: 'kill',
+};
+
+/** The file descriptor behind a Node socket; Node keeps it on the handle on Unix, not in its API. */
+function socketFd(socket: net.Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
 interface ConnOptions {
   readonly idleTimeoutMs: number;
   readonly maxPendingOutput: number;
+  readonly peerCredentials?: (fd: number) => PeerCredentials;
   readonly log: IpcLogger;
 }
 
@@ -113,7 +220,7 @@ interface ConnOptions {
  * once everything received has been answered the server closes, which is the
  * end-of-reply signal the client waits for.
  */
-function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions): void {
+function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions, heard: () => void): Connection {
   const decoder = new FrameDecoder();
   const queue: Frame[] = [];
   let finished = false;
@@ -178,15 +285,46 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
         return;
       }
       queue.shift();
+      const who = logChange(frame);
       const reply = dispatch(frame, control);
       // At warning, as upstream logs a refused command, so the default log level shows it.
-      if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error }, 'IPC request failed');
+      if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error, ...who }, 'IPC request failed');
       socket.write(reply.bytes);
     }
     if (finished) return;
     if (badFrame) return refuse(badFrame.message, { code: badFrame.code });
     socket.resume();
     maybeClose();
+  };
+
+  let peer: Partial<PeerCredentials> | undefined;
+  /** Asked once, at the first change: the kernel keeps what the peer was when it connected. */
+  const peerOf = (): Partial<PeerCredentials> => {
+    if (peer) return peer;
+    const fd = socketFd(socket);
+    peer = {};
+    if (opts.peerCredentials === undefined || fd === undefined) return peer;
+    try {
+      peer = opts.peerCredentials(fd);
+    } catch (err) {
+      opts.log.debug({ err: describeError(err) }, 'Cannot read the IPC peer credentials');
+    }
+    return peer;
+  };
+
+  /**
+   * Changes are logged with who asked: many routes at once come as many adds, so those are
+   * at info; a flush, reload or kill touches everything and is logged at notice.
+   */
+  const logChange = (frame: Frame): { uid?: number; pid?: number } => {
+    const name = CHANGES[frame.cmd];
+    if (name === undefined) return {};
+    const { uid, pid } = peerOf();
+    const who = uid === undefined ? {} : { uid, pid };
+    const fields = { cmd: [name, ...frame.args].join(' '), ...who };
+    if (frame.cmd === 'a' || frame.cmd === 'r' || frame.cmd === 'j' || frame.cmd === 'l') opts.log.info(fields, 'IPC command');
+    else opts.log.notice(fields, 'IPC command');
+    return who;
   };
 
   socket.setTimeout(opts.idleTimeoutMs);
@@ -201,6 +339,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     socket.destroy();
   });
   socket.on('data', (chunk: Buffer) => {
+    heard();
     if (finished) return;
     if (closeCheck) clearImmediate(closeCheck);
     closeCheck = undefined;
@@ -215,4 +354,15 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     peerEnded = true;
     maybeClose();
   });
+
+  return {
+    socket,
+    idle: () => queue.length === 0 && decoder.buffered === 0 && !waitingDrain && socket.writableLength === 0,
+    evict: () => {
+      // Already answered and ended: its client has everything it asked for.
+      if (finished) return void socket.destroy();
+      stop();
+      sendAndClose(socket, 'Too many IPC clients: this idle connection was closed to make room', opts.idleTimeoutMs);
+    },
+  };
 }

@@ -1,9 +1,24 @@
 // The project's only binding to libc (through koffi): system-call wrappers
 // that turn failures into KernelError with the real errno. No policy here.
 
-import koffi from 'koffi';
+import koffi, { type TypeObject } from 'koffi';
 import { ERRNO, kernelError } from '../errors.js';
-import { IOVEC_SIZE, MMSGHDR_SIZE, MSG_DONTWAIT } from './structs.js';
+import {
+  GROUP_GID_OFFSET,
+  GROUP_SIZE,
+  IF_NAMEINDEX_NAME_OFFSET,
+  IF_NAMEINDEX_SIZE,
+  IOVEC_SIZE,
+  MMSGHDR_LEN_OFFSET,
+  MMSGHDR_SIZE,
+  MSG_DONTWAIT,
+  MSGHDR_IOV_OFFSET,
+  MSGHDR_IOVLEN_OFFSET,
+  PASSWD_GID_OFFSET,
+  PASSWD_SIZE,
+  PASSWD_UID_OFFSET,
+  type Layout,
+} from './structs.js';
 
 const libc = koffi.load('libc.so.6');
 
@@ -11,6 +26,7 @@ const libc = koffi.load('libc.so.6');
 // pointer argument is passed exactly like the variadic one.
 const c_socket = libc.func('int socket(int domain, int type, int protocol)');
 const c_setsockopt = libc.func('int setsockopt(int fd, int level, int name, void *val, uint32_t len)');
+const c_getsockopt = libc.func('int getsockopt(int fd, int level, int name, void *val, void *len)');
 const c_ioctl = libc.func('int ioctl(int fd, unsigned long req, void *arg)');
 const c_close = libc.func('int close(int fd)');
 const c_bind = libc.func('int bind(int fd, void *addr, uint32_t len)');
@@ -61,6 +77,14 @@ export function trySetsockopt(fd: number, level: number, name: number, val: Uint
 
 export function setsockopt(op: string, fd: number, level: number, name: number, val: Uint8Array | null, len: number): void {
   if ((c_setsockopt(fd, level, name, val, len) as number) !== 0) fail(op);
+}
+
+/** getsockopt into `val`; returns the length the kernel filled in. */
+export function getsockopt(op: string, fd: number, level: number, name: number, val: Uint8Array): number {
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(val.length, 0);
+  if ((c_getsockopt(fd, level, name, val, len) as number) !== 0) fail(op);
+  return len.readUInt32LE(0);
 }
 
 const intBuf = Buffer.alloc(4);
@@ -139,9 +163,9 @@ export class DatagramRing {
     for (let i = 0; i < slots; i++) {
       const hdr = i * MMSGHDR_SIZE;
       const iov = slots * MMSGHDR_SIZE + i * IOVEC_SIZE;
-      // msghdr: msg_iov at 16, msg_iovlen at 24; name and control stay NULL.
-      this.vec.writeBigUInt64LE(base + BigInt(iov), hdr + 16);
-      this.vec.writeBigUInt64LE(1n, hdr + 24);
+      // msghdr: one iovec each; name and control stay NULL.
+      this.vec.writeBigUInt64LE(base + BigInt(iov), hdr + MSGHDR_IOV_OFFSET);
+      this.vec.writeBigUInt64LE(1n, hdr + MSGHDR_IOVLEN_OFFSET);
       this.vec.writeBigUInt64LE(base + BigInt(this.dataOff + i * slotSize), iov);
       this.vec.writeBigUInt64LE(BigInt(slotSize), iov + 8);
     }
@@ -160,7 +184,7 @@ export class DatagramRing {
 
   /** Bytes of datagram `i` that were stored (at most slotSize). */
   length(i: number): number {
-    return Math.min(this.vec.readUInt32LE(i * MMSGHDR_SIZE + 56), this.slotSize);
+    return Math.min(this.vec.readUInt32LE(i * MMSGHDR_SIZE + MMSGHDR_LEN_OFFSET), this.slotSize);
   }
 }
 
@@ -175,11 +199,10 @@ export function ifNameIndex(): NameIndex[] {
   if (list === null || list === undefined) fail('if_nameindex');
   const out: NameIndex[] = [];
   try {
-    // struct if_nameindex { unsigned if_index; char *if_name; } is 16 bytes.
-    for (let off = 0; ; off += 16) {
+    for (let off = 0; ; off += IF_NAMEINDEX_SIZE) {
       const index = koffi.decode(list, off, 'uint32_t') as number;
       if (index === 0) break;
-      out.push({ index, name: koffi.decode(list, off + 8, 'char *') as string });
+      out.push({ index, name: koffi.decode(list, off + IF_NAMEINDEX_NAME_OFFSET, 'char *') as string });
     }
   } finally {
     c_if_freenameindex(list);
@@ -206,10 +229,6 @@ export interface PasswdIds {
   readonly gid: number;
 }
 
-// struct passwd on LP64: pw_name, pw_passwd (pointers), pw_uid at 16, pw_gid at 20, then three pointers.
-const PASSWD_SIZE = 48;
-// struct group on LP64: gr_name, gr_passwd (pointers), gr_gid at 16, gr_mem.
-const GROUP_SIZE = 32;
 /** What glibc may say instead of 0 for "no such entry" (see getpwnam_r(3)). */
 const NOT_FOUND: ReadonlySet<number> = new Set([0, ERRNO.ENOENT, ERRNO.ESRCH, ERRNO.EBADF, ERRNO.EPERM]);
 
@@ -235,7 +254,7 @@ export function getpw(key: string | number): PasswdIds | undefined {
     typeof key === 'string'
       ? lookup('getpwnam_r', c_getpwnam_r as Lookup, key, PASSWD_SIZE)
       : lookup('getpwuid_r', c_getpwuid_r as Lookup, key, PASSWD_SIZE);
-  return e && { uid: e.readUInt32LE(16), gid: e.readUInt32LE(20) };
+  return e && { uid: e.readUInt32LE(PASSWD_UID_OFFSET), gid: e.readUInt32LE(PASSWD_GID_OFFSET) };
 }
 
 /** getgrnam_r(3), or getgrgid_r(3) for a number: the gid; undefined when there is no such group. */
@@ -244,7 +263,7 @@ export function getgr(key: string | number): number | undefined {
     typeof key === 'string'
       ? lookup('getgrnam_r', c_getgrnam_r as Lookup, key, GROUP_SIZE)
       : lookup('getgrgid_r', c_getgrgid_r as Lookup, key, GROUP_SIZE);
-  return e?.readUInt32LE(16);
+  return e?.readUInt32LE(GROUP_GID_OFFSET);
 }
 
 export function prctl(op: string, option: number, arg: number): void {
@@ -303,4 +322,173 @@ export function setresgid(gid: number): void {
 
 export function setresuid(uid: number): void {
   if ((c_setresuid(uid, uid, uid) as number) !== 0) fail('setresuid');
+}
+
+// ---- the C layouts of this machine, as koffi computes them from the declarations ----
+
+const u8 = (n: number) => koffi.array('uint8_t', n);
+const inAddr = 'uint32_t';
+const in6Addr = () => u8(16);
+const sockaddrIn = () => koffi.struct({ sin_family: 'uint16_t', sin_port: 'uint16_t', sin_addr: inAddr, sin_zero: u8(8) });
+const sockaddrIn6 = () =>
+  koffi.struct({
+    sin6_family: 'uint16_t',
+    sin6_port: 'uint16_t',
+    sin6_flowinfo: 'uint32_t',
+    sin6_addr: in6Addr(),
+    sin6_scope_id: 'uint32_t',
+  });
+const sockaddrStorage = () => koffi.struct({ ss_family: 'uint16_t', ss_padding: u8(118), ss_align: 'unsigned long' });
+const msghdr = () =>
+  koffi.struct({
+    msg_name: 'void *',
+    msg_namelen: 'uint32_t',
+    msg_iov: 'void *',
+    msg_iovlen: 'size_t',
+    msg_control: 'void *',
+    msg_controllen: 'size_t',
+    msg_flags: 'int',
+  });
+
+/** The declarations of <linux/mroute.h>, <linux/mroute6.h>, <sys/socket.h>, <pwd.h> ... as koffi types. */
+function declarations(): Record<string, TypeObject | undefined> {
+  const mmsg = msghdr();
+  return {
+    vifctl: koffi.struct({
+      vifc_vifi: 'uint16_t',
+      vifc_flags: 'uint8_t',
+      vifc_threshold: 'uint8_t',
+      vifc_rate_limit: 'uint32_t',
+      vifc_lcl_ifindex: koffi.union({ vifc_lcl_addr: inAddr, vifc_lcl_ifindex: 'int' }),
+      vifc_rmt_addr: inAddr,
+    }),
+    mfcctl: koffi.struct({
+      mfcc_origin: inAddr,
+      mfcc_mcastgrp: inAddr,
+      mfcc_parent: 'uint16_t',
+      mfcc_ttls: u8(32),
+      mfcc_pkt_cnt: 'uint32_t',
+      mfcc_byte_cnt: 'uint32_t',
+      mfcc_wrong_if: 'uint32_t',
+      mfcc_expire: 'int',
+    }),
+    mif6ctl: koffi.struct({
+      mif6c_mifi: 'uint16_t',
+      mif6c_flags: 'uint8_t',
+      vifc_threshold: 'uint8_t',
+      mif6c_pifi: 'uint16_t',
+      vifc_rate_limit: 'uint32_t',
+    }),
+    mf6cctl: koffi.struct({
+      mf6cc_origin: sockaddrIn6(),
+      mf6cc_mcastgrp: sockaddrIn6(),
+      mf6cc_parent: 'uint16_t',
+      mf6cc_ifset: koffi.array('uint32_t', 8),
+    }),
+    sioc_sg_req: koffi.struct({
+      src: inAddr,
+      grp: inAddr,
+      pktcnt: 'unsigned long',
+      bytecnt: 'unsigned long',
+      wrong_if: 'unsigned long',
+    }),
+    sioc_sg_req6: koffi.struct({
+      src: sockaddrIn6(),
+      grp: sockaddrIn6(),
+      pktcnt: 'unsigned long',
+      bytecnt: 'unsigned long',
+      wrong_if: 'unsigned long',
+    }),
+    group_req: koffi.struct({ gr_interface: 'uint32_t', gr_group: sockaddrStorage() }),
+    group_source_req: koffi.struct({ gsr_interface: 'uint32_t', gsr_group: sockaddrStorage(), gsr_source: sockaddrStorage() }),
+    sockaddr_in: sockaddrIn(),
+    sockaddr_in6: sockaddrIn6(),
+    sockaddr_nl: koffi.struct({ nl_family: 'uint16_t', nl_pad: 'uint16_t', nl_pid: 'uint32_t', nl_groups: 'uint32_t' }),
+    ifreq: koffi.struct({
+      ifr_name: u8(16),
+      ifr_flags: koffi.union({
+        ifru_flags: 'short',
+        ifru_addr: koffi.struct({ sa_family: 'uint16_t', sa_data: u8(14) }),
+        ifru_map: koffi.struct({
+          mem_start: 'unsigned long',
+          mem_end: 'unsigned long',
+          base_addr: 'uint16_t',
+          irq: 'uint8_t',
+          dma: 'uint8_t',
+          port: 'uint8_t',
+        }),
+        ifru_data: 'void *',
+      }),
+    }),
+    pollfd: koffi.struct({ fd: 'int', events: 'short', revents: 'short' }),
+    iovec: koffi.struct({ iov_base: 'void *', iov_len: 'size_t' }),
+    mmsghdr: koffi.struct({ msg_hdr: mmsg, msg_len: 'unsigned int' }),
+    igmpmsg: koffi.struct({
+      unused1: 'uint32_t',
+      unused2: 'uint32_t',
+      im_msgtype: 'uint8_t',
+      im_mbz: 'uint8_t',
+      im_vif: 'uint8_t',
+      im_vif_hi: 'uint8_t',
+      im_src: inAddr,
+      im_dst: inAddr,
+    }),
+    mrt6msg: koffi.struct({
+      im6_mbz: 'uint8_t',
+      im6_msgtype: 'uint8_t',
+      im6_mif: 'uint16_t',
+      im6_pad: 'uint32_t',
+      im6_src: in6Addr(),
+      im6_dst: in6Addr(),
+    }),
+    icmp6_filter: koffi.struct({ icmp6_filt: koffi.array('uint32_t', 8) }),
+    ucred: koffi.struct({ pid: 'int', uid: 'uint32_t', gid: 'uint32_t' }),
+    passwd: koffi.struct({
+      pw_name: 'char *',
+      pw_passwd: 'char *',
+      pw_uid: 'uint32_t',
+      pw_gid: 'uint32_t',
+      pw_gecos: 'char *',
+      pw_dir: 'char *',
+      pw_shell: 'char *',
+    }),
+    group: koffi.struct({ gr_name: 'char *', gr_passwd: 'char *', gr_gid: 'uint32_t', gr_mem: 'void *' }),
+    if_nameindex: koffi.struct({ if_index: 'unsigned int', if_name: 'char *' }),
+    // Upstream's struct ipc_msg; its char *argv[0] adds no bytes, only pointer alignment, as size_t does.
+    ipc_msg: koffi.struct({ len: 'size_t', cmd: 'uint16_t', count: 'uint16_t' }),
+  };
+}
+
+/**
+ * What this machine's C compiler would make of each struct in `wanted` (koffi follows the
+ * platform ABI): its size and the offsets of the fields named there. A name koffi has no
+ * declaration for is left out, which the caller reports.
+ */
+export function measureLayouts(wanted: Readonly<Record<string, Layout>>): Record<string, Layout> {
+  const types = declarations();
+  const out: Record<string, Layout> = {};
+  for (const [name, layout] of Object.entries(wanted)) {
+    const type = types[name];
+    if (type === undefined) continue;
+    const offsets: Record<string, number> = {};
+    for (const field of Object.keys(layout.offsets ?? {})) {
+      const at = offsetOf(type, field);
+      if (at !== undefined) offsets[field] = at;
+    }
+    out[name] = { size: koffi.sizeof(type), offsets };
+  }
+  return out;
+}
+
+/** The offset of a field, "outer.inner" for one in a nested struct; undefined when there is none. */
+function offsetOf(type: TypeObject, path: string): number | undefined {
+  let at = 0;
+  let t: TypeObject | undefined = type;
+  for (const member of path.split('.')) {
+    const m: { type: TypeObject; offset: number } | undefined = t && koffi.type(t).members?.[member];
+    if (!m) return undefined;
+    at += m.offset;
+    t = m.type;
+  }
+  return at;
 }

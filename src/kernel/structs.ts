@@ -1,5 +1,5 @@
 // The Linux multicast-routing ABI as plain bytes: constants, struct encoders
-// and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux.
+// and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux (LAYOUTS lists them).
 
 import type { Addr, Family } from '../model/addr.js';
 import type { SgCounters, Upcall, UpcallKind, TtlVector } from './types.js';
@@ -25,6 +25,7 @@ export const POLLIN = 1;
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;
 export const SO_RCVBUFFORCE = 33;
+export const SO_PEERCRED = 17;
 export const IPPROTO_IP = 0;
 export const IPPROTO_IGMP = 2;
 export const IPPROTO_IPV6 = 41;
@@ -89,6 +90,62 @@ const SOCKADDR_NL_SIZE = 12;
 export const POLLFD_SIZE = 8;
 export const MMSGHDR_SIZE = 64;
 export const IOVEC_SIZE = 16;
+/** struct ucred: pid_t pid, uid_t uid, gid_t gid. */
+export const UCRED_SIZE = 12;
+/** Where recvmmsg's headers keep msg_iov, msg_iovlen and the received length (ffi.ts). */
+export const MSGHDR_IOV_OFFSET = 16;
+export const MSGHDR_IOVLEN_OFFSET = 24;
+export const MMSGHDR_LEN_OFFSET = 56;
+/** struct passwd (pw_uid, pw_gid) and struct group (gr_gid), as ffi.ts reads NSS answers. */
+export const PASSWD_SIZE = 48;
+export const PASSWD_UID_OFFSET = 16;
+export const PASSWD_GID_OFFSET = 20;
+export const GROUP_SIZE = 32;
+export const GROUP_GID_OFFSET = 16;
+/** struct if_nameindex: unsigned if_index, then the name pointer. */
+export const IF_NAMEINDEX_SIZE = 16;
+export const IF_NAMEINDEX_NAME_OFFSET = 8;
+
+/** A C struct's size and the offsets of the fields this code reads or writes at fixed places. */
+export interface Layout {
+  readonly size: number;
+  readonly offsets?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Every struct whose layout this code assumes (x86_64 Linux, glibc), with the numbers the
+ * encoders and decoders here and in ffi.ts use. kernel/platform.ts compares them at start with
+ * the layouts koffi computes for the machine it runs on. `ipc_msg` is the IPC request header
+ * (ipc/codec.ts, HEADER_LEN), which upstream's C programs send in their own native layout.
+ */
+export const LAYOUTS: Readonly<Record<string, Layout>> = {
+  vifctl: { size: VIFCTL_SIZE, offsets: { vifc_threshold: 3, vifc_lcl_ifindex: 8 } },
+  mfcctl: { size: MFCCTL_SIZE, offsets: { mfcc_parent: 8, mfcc_ttls: MFCCTL_TTLS_OFFSET } },
+  mif6ctl: { size: MIF6CTL_SIZE, offsets: { mif6c_pifi: 4 } },
+  mf6cctl: { size: MF6CCTL_SIZE, offsets: { mf6cc_mcastgrp: 28, mf6cc_parent: 56, mf6cc_ifset: 60 } },
+  sioc_sg_req: { size: SIOC_SG_REQ_SIZE, offsets: { pktcnt: 8 } },
+  sioc_sg_req6: { size: SIOC_SG_REQ6_SIZE, offsets: { pktcnt: 56 } },
+  group_req: { size: GROUP_REQ_SIZE, offsets: { gr_group: 8 } },
+  group_source_req: { size: GROUP_SOURCE_REQ_SIZE, offsets: { gsr_group: 8, gsr_source: 136 } },
+  sockaddr_in: { size: SOCKADDR_IN_SIZE, offsets: { sin_addr: 4 } },
+  sockaddr_in6: { size: SOCKADDR_IN6_SIZE, offsets: { sin6_addr: 8 } },
+  sockaddr_nl: { size: SOCKADDR_NL_SIZE, offsets: { nl_groups: 8 } },
+  ifreq: { size: IFREQ_SIZE, offsets: { ifr_flags: IFNAMSIZ } },
+  pollfd: { size: POLLFD_SIZE },
+  iovec: { size: IOVEC_SIZE, offsets: { iov_len: 8 } },
+  mmsghdr: {
+    size: MMSGHDR_SIZE,
+    offsets: { 'msg_hdr.msg_iov': MSGHDR_IOV_OFFSET, 'msg_hdr.msg_iovlen': MSGHDR_IOVLEN_OFFSET, msg_len: MMSGHDR_LEN_OFFSET },
+  },
+  igmpmsg: { size: IGMPMSG_SIZE, offsets: { im_msgtype: 8, im_vif: 10, im_src: 12, im_dst: 16 } },
+  mrt6msg: { size: MRT6MSG_SIZE, offsets: { im6_mif: 2, im6_src: 8, im6_dst: 24 } },
+  icmp6_filter: { size: ICMP6_FILTER_SIZE },
+  ucred: { size: UCRED_SIZE, offsets: { uid: 4, gid: 8 } },
+  passwd: { size: PASSWD_SIZE, offsets: { pw_uid: PASSWD_UID_OFFSET, pw_gid: PASSWD_GID_OFFSET } },
+  group: { size: GROUP_SIZE, offsets: { gr_gid: GROUP_GID_OFFSET } },
+  if_nameindex: { size: IF_NAMEINDEX_SIZE, offsets: { if_name: IF_NAMEINDEX_NAME_OFFSET } },
+  ipc_msg: { size: 16, offsets: { cmd: 8, count: 10 } },
+};
 
 const U32 = 0xffffffffn;
 
@@ -232,6 +289,11 @@ export function encodeIfreqName(buf: Buffer, name: string): void {
 
 export function decodeIfreqFlags(buf: Buffer): number {
   return buf.readUInt16LE(IFNAMSIZ);
+}
+
+/** struct ucred, as SO_PEERCRED fills it. */
+export function decodeUcred(buf: Buffer): { pid: number; uid: number; gid: number } {
+  return { pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8) };
 }
 
 /** struct sockaddr_nl bound to the given multicast groups. */

@@ -21,7 +21,7 @@ interface Packed {
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'ENOTCACHED']);
 
 /** What the tarball may hold besides package.json, README.md and LICENSE, which npm always adds. */
-const SHIPPED_DIRS = ['bin/', 'dist/src/', 'man/', 'conf/', 'systemd/'];
+const SHIPPED_DIRS = ['bin/', 'dist/src/', 'dist/smcroutectl.cjs', 'man/', 'conf/', 'systemd/'];
 
 function npmSkipReason(): string | undefined {
   const r = spawnSync('npm', ['--version'], { encoding: 'utf8' });
@@ -102,6 +102,9 @@ test('npm pack ships the built programs, man pages, conf/, systemd/ and README, 
     'LICENSE',
     'bin/smcrouted',
     'bin/smcroutectl',
+    // bin/ is CommonJS; the client is one bundled file.
+    'bin/package.json',
+    'dist/smcroutectl.cjs',
     'man/smcrouted.8',
     'man/smcroutectl.8',
     'man/smcroute.conf.5',

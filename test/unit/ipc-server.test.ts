@@ -8,9 +8,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest } from '../../src/ipc/codec.js';
-import { startIpcServer, type IpcServer } from '../../src/ipc/server.js';
+import { SocketInUseError, startIpcServer, type IpcServer } from '../../src/ipc/server.js';
+import { peerCredentials } from '../../src/kernel/peer-credentials.js';
 import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../../src/show/format.js';
 import { FakeControl } from '../lib/fake-control.js';
+import { pollUntil } from '../lib/proc.js';
 
 let dir: string;
 before(() => {
@@ -345,4 +347,178 @@ test('a client that vanishes mid-reply does not disturb the server', async () =>
     });
     assert.deepEqual(await talk(path, [req('F')]), OK);
   });
+});
+
+test("a live daemon's socket is never taken over: the second server is refused, the first serves on", async () => {
+  const path = join(dir, 'live.sock');
+  const first = new FakeControl();
+  const server = await startIpcServer(path, first);
+  try {
+    const inode = statSync(path).ino;
+    await assert.rejects(startIpcServer(path, new FakeControl()), (err: unknown) => {
+      assert.ok(err instanceof SocketInUseError);
+      assert.equal(err.message, `${path} is in use by a running daemon`);
+      return true;
+    });
+    assert.equal(statSync(path).ino, inode, 'the socket file is still the first one');
+    assert.deepEqual(await talk(path, [req('F')]), OK);
+    assert.deepEqual(
+      first.calls.map((c) => c.op),
+      ['flush'],
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+test('a socket path over 107 bytes is refused, not cut short', async () => {
+  const path = join(dir, 'x'.repeat(120 - dir.length));
+  assert.ok(Buffer.byteLength(path) > 107);
+  await assert.rejects(startIpcServer(path, new FakeControl()), /too long: \d+ bytes, a UNIX socket path takes at most 107/);
+  assert.equal(existsSync(path.slice(0, 107)), false, 'no truncated socket left behind');
+});
+
+/** A connected client socket that has sent `first` (maybe nothing); the caller destroys it. */
+function connectRaw(path: string, first?: Buffer): Promise<{ sock: net.Socket; got: () => Buffer; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection({ path, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    const ended = new Promise<void>((r) => sock.once('end', () => r()));
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.once('error', reject);
+    sock.once('connect', () => {
+      if (first) sock.write(first);
+      resolve({ sock, got: () => Buffer.concat(chunks), ended });
+    });
+  });
+}
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  await pollUntil(cond, { timeoutMs: 10_000, what, intervalMs: 5 });
+}
+
+/**
+ * Cap 3: two idle clients and one mid-request; a newcomer takes the older idle one's slot, then
+ * the newer one's; with every slot mid-request the next newcomer is refused; the busy ones finish.
+ */
+async function fillTheCap(path: string, control: FakeControl, server: IpcServer, clients: net.Socket[]): Promise<void> {
+  const frame = req('a', 'eth0', '225.1.1.1', 'eth1');
+  const half = frame.subarray(0, 10);
+  const open = async (first?: Buffer) => {
+    const c = await connectRaw(path, first);
+    clients.push(c.sock);
+    return c;
+  };
+  const state = () => server.connections();
+  const older = await open();
+  await until('one idle connection', () => state().open === 1);
+  const newer = await open();
+  await until('two idle connections', () => state().open === 2);
+  const busy = await open(half);
+  await until('three connections, one busy', () => state().open === 3 && state().idle === 2);
+
+  // A fourth client is served; the older idle one gave it its slot, with a message.
+  assert.deepEqual(await talk(path, [req('F')]), OK);
+  await older.ended;
+  assert.deepEqual(older.got(), text('Too many IPC clients: this idle connection was closed to make room'));
+  assert.equal(newer.got().length, 0, 'the newer idle client was left alone');
+  assert.deepEqual(
+    control.calls.map((c) => c.op),
+    ['flush'],
+  );
+
+  // The newer idle one is next; then every slot is mid-request and a newcomer is refused.
+  await until('the served client gone', () => state().open === 2);
+  const busy2 = await open(half);
+  await until('three connections, two busy', () => state().open === 3 && state().idle === 1);
+  const busy3 = await open(half);
+  await newer.ended;
+  assert.deepEqual(newer.got(), text('Too many IPC clients: this idle connection was closed to make room'));
+  await until('three busy connections', () => state().open === 3 && state().idle === 0);
+  assert.deepEqual(await talk(path, [req('H')]), text('Too many IPC clients, try again'));
+  assert.equal(
+    control.calls.some((c) => c.op === 'reload'),
+    false,
+    'the refused request was not read',
+  );
+
+  // The busy ones were never disturbed: each finishes its request and gets its answer.
+  for (const c of [busy, busy2, busy3]) {
+    c.sock.write(frame.subarray(10));
+    await c.ended;
+    assert.deepEqual(c.got(), OK);
+  }
+  assert.equal(control.calls.filter((c) => c.op === 'addRoute').length, 3);
+}
+
+test(
+  'at the cap, the connection idle longest makes room; busy ones are kept; a newcomer is refused only when all are busy',
+  { timeout: 20_000 },
+  async () => {
+    const clients: net.Socket[] = [];
+    // The clients go before the server closes, which waits for every connection to end.
+    await withServer(
+      (path, control, server) => fillTheCap(path, control, server, clients).finally(() => clients.forEach((c) => c.destroy())),
+      {
+        maxConnections: 3,
+        idleTimeoutMs: 60_000,
+      },
+    );
+  },
+);
+
+test('state-changing commands are logged with the peer uid and pid (SO_PEERCRED); show is not', async () => {
+  const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
+  const rec = (level: string) => (fields: Record<string, unknown>, msg: string) => lines.push({ level, fields, msg });
+  const log = { warn: rec('warning'), notice: rec('notice'), info: rec('info'), debug: rec('debug') };
+  await withServer(
+    async (path, control) => {
+      assert.deepEqual(await talk(path, [req('a', 'eth0', '10.0.0.1', '225.1.1.1', 'eth1')]), OK);
+      assert.deepEqual(
+        await talk(path, [Buffer.concat([req('s'), req('F'), req('j', 'eth0', '225.1.1.2')])]).then((r) => r.at(-1)),
+        0,
+      );
+      control.result = { ok: false, error: 'Unknown inbound interface eth9' };
+      await talk(path, [req('r', 'eth9', '225.1.1.1')]);
+      await talk(path, [req('k')]);
+    },
+    { log, peerCredentials },
+  );
+  // The client is this process: the kernel reports our own ids.
+  const me = { uid: process.getuid?.(), pid: process.pid };
+  assert.deepEqual(
+    lines.filter((l) => l.msg === 'IPC command'),
+    [
+      { level: 'info', fields: { cmd: 'add eth0 10.0.0.1 225.1.1.1 eth1', ...me }, msg: 'IPC command' },
+      { level: 'notice', fields: { cmd: 'flush', ...me }, msg: 'IPC command' },
+      { level: 'info', fields: { cmd: 'join eth0 225.1.1.2', ...me }, msg: 'IPC command' },
+      { level: 'info', fields: { cmd: 'remove eth9 225.1.1.1', ...me }, msg: 'IPC command' },
+      { level: 'notice', fields: { cmd: 'kill', ...me }, msg: 'IPC command' },
+    ],
+  );
+  const failed = lines.find((l) => l.msg === 'IPC request failed');
+  assert.deepEqual(failed?.fields, { cmd: 'r', error: 'Unknown inbound interface eth9', ...me });
+});
+
+test('peer credentials that cannot be read leave the command logged without them, and served', async () => {
+  const lines: { fields: Record<string, unknown>; msg: string }[] = [];
+  const rec = (fields: Record<string, unknown>, msg: string) => lines.push({ fields, msg });
+  await withServer(
+    async (path) => {
+      assert.deepEqual(await talk(path, [req('F')]), OK);
+    },
+    {
+      log: { warn: rec, notice: rec, info: rec, debug: rec },
+      peerCredentials: () => {
+        throw new Error('EBADF');
+      },
+    },
+  );
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.fields]),
+    [
+      ['Cannot read the IPC peer credentials', { err: 'EBADF' }],
+      ['IPC command', { cmd: 'flush' }],
+    ],
+  );
 });

@@ -5,12 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import net, { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main, type CliIo } from '../../src/cli/smcroutectl.js';
 import { startIpcServer, type IpcServer } from '../../src/ipc/server.js';
-import { ok } from '../../src/result.js';
+import { fail, ok } from '../../src/result.js';
 import { FakeControl } from '../lib/fake-control.js';
 import { SMCROUTECTL as BIN } from '../lib/ours.js';
 
@@ -38,17 +39,26 @@ interface Run {
 
 async function run(
   args: string[],
-  opts: { stdin?: string[]; width?: number; argv0?: string; posixlyCorrect?: boolean } = {},
+  opts: {
+    stdin?: string[];
+    groups?: string[][];
+    width?: number;
+    argv0?: string;
+    posixlyCorrect?: boolean;
+    replyTimeoutMs?: number;
+  } = {},
 ): Promise<Run> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const io: CliIo = {
     out: (d) => out.push(d),
     err: (d) => err.push(d),
-    lines: () => Readable.from(opts.stdin ?? []),
+    // All of stdin as one group of lines, unless the test splits it.
+    lines: () => Readable.from(opts.groups ?? [opts.stdin ?? []]),
     width: () => opts.width ?? 79,
     attempts: 3,
     retryDelayMs: 1,
+    replyTimeoutMs: opts.replyTimeoutMs,
   };
   const code = await main(args, io, opts.argv0 ?? 'smcroutectl', opts.posixlyCorrect);
   return { code, out: Buffer.concat(out).toString('latin1'), err: Buffer.concat(err).toString('utf8') };
@@ -398,4 +408,154 @@ test("add/remove/join/leave are checked by the daemon's validator before connect
   // A valid request does try to connect, and finds no daemon.
   const good = await run(['-u', never, 'join', 'eth0', '225.1.1.1']);
   assert.match(good.err, /Cannot find IPC socket|Failed connecting/);
+});
+
+/** A daemon stand-in on its own socket: `serve` gets each accepted connection. */
+async function withFakeDaemon(serve: (sock: Socket) => void, fn: (sockPath: string) => Promise<void>): Promise<void> {
+  const sockPath = join(dir, `fake-${process.hrtime.bigint()}.sock`);
+  const held: Socket[] = [];
+  const fake = createServer((sock) => {
+    held.push(sock);
+    serve(sock);
+  });
+  await new Promise<void>((r) => fake.listen(sockPath, r));
+  try {
+    await fn(sockPath);
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => fake.close(() => r()));
+  }
+}
+
+test('a daemon that accepts and never answers: the client gives up after the reply timeout, exit 1', async () => {
+  await withFakeDaemon(
+    (sock) => sock.resume(), // reads the request, answers nothing, never closes
+    async (sockPath) => {
+      for (const cmd of [['reload'], ['show'], ['add', 'eth0', '225.1.1.1', 'eth1']]) {
+        const r = await run(['-u', sockPath, ...cmd], { replyTimeoutMs: 300 });
+        assert.equal(r.code, 1, cmd.join(' '));
+        assert.equal(r.err, 'smcroutectl: No reply from daemon for 300 ms, giving up\n');
+        assert.equal(r.out, '');
+      }
+    },
+  );
+});
+
+test('the reply timeout counts silence, not the whole reply: a long show that keeps coming is read to the end', async () => {
+  const chunks = 30;
+  await withFakeDaemon(
+    (sock) => {
+      let sent = 0;
+      const tick = setInterval(() => {
+        if (sock.destroyed) return clearInterval(tick);
+        if (++sent < chunks) return void sock.write(`line ${sent}\n`);
+        clearInterval(tick);
+        sock.end(Buffer.from('done\n\0'));
+      }, 40);
+    },
+    async (sockPath) => {
+      // 30 pieces 40 ms apart take far longer than the 400 ms of silence allowed.
+      const r = await run(['-u', sockPath, '-t', 'show'], { replyTimeoutMs: 400 });
+      assert.equal(r.err, '');
+      assert.equal(r.code, 0);
+      const lines = r.out.split('\n').filter(Boolean);
+      assert.equal(lines.length, chunks);
+      assert.equal(lines.at(-1), 'done');
+    },
+  );
+});
+
+test('a socket path over 107 bytes, from -u or -i, is refused before connecting', async () => {
+  const long = `/tmp/${'s'.repeat(98)}.sock`;
+  const u = await run(['-u', long, 'show']);
+  assert.equal(u.code, 1);
+  assert.equal(u.err, `smcroutectl: IPC socket path ${long} is too long: 108 bytes, a UNIX socket path takes at most 107\n`);
+  const i = await run(['-i', 'n'.repeat(98), 'reload']);
+  assert.equal(i.code, 1);
+  assert.match(i.err, /^smcroutectl: IPC socket path \/run\/n{98}\.sock is too long: 108 bytes/);
+});
+
+test('batch mode: lines that arrive together print and do exactly what they do one at a time', async () => {
+  const lines = [
+    'add eth0 225.1.1.1 eth1',
+    'show interfaces',
+    'help add',
+    'add eth0',
+    'remove eth0 225.1.1.1',
+    'join eth0 fd00::1 225.1.1.1',
+    'join eth0 225.2.2.2',
+    'reload',
+    'show groups',
+    'leave eth0 225.2.2.2',
+  ];
+  for (const result of [ok(), fail('Failed to do that\nwith a second line')]) {
+    const outcome = async (groups: string[][]) => {
+      control.calls.length = 0;
+      control.result = result;
+      const r = await run(['-u', path, '-p', '-b'], { groups });
+      return { ...r, calls: [...control.calls] };
+    };
+    const together = await outcome([lines]);
+    const apart = await outcome(lines.map((l) => [l]));
+    assert.deepEqual(together, apart);
+    assert.equal(together.calls.length, 7, 'every request reached the daemon once');
+  }
+});
+
+/**
+ * A stand-in daemon that answers each complete frame with a bare NUL and
+ * closes once it has answered `answerAtMost` frames (or all it was sent),
+ * counting connections and the frames each carried.
+ */
+async function countingDaemon(sockPath: string, answerAtMost = Infinity) {
+  const perConnection: number[] = [];
+  const server = net.createServer((c) => {
+    let buf = Buffer.alloc(0);
+    let answered = 0;
+    perConnection.push(0);
+    const me = perConnection.length - 1;
+    c.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 16 && buf.length >= Number(buf.readBigUInt64LE(0)) && answered < answerAtMost) {
+        buf = buf.subarray(Number(buf.readBigUInt64LE(0)));
+        answered++;
+        perConnection[me] = answered;
+        c.write(Buffer.from([0]));
+      }
+      if (answered >= answerAtMost || buf.length === 0) setImmediate(() => c.end());
+    });
+  });
+  await new Promise<void>((done) => server.listen(sockPath, done));
+  return { perConnection, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+test('batch mode: requests that arrive together share one connection; separate ones do not', async () => {
+  const adds = Array.from({ length: 5 }, (_, i) => `add eth0 225.1.1.${i + 1} eth1`);
+  const sock = join(dir, 'count.sock');
+  const d = await countingDaemon(sock);
+  try {
+    const together = await run(['-u', sock, '-b'], { groups: [adds] });
+    assert.equal(together.code, 0);
+    assert.deepEqual(d.perConnection, [5]);
+    d.perConnection.length = 0;
+    const apart = await run(['-u', sock, '-b'], { groups: adds.map((a) => [a]) });
+    assert.equal(apart.code, 0);
+    assert.deepEqual(d.perConnection, [1, 1, 1, 1, 1]);
+  } finally {
+    await d.close();
+  }
+});
+
+test('batch mode: requests the daemon closed on unanswered go again, one per connection', async () => {
+  const adds = Array.from({ length: 5 }, (_, i) => `add eth0 225.1.1.${i + 1} eth1`);
+  const sock = join(dir, 'short.sock');
+  const d = await countingDaemon(sock, 2);
+  try {
+    const r = await run(['-u', sock, '-b'], { groups: [adds] });
+    assert.equal(r.code, 0);
+    assert.equal(r.err, '');
+    assert.deepEqual(d.perConnection, [2, 1, 1, 1]);
+  } finally {
+    await d.close();
+  }
 });

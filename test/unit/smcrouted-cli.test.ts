@@ -102,7 +102,7 @@ test('unknown options, bad numbers and bad log levels exit 64 (EX_USAGE) with a 
   assert.match(unknown.stderr, /invalid option -- 'Z'/); // glibc's words for -Z
   const badTable = await run(['-t', 'x', '-F', '/dev/null']);
   assert.equal(badTable.status, 64);
-  assert.match(badTable.stderr, /routing table ID: x/);
+  assert.match(badTable.stderr, /routing table ID: x \(0-99999999\)/);
   const badLevel = await run(['-l', 'loud', '-F', '/dev/null']);
   assert.equal(badLevel.status, 64);
   assert.match(badLevel.stderr, /log level: loud/);
@@ -150,7 +150,10 @@ test("bad usage: getopt's message on stderr, the usage on stdout, exit 64; -h an
   assert.equal((await run(['-h', '-Z'])).status, 0, 'upstream prints the help on meeting -h');
   assert.equal((await run(['-Z', '-h'])).status, 64);
   assert.equal((await run(['-v', '-Z'])).status, 0);
-  assert.equal((await run(['-c', '-1', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid cache timeout: -1\n');
+  assert.equal(
+    (await run(['-c', '-1', '-F', '/dev/null'])).stderr,
+    'smcrouted: Invalid cache timeout: -1 (0-2147483 seconds, 0 = never)\n',
+  );
 });
 
 test('-d takes whole seconds, -e a command, -p USER[:GROUP]: anything else is bad usage (64)', async () => {
@@ -159,7 +162,7 @@ test('-d takes whole seconds, -e a command, -p USER[:GROUP]: anything else is ba
   for (const bad of ['x', '-1', '1.5', '', '2147484']) {
     const r = await run(['-d', bad, '-F', '/dev/null']);
     assert.equal(r.status, 64, bad);
-    assert.equal(r.stderr, `smcrouted: Invalid startup delay: ${bad}\n`);
+    assert.equal(r.stderr, `smcrouted: Invalid startup delay: ${bad} (0-2147483 seconds)\n`);
     assert.match(r.stdout, /^Usage:/);
   }
   assert.equal((await run(['-e', '', '-F', '/dev/null'])).stderr, 'smcrouted: Invalid script: empty\n');
@@ -220,4 +223,49 @@ test('-m takes the mrdisc interval, 4 to 180 seconds as RFC 4286 and upstream; a
   const help = await run(['-h']);
   assert.match(help.stdout, /-m SEC +Multicast router discovery \(RFC 4286\) advertisement interval/);
   assert.doesNotMatch(help.stdout, /-m SEC.*not supported/);
+});
+
+test('-c: 0 (never) up to 2147483 seconds, what a Node timer can wait; beyond it the timer would fire every ms', async () => {
+  for (const ok of ['0', '1', '60', '2147483']) {
+    assert.equal((await run(['-c', ok, '-F', '/dev/null'])).status, 0, `-c ${ok}`);
+    assert.equal(parseOptions(['-c', ok]).opts.cacheTimeout, Number(ok));
+  }
+  // 2147484 s is 2^31 ms and more: setInterval would take it as 1 ms.
+  for (const bad of ['2147484', '2147483648', '9007199254740993', '-1', '1.5', 'x', '']) {
+    const r = await run(['-c', bad, '-F', '/dev/null']);
+    assert.equal(r.status, 64, `-c ${JSON.stringify(bad)}`);
+    assert.equal(r.stderr, `smcrouted: Invalid cache timeout: ${bad} (0-2147483 seconds, 0 = never)\n`);
+    assert.match(r.stdout, /^Usage:\n/);
+  }
+});
+
+test('-t: 0 to 99999999, the table ids both IPv4 (below 10^9) and IPv6 (below 10^8) take', async () => {
+  for (const ok of ['0', '1', '253', '99999999']) {
+    assert.equal((await run(['-t', ok, '-F', '/dev/null'])).status, 0, `-t ${ok}`);
+    assert.equal(parseOptions(['-t', ok]).opts.table, Number(ok));
+  }
+  for (const bad of ['100000000', '999999999', '1000000000', '4294967295', '4294967296', '-1', 'x']) {
+    const r = await run(['-t', bad, '-F', '/dev/null']);
+    assert.equal(r.status, 64, `-t ${bad}`);
+    assert.equal(r.stderr, `smcrouted: Invalid routing table ID: ${bad} (0-99999999)\n`);
+  }
+});
+
+test('an IPC socket path longer than 107 bytes, from -u or from -i NAME, is a usage error (64), named', async () => {
+  const long = `/tmp/${'s'.repeat(98)}.sock`; // 108 bytes: one too many for sun_path and its NUL
+  assert.equal(Buffer.byteLength(long), 108);
+  const fits = long.slice(0, -6) + '.sock';
+  assert.equal(Buffer.byteLength(fits), 107);
+  assert.equal(parseOptions(['-u', fits]).error, undefined);
+  const u = await run(['-n', '-u', long]);
+  assert.equal(u.status, 64);
+  assert.equal(u.stderr, `smcrouted: IPC socket path ${long} is too long: 108 bytes, a UNIX socket path takes at most 107\n`);
+  assert.match(u.stdout, /^Usage:\n/);
+  // /run/NAME.sock: 5 + 98 + 5 = 108 bytes; multi-byte characters count as their bytes.
+  const i = await run(['-n', '-i', 'n'.repeat(98)]);
+  assert.equal(i.status, 64);
+  assert.match(i.stderr, /IPC socket path \/run\/n{98}\.sock is too long: 108 bytes/);
+  assert.match(parseOptions(['-u', `/tmp/${'é'.repeat(50)}.sock`]).error ?? '', /too long: 110 bytes/);
+  // -F opens no socket.
+  assert.equal((await run(['-u', long, '-F', '/dev/null'])).status, 0);
 });
