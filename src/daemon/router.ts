@@ -26,6 +26,8 @@ export interface RouterOptions {
   readonly table: number;
   /** Learned routes idle this long are flushed (-c), in seconds; 0 = never. */
   readonly cacheTimeout: number;
+  /** Learned and stop-filter entries kept at most (--max-learned); the least recently active go first. */
+  readonly maxLearned?: number;
   /** Seconds between router discovery advertisements (-m); default RFC 4286's 20. */
   readonly mrdiscInterval?: number;
   /** Told of each route learned from a template (or moved after WRONGVIF) that now forwards. */
@@ -70,7 +72,7 @@ export class Router {
   ) {
     this.vifs = new Vifs(kernel, log);
     this.memberships = new Memberships(kernel, log);
-    this.forwarding = new Forwarding(kernel, log, this.vifs, clock);
+    this.forwarding = new Forwarding(kernel, log, this.vifs, clock, opts.maxLearned);
     this.mrdisc = new Mrdisc(kernel, log, opts.mrdiscInterval ?? MRDISC_INTERVAL.default, clock, timers);
   }
 
@@ -120,8 +122,10 @@ export class Router {
     const change = planned.value;
     const joined = this.memberships.apply(membershipsOf(this.desired, change), 'all-or-nothing', this.links);
     if (!joined.ok) return joined;
+    // Made from nothing (every rule new, or a join, which is refused when already there).
+    const created = cmd.op === 'join' || (cmd.op === 'add' && change.rules.every((r) => !r.before));
     commit(this.desired, change);
-    this.commands.record(cmd);
+    this.commands.record(cmd, created);
     const warnings = change.problems.map((p) => p.message);
     for (const w of warnings) this.log.warning(`ipc: ${w}`, { cmd: cmd.op, iif: cmd.intent.iif });
     const [missing] = this.converge(change.rules, change.vifNeeds);
@@ -263,9 +267,10 @@ export class Router {
   }
 
   /** Counts for logs and tests. */
-  stats(): { rules: number; mfc: number; learned: number; joins: number } {
+  stats(): { rules: number; mfc: number; learned: number; joins: number; commands: number } {
     let learned = 0;
     for (const e of this.forwarding.mfc.values()) if (e.learned) learned++;
-    return { rules: this.desired.rules.size, mfc: this.forwarding.mfc.size, learned, joins: this.memberships.size };
+    const s = { rules: this.desired.rules.size, mfc: this.forwarding.mfc.size, learned, joins: this.memberships.size };
+    return { ...s, commands: this.commands.size };
   }
 }
