@@ -56,6 +56,17 @@ export class Forwarding {
     for (const rule of rules.naming(name)) if (rule.family === family) this.markCovered(rule, dirty);
   }
 
+  /** Marks the configured (S,G)s the kernel does not hold (an install it refused), to try again. */
+  markUninstalled(rules: RuleTable, dirty: Dirty): void {
+    for (const rule of rules.values()) {
+      if (!isSingleSG(rule) || !rule.source) continue;
+      const source = rule.source.addr;
+      const group = rule.group.addr;
+      const key = sgKey(source, group);
+      if (!this.mfc.get(key)?.installed) dirty.set(key, { family: rule.family, source, group, iif: rule.iif });
+    }
+  }
+
   recompute(dirty: Dirty, rules: RuleTable): void {
     for (const [key, d] of dirty) {
       const e = this.mfc.get(key);
@@ -211,6 +222,8 @@ export class Forwarding {
     } catch (err) {
       if (!(err instanceof KernelError && err.code === 'ENOENT')) {
         this.log.err(`Failed removing (${formatAddr(e.source)},${formatAddr(e.group)}): ${describeError(err)}`);
+        // The kernel still forwards it: keep it, so `show` tells the truth and a later change can retry.
+        Object.assign(this.mfc.upsert(e.source, e.group, e.iif, e.lastActive), { learned: e.learned, installed: e.installed });
       }
     }
   }

@@ -101,7 +101,7 @@ export class Router {
     this.problems.clear(); // a reload reports everything again
     // As upstream re-reads interfaces on reload, in case an event was missed.
     this.links = new Links(this.kernel.links());
-    this.rebuild();
+    this.rebuild(true);
   }
 
   /** Interfaces came or went: re-resolve everything against what exists now. */
@@ -134,7 +134,8 @@ export class Router {
     return ok({ warnings });
   }
 
-  private rebuild(): void {
+  /** `retry`: routes the kernel refused before are tried again, as an operator's reload expects. */
+  private rebuild(retry = false): void {
     const next = buildDesired(this.conf, this.links, this.commands.replay());
     // Link events re-resolve everything; say each problem once, not at every event.
     const problems = new Set(next.problems.map((p) => `${p.origin}: ${p.message}`));
@@ -143,7 +144,7 @@ export class Router {
     const rules = diffRules(this.desired.rules, next.rules);
     this.memberships.apply(this.memberships.diff(next.joins), 'best-effort', this.links);
     this.desired = next;
-    this.converge(rules, next.vifNeeds);
+    this.converge(rules, next.vifNeeds, retry);
     this.mrdisc.sync(this.mrdiscLinks(), this.links);
   }
 
@@ -173,7 +174,7 @@ export class Router {
    * needed now, then the forwarding entries the rules and VIFs touched.
    * Returns the VIFs that could not be made.
    */
-  private converge(rules: readonly RuleChange[], vifsToMake: Iterable<string>): string[] {
+  private converge(rules: readonly RuleChange[], vifsToMake: Iterable<string>, retry = false): string[] {
     const dirty: Dirty = new Map();
     for (const { before, after } of rules) {
       if (before) this.forwarding.markCovered(before, dirty);
@@ -182,6 +183,7 @@ export class Router {
     const d = this.desired;
     const synced = this.vifs.sync(this.open, d.vifNeeds, vifsToMake, d.settings, this.links);
     for (const c of synced.changed) this.forwarding.markUsing(c.family, c.name, d.rules, dirty);
+    if (retry) this.forwarding.markUninstalled(d.rules, dirty);
     this.forwarding.recompute(dirty, d.rules);
     return synced.problems;
   }
