@@ -5,6 +5,7 @@ import { parseLogLevel, type LevelName, type LogFormat } from '../log.js';
 import type { RunAsSpec } from '../kernel/privileges.js';
 import { checkSocketPath } from '../ipc/socket-path.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
+import { DEFAULT_MAX_LEARNED, MAX_MAX_LEARNED } from '../core/learned-cap.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
 export const RUNSTATEDIR = '/run';
@@ -20,6 +21,8 @@ export interface Options {
   foreground: boolean;
   /** Seconds between router discovery advertisements on `mrdisc` phyints. */
   mrdiscInterval: number;
+  /** --max-learned: learned and stop-filter routes kept at most; the least recently active go first. */
+  maxLearned: number;
   pidFile?: string;
   syslog: boolean;
   table: number;
@@ -155,6 +158,14 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
     },
   },
   {
+    // No letter: upstream has no such bound, and a letter of ours could clash with one of its own later.
+    long: 'max-learned',
+    arg: 'N',
+    apply: intArg('learned route limit', 1, MAX_MAX_LEARNED, `1-${MAX_MAX_LEARNED}`, (o, n) => {
+      o.maxLearned = n;
+    }),
+  },
+  {
     short: 'm',
     arg: 'SEC',
     apply: (o, v) => {
@@ -229,6 +240,7 @@ export function parseOptions(args: readonly string[], posixlyCorrect = false): P
     logFormat: 'text',
     foreground: false,
     mrdiscInterval: MRDISC_INTERVAL.default,
+    maxLearned: DEFAULT_MAX_LEARNED,
     syslog: false,
     table: 0,
     startupDelay: 0,
@@ -258,7 +270,7 @@ export function usage(prog: string, o: Options): string {
   return `Usage:
   ${prog} [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-i NAME] [-l LVL]
                     [-m SEC] [-p USER[:GROUP]] [-P FILE] [-t ID] [-u FILE]
-                    [--log-format text|json]
+                    [--log-format text|json] [--max-learned N]
 
 Options:
   -c SEC          Flush learned (*,G) routes idle for SEC seconds, default 60,
@@ -274,6 +286,9 @@ Options:
   --log-format FMT
                   Log lines on stderr as text*, "ident[pid]: level: message",
                   or as json, one object per line for log shippers
+  --max-learned N Keep at most N routes learned from (*,G) rules or stopping
+                  unmatched flows, default ${DEFAULT_MAX_LEARNED}; the least recently active
+                  go first, configured routes never
   -m SEC          Multicast router discovery (RFC 4286) advertisement interval on
                   phyints marked mrdisc, ${MRDISC_INTERVAL.min}-${MRDISC_INTERVAL.max} seconds, default: ${MRDISC_INTERVAL.default}
   -n              Run in the foreground, as under systemd or finit

@@ -14,6 +14,8 @@ interface RouteNet {
   exists: boolean;
   /** The last word on each outbound interface. */
   oifs: Map<string, 'add' | 'remove'>;
+  /** Made by commands alone: nothing of it existed before, so undoing it leaves nothing to replay. */
+  created: boolean;
 }
 
 interface JoinNet {
@@ -22,6 +24,8 @@ interface JoinNet {
   reset: boolean;
   /** A join came after any leave. */
   exists: boolean;
+  /** Joined by a command when nothing was joined before. */
+  created: boolean;
 }
 
 export class CommandLog {
@@ -37,12 +41,21 @@ export class CommandLog {
     this.joins.clear();
   }
 
-  /** Records a command that succeeded. */
-  record(op: Command): void {
+  /**
+   * Records a command that succeeded. `created` says it made what it touched
+   * from nothing (an add or join of something neither configured nor there):
+   * undoing such a thing later drops its entry, so add/remove churn leaves
+   * the log empty instead of one reset per route ever touched.
+   */
+  record(op: Command, created = false): void {
     if (op.op === 'join' || op.op === 'leave') {
       const i = op.intent;
       const key = ruleKey(i.iif, i.source ?? null, i.group);
-      const net = this.joins.get(key) ?? { intent: i, reset: false, exists: false };
+      const net = this.joins.get(key) ?? { intent: i, reset: false, exists: false, created };
+      if (net.created && op.op === 'leave') {
+        this.joins.delete(key);
+        return;
+      }
       if (op.op === 'join') net.exists = true;
       else {
         net.reset = true;
@@ -55,12 +68,16 @@ export class CommandLog {
     }
     const i = op.intent;
     const key = ruleKey(i.iif, i.source ?? null, i.group);
-    const net = this.routes.get(key) ?? { intent: i, reset: false, exists: false, oifs: new Map() };
+    const net = this.routes.get(key) ?? { intent: i, reset: false, exists: false, oifs: new Map(), created };
     this.routes.delete(key);
+    if (net.created && op.op === 'remove' && i.oifs.length === 0) return;
     this.routes.set(key, net);
     if (op.op === 'add') {
       net.exists = true;
       for (const o of i.oifs) net.oifs.set(o, 'add');
+    } else if (net.created) {
+      // Only commands ever gave it outbound interfaces: forgetting one is removing it.
+      for (const o of i.oifs) net.oifs.delete(o);
     } else if (i.oifs.length === 0) {
       net.reset = true;
       net.exists = false;

@@ -44,6 +44,8 @@ export interface DaemonOptions {
   readonly dropPrivileges?: () => Result<string>;
   /** Seconds between router discovery advertisements (-m); default 20. */
   readonly mrdiscInterval?: number;
+  /** --max-learned: learned and stop-filter routes kept at most. */
+  readonly maxLearned?: number;
   /** Told when start-up is done, around each reload and at exit (systemd's sd_notify). */
   readonly service?: ServiceManager;
   /** SO_PEERCRED of an IPC connection, so that each change is logged with who sent it. */
@@ -100,6 +102,7 @@ export class Daemon implements Control {
         table: opts.table,
         cacheTimeout: opts.cacheTimeout,
         mrdiscInterval: opts.mrdiscInterval,
+        maxLearned: opts.maxLearned,
         onLearned: (r) => this.hook?.install(formatAddr(r.source), formatAddr(r.group)),
       },
       undefined,

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { contains, formatAddr, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import { MfcTable, sgKey, type MfcEntry } from '../core/mfc-table.js';
+import { DEFAULT_MAX_LEARNED, EvictionReport, LearnedOrder } from '../core/learned-cap.js';
 import { isSingleSG, sgRuleKey, type Rule } from '../core/rule.js';
 import type { RuleTable } from '../core/rule-table.js';
 import { vifWord, type Vifs } from './vifs.js';
@@ -17,13 +18,19 @@ export type Dirty = Map<string, { readonly family: Family; readonly source: Addr
 
 export class Forwarding {
   readonly mfc = new MfcTable();
+  /** Learned and stop-filter entries, stalest first: a storm of new sources evicts these, never configured ones. */
+  private readonly learnedOrder: LearnedOrder;
+  private readonly evictions = new EvictionReport();
 
   constructor(
     private readonly kernel: Kernel,
     private readonly log: Logger,
     private readonly vifs: Vifs,
     private readonly clock: () => number,
-  ) {}
+    maxLearned: number = DEFAULT_MAX_LEARNED,
+  ) {
+    this.learnedOrder = new LearnedOrder(maxLearned);
+  }
 
   /** Marks the entries a rule decides: its own (S,G), or the flows a template covers on its inbound interface. */
   markCovered(rule: Rule, dirty: Dirty): void {
@@ -47,6 +54,17 @@ export class Forwarding {
   markUsing(family: Family, name: string, rules: RuleTable, dirty: Dirty): void {
     for (const e of this.mfc.onIif(family, name)) mark(e, dirty);
     for (const rule of rules.naming(name)) if (rule.family === family) this.markCovered(rule, dirty);
+  }
+
+  /** Marks the configured (S,G)s the kernel does not hold (an install it refused), to try again. */
+  markUninstalled(rules: RuleTable, dirty: Dirty): void {
+    for (const rule of rules.values()) {
+      if (!isSingleSG(rule) || !rule.source) continue;
+      const source = rule.source.addr;
+      const group = rule.group.addr;
+      const key = sgKey(source, group);
+      if (!this.mfc.get(key)?.installed) dirty.set(key, { family: rule.family, source, group, iif: rule.iif });
+    }
   }
 
   recompute(dirty: Dirty, rules: RuleTable): void {
@@ -85,7 +103,31 @@ export class Forwarding {
     e.learned = !matched.some(isSingleSG);
     if (matched.length === 0)
       this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
-    return this.install(e, matched) && e.learned;
+    const forwards = this.install(e, matched) && e.learned;
+    if (e.learned && this.mfc.get(e.key)) this.capLearned(e.key);
+    return forwards;
+  }
+
+  /** The entry `key` was just learned: it is the newest, and the stalest beyond the cap go. */
+  private capLearned(key: string): void {
+    this.learnedOrder.touch(key);
+    if (this.learnedOrder.size <= this.learnedOrder.cap) return;
+    let evicted = 0;
+    for (const k of this.learnedOrder.over((k) => this.mfc.get(k)?.learned === true)) {
+      this.remove(k);
+      evicted++;
+    }
+    const report = this.evictions.add(evicted, this.clock());
+    if (report !== undefined) {
+      const cap = this.learnedOrder.cap;
+      this.log.warning(
+        `Learned route limit ${cap} reached: removed ${report} least recently active learned or stop-filter routes`,
+        {
+          evicted: report,
+          cap,
+        },
+      );
+    }
   }
 
   /** WRONGVIF: a flow a template covers moved to `iif`; follow it. True when it forwards from there. */
@@ -111,12 +153,14 @@ export class Forwarding {
       const c = this.kernel.counters(e.family, e.source, e.group);
       if (!c) {
         this.mfc.delete(e.key); // the kernel no longer has it
+        this.learnedOrder.forget(e.key);
         continue;
       }
       const valid = c.packets - c.wrongIf;
       if (valid !== e.lastValid) {
         e.lastValid = valid;
         e.lastActive = now;
+        this.learnedOrder.touch(e.key);
         continue;
       }
       if (now - e.lastActive >= maxIdle * 1000) {
@@ -170,6 +214,7 @@ export class Forwarding {
   }
 
   private remove(key: string): void {
+    this.learnedOrder.forget(key);
     const e = this.mfc.delete(key);
     if (!e?.installed) return;
     try {
@@ -177,6 +222,8 @@ export class Forwarding {
     } catch (err) {
       if (!(err instanceof KernelError && err.code === 'ENOENT')) {
         this.log.err(`Failed removing (${formatAddr(e.source)},${formatAddr(e.group)}): ${describeError(err)}`);
+        // The kernel still forwards it: keep it, so `show` tells the truth and a later change can retry.
+        Object.assign(this.mfc.upsert(e.source, e.group, e.iif, e.lastActive), { learned: e.learned, installed: e.installed });
       }
     }
   }

@@ -91,6 +91,8 @@ export class Memberships {
     } catch (err) {
       // A vanished interface took its memberships with it.
       if (links.byName(spec.ifname)?.index === spec.ifindex) {
+        // Still held: `show groups` says so, and the next rebuild tries the leave again.
+        this.held.set(spec.key, spec);
         this.log.err(`Failed leaving ${describeJoin(spec)}: ${describeError(err)}`, {
           iif: spec.ifname,
           group: formatAddr(spec.group),

@@ -26,6 +26,8 @@ export interface RouterOptions {
   readonly table: number;
   /** Learned routes idle this long are flushed (-c), in seconds; 0 = never. */
   readonly cacheTimeout: number;
+  /** Learned and stop-filter entries kept at most (--max-learned); the least recently active go first. */
+  readonly maxLearned?: number;
   /** Seconds between router discovery advertisements (-m); default RFC 4286's 20. */
   readonly mrdiscInterval?: number;
   /** Told of each route learned from a template (or moved after WRONGVIF) that now forwards. */
@@ -70,7 +72,7 @@ export class Router {
   ) {
     this.vifs = new Vifs(kernel, log);
     this.memberships = new Memberships(kernel, log);
-    this.forwarding = new Forwarding(kernel, log, this.vifs, clock);
+    this.forwarding = new Forwarding(kernel, log, this.vifs, clock, opts.maxLearned);
     this.mrdisc = new Mrdisc(kernel, log, opts.mrdiscInterval ?? MRDISC_INTERVAL.default, clock, timers);
   }
 
@@ -99,7 +101,7 @@ export class Router {
     this.problems.clear(); // a reload reports everything again
     // As upstream re-reads interfaces on reload, in case an event was missed.
     this.links = new Links(this.kernel.links());
-    this.rebuild();
+    this.rebuild(true);
   }
 
   /** Interfaces came or went: re-resolve everything against what exists now. */
@@ -120,8 +122,10 @@ export class Router {
     const change = planned.value;
     const joined = this.memberships.apply(membershipsOf(this.desired, change), 'all-or-nothing', this.links);
     if (!joined.ok) return joined;
+    // Made from nothing (every rule new, or a join, which is refused when already there).
+    const created = cmd.op === 'join' || (cmd.op === 'add' && change.rules.every((r) => !r.before));
     commit(this.desired, change);
-    this.commands.record(cmd);
+    this.commands.record(cmd, created);
     const warnings = change.problems.map((p) => p.message);
     for (const w of warnings) this.log.warning(`ipc: ${w}`, { cmd: cmd.op, iif: cmd.intent.iif });
     const [missing] = this.converge(change.rules, change.vifNeeds);
@@ -130,7 +134,8 @@ export class Router {
     return ok({ warnings });
   }
 
-  private rebuild(): void {
+  /** `retry`: routes the kernel refused before are tried again, as an operator's reload expects. */
+  private rebuild(retry = false): void {
     const next = buildDesired(this.conf, this.links, this.commands.replay());
     // Link events re-resolve everything; say each problem once, not at every event.
     const problems = new Set(next.problems.map((p) => `${p.origin}: ${p.message}`));
@@ -139,7 +144,7 @@ export class Router {
     const rules = diffRules(this.desired.rules, next.rules);
     this.memberships.apply(this.memberships.diff(next.joins), 'best-effort', this.links);
     this.desired = next;
-    this.converge(rules, next.vifNeeds);
+    this.converge(rules, next.vifNeeds, retry);
     this.mrdisc.sync(this.mrdiscLinks(), this.links);
   }
 
@@ -169,7 +174,7 @@ export class Router {
    * needed now, then the forwarding entries the rules and VIFs touched.
    * Returns the VIFs that could not be made.
    */
-  private converge(rules: readonly RuleChange[], vifsToMake: Iterable<string>): string[] {
+  private converge(rules: readonly RuleChange[], vifsToMake: Iterable<string>, retry = false): string[] {
     const dirty: Dirty = new Map();
     for (const { before, after } of rules) {
       if (before) this.forwarding.markCovered(before, dirty);
@@ -178,6 +183,7 @@ export class Router {
     const d = this.desired;
     const synced = this.vifs.sync(this.open, d.vifNeeds, vifsToMake, d.settings, this.links);
     for (const c of synced.changed) this.forwarding.markUsing(c.family, c.name, d.rules, dirty);
+    if (retry) this.forwarding.markUninstalled(d.rules, dirty);
     this.forwarding.recompute(dirty, d.rules);
     return synced.problems;
   }
@@ -263,9 +269,10 @@ export class Router {
   }
 
   /** Counts for logs and tests. */
-  stats(): { rules: number; mfc: number; learned: number; joins: number } {
+  stats(): { rules: number; mfc: number; learned: number; joins: number; commands: number } {
     let learned = 0;
     for (const e of this.forwarding.mfc.values()) if (e.learned) learned++;
-    return { rules: this.desired.rules.size, mfc: this.forwarding.mfc.size, learned, joins: this.memberships.size };
+    const s = { rules: this.desired.rules.size, mfc: this.forwarding.mfc.size, learned, joins: this.memberships.size };
+    return { ...s, commands: this.commands.size };
   }
 }

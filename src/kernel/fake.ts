@@ -1,7 +1,7 @@
 // An in-memory Kernel for tests: Linux's state (tables, VIFs, MFC, memberships) and the errors that
 // depend on it, plus helpers to drive and inspect it. Argument rules are contract.ts's; no OS calls.
 
-import { kernelError } from '../errors.js';
+import { kernelError, type ErrnoName } from '../errors.js';
 import { addrKey, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import type {
@@ -16,6 +16,9 @@ import type {
   UpcallSink,
 } from './types.js';
 import { MRDISC_OPS, OPS, joinOp, kernelRules, precheck } from './contract.js';
+
+/** The calls a test can make fail (FakeKernel.failNext). */
+export type FaultyCall = 'addVif' | 'delVif' | 'addMfc' | 'delMfc' | 'join' | 'leave';
 
 /** The table MRT_INIT uses when no MRT_TABLE was set, per family. */
 const DEFAULT_TABLE: Record<Family, number> = { inet: 253, inet6: 254 };
@@ -152,6 +155,8 @@ export class FakeKernel implements Kernel {
   private mrdiscSink: MrdiscSink | undefined;
   private linkHandler: (() => void) | undefined;
   private down = false;
+  /** Faults to inject: the next calls of a method fail with an errno, as the kernel would refuse them. */
+  private readonly faults = new Map<FaultyCall, { errno: ErrnoName; left: number }>();
 
   constructor(ns: FakeNetns = new FakeNetns()) {
     this.ns = ns;
@@ -180,6 +185,7 @@ export class FakeKernel implements Kernel {
   }
 
   addVif(family: Family, vif: number, ifindex: number, threshold: number): void {
+    this.injected('addVif', OPS[family].addVif);
     const t = precheck.addVif(family, this.tables[family], vif, ifindex, threshold);
     kernelRules.addVif(family, vif);
     const op = OPS[family].addVif;
@@ -189,12 +195,14 @@ export class FakeKernel implements Kernel {
   }
 
   delVif(family: Family, vif: number): void {
+    this.injected('delVif', OPS[family].delVif);
     const t = precheck.delVif(family, this.tables[family], vif);
     kernelRules.delVif(family, vif);
     if (!t.vifs.delete(vif)) throw kernelError(OPS[family].delVif, 'EADDRNOTAVAIL');
   }
 
   addMfc(family: Family, mfc: MfcSpec): void {
+    this.injected('addMfc', OPS[family].addMfc);
     const t = precheck.addMfc(family, this.tables[family], mfc);
     kernelRules.addMfc(family, mfc);
     const key = sgKey(mfc.source, mfc.group);
@@ -215,6 +223,7 @@ export class FakeKernel implements Kernel {
   }
 
   delMfc(family: Family, source: Addr, group: Addr, iif: number): void {
+    this.injected('delMfc', OPS[family].delMfc);
     const t = precheck.delMfc(family, this.tables[family], source, group, iif);
     // Like MRT_DEL_MFC, the inbound VIF does not take part in the match.
     if (!t.mfc.delete(sgKey(source, group))) throw kernelError(OPS[family].delMfc, 'ENOENT');
@@ -227,6 +236,7 @@ export class FakeKernel implements Kernel {
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {
+    this.injected('join', joinOp(true, source !== undefined));
     precheck.join(this.down, ifindex, group, source);
     kernelRules.join(group, source);
     const op = joinOp(true, source !== undefined);
@@ -237,6 +247,7 @@ export class FakeKernel implements Kernel {
   }
 
   leave(ifindex: number, group: Addr, source?: Addr): void {
+    this.injected('leave', joinOp(false, source !== undefined));
     precheck.leave(this.down, source);
     if (!this.joined.delete(joinKey(ifindex, group, source))) {
       throw kernelError(joinOp(false, source !== undefined), 'EADDRNOTAVAIL');
@@ -289,6 +300,18 @@ export class FakeKernel implements Kernel {
   }
 
   // ---- test helpers ----
+
+  /** The next `times` calls of `method` throw `errno` before touching any state, as a refusing kernel would. */
+  failNext(method: FaultyCall, errno: ErrnoName, times = 1): void {
+    this.faults.set(method, { errno, left: times });
+  }
+
+  private injected(method: FaultyCall, op: string): void {
+    const f = this.faults.get(method);
+    if (!f) return;
+    if (--f.left <= 0) this.faults.delete(method);
+    throw kernelError(op, f.errno, 'injected');
+  }
 
   /**
    * Hands upcalls to the sink now, as one batch; upcalls of a family whose

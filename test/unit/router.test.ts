@@ -485,3 +485,58 @@ test('an add whose inbound interface cannot be used says so, not what is wrong w
   assert.equal(r.ok, false);
   assert.equal(!r.ok && r.error, 'inbound lo is not multicast capable');
 });
+
+test('a storm of 3x --max-learned new sources: never more learned entries than the cap, configured ones stay, the stalest go first', () => {
+  const cap = 100;
+  const { fake, router, log, advance } = setup(
+    'mroute from eth0 group 225.1.0.0/16 to eth1\nmroute from eth0 source 10.0.0.1 group 226.1.1.1 to eth2\n',
+    { maxLearned: cap },
+  );
+  const vif = vifOf(fake, 2)!;
+  const upcall = (i: number, group: string) => ({
+    family: 'inet' as const,
+    kind: 'nocache' as const,
+    type: 1,
+    vif,
+    source: A(`10.9.${i >> 8}.${i & 255}`),
+    group: A(group),
+  });
+  // Half forward (a template covers them), half are stop filters (nothing does).
+  const first = Array.from({ length: cap }, (_, i) => upcall(i, i % 2 ? '225.1.0.1' : '227.0.0.1'));
+  fake.emitUpcalls(first);
+  assert.equal(router.stats().learned, cap);
+  // Flows 0..9 stay active through the storm: each expiry check sees their counts move.
+  let packets = 0n;
+  const tick = () => {
+    packets++;
+    for (const u of first.slice(0, 10)) fake.setCounters('inet', u.source, u.group, { packets, bytes: 0n, wrongIf: 0n });
+    advance(1000);
+    router.expire(60);
+  };
+  for (let i = cap; i < 3 * cap; i++) {
+    if (i % 50 === 0) tick();
+    fake.emitUpcalls([upcall(i, i % 2 ? '225.1.0.1' : '227.0.0.1')]);
+    assert.ok(router.stats().learned <= cap);
+  }
+  const sgs = new Set(mfcOf(fake).map((m) => m.sg));
+  assert.ok(sgs.has('10.0.0.1,226.1.1.1'), 'the configured (S,G) stays');
+  assert.equal(sgs.size, cap + 1);
+  assert.equal(router.stats().learned, cap);
+  // The idle flows 10..99 went first, then the oldest of the storm; the active ten outlived them.
+  for (const u of first.slice(0, 10)) assert.ok(sgs.has(`${formatAddr(u.source)},${formatAddr(u.group)}`));
+  for (const u of first.slice(10)) assert.ok(!sgs.has(`${formatAddr(u.source)},${formatAddr(u.group)}`));
+  // The newest 90 of the storm fill the rest.
+  for (let i = 3 * cap - 90; i < 3 * cap; i++) {
+    const u = upcall(i, i % 2 ? '225.1.0.1' : '227.0.0.1');
+    assert.ok(sgs.has(`${formatAddr(u.source)},${formatAddr(u.group)}`));
+  }
+  // One line for the storm, with the count, not one per eviction.
+  const lines = log.lines.filter((l) => l.includes('Learned route limit'));
+  assert.equal(lines.length, 1);
+  assert.match(lines[0]!, /limit 100 reached: removed 1 /);
+  advance(60_000);
+  fake.emitUpcalls([upcall(1000, '225.1.0.1')]);
+  const later = log.lines.filter((l) => l.includes('Learned route limit'));
+  assert.equal(later.length, 2);
+  assert.match(later[1]!, /removed 200 /);
+});

@@ -269,3 +269,14 @@ test('an IPC socket path longer than 107 bytes, from -u or from -i NAME, is a us
   // -F opens no socket.
   assert.equal((await run(['-u', long, '-F', '/dev/null'])).status, 0);
 });
+
+test('--max-learned takes the learned-route limit, 1 to 10000000, default 50000; anything else is a usage error', async () => {
+  assert.equal(parseOptions([]).opts.maxLearned, 50_000);
+  assert.equal(parseOptions(['--max-learned', '7']).opts.maxLearned, 7);
+  assert.equal(parseOptions(['--max-learned=10000000']).opts.maxLearned, 10_000_000);
+  for (const bad of ['0', '10000001', '-1', 'x', '']) {
+    const r = await run(['--max-learned', bad, '-F', '/dev/null']);
+    assert.equal(r.status, 64, `--max-learned ${JSON.stringify(bad)}`);
+    assert.equal(r.stderr, `smcrouted: Invalid learned route limit: ${bad} (1-10000000)\n`);
+  }
+});
