@@ -24,9 +24,13 @@ export interface SingleRule extends Rule {
   readonly sg: string;
 }
 
+// Keys are joined rather than concatenated: a concatenation of 13 characters
+// or more is a tree of string pieces, about twice the size of one flat string,
+// and tens of thousands of keys live as long as their routes.
+
 /** Key of an (S,G) in the forwarding cache. */
 export function sgKey(source: Addr, group: Addr): string {
-  return `${addrKey(source)}|${addrKey(group)}`;
+  return [addrKey(source), addrKey(group)].join('|');
 }
 
 /** Identity of anything keyed by inbound interface, source and group (rules, joined entries). */
@@ -34,12 +38,12 @@ export function ruleKey(iif: string, source: Prefix | null, group: Prefix): stri
   const w = maxLen(group.addr.family);
   if (source && source.len === w && group.len === w) return sgRuleKey(iif, sgKey(source.addr, group.addr));
   const src = source ? `${addrKey(source.addr)}/${source.len}` : '*';
-  return `${iif}|${src}|${addrKey(group.addr)}/${group.len}`;
+  return [iif, src, `${addrKey(group.addr)}/${group.len}`].join('|');
 }
 
 /** Key of the single-(S,G) rule on `iif` for the (S,G) whose sgKey is `sg`. */
 export function sgRuleKey(iif: string, sg: string): string {
-  return `${iif}|${sg}`;
+  return [iif, sg].join('|');
 }
 
 export function makeRule(iif: string, source: Prefix | null, group: Prefix, oifs: Iterable<string>): Rule {

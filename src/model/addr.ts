@@ -21,19 +21,35 @@ export function maxLen(family: Family): number {
   return family === 'inet' ? 32 : 128;
 }
 
-const V4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
 function parseV4(text: string): bigint | undefined {
-  const m = V4_RE.exec(text);
-  if (!m) return undefined;
-  let v = 0n;
-  for (const part of m.slice(1)) {
-    if (part.length > 1 && part.startsWith('0')) return undefined; // inet_pton rejects leading zeros
-    const n = Number(part);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
+  const n = parseV4Number(text);
+  return n === undefined ? undefined : BigInt(n);
+}
+
+/** Dotted quad as inet_pton reads it (no leading zeros), by hand: the config parser calls this 100,000 times. */
+function parseV4Number(text: string): number | undefined {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39) return undefined;
+    if (digits > 0 && octet === 0) return undefined; // inet_pton rejects leading zeros
+    octet = octet * 10 + (c - 0x30);
+    digits++;
+    if (octet > 255) return undefined;
   }
-  return v;
+  if (digits === 0 || dots !== 3) return undefined;
+  return value * 256 + octet;
 }
 
 function parseV6(text: string): bigint | undefined {
@@ -134,7 +150,7 @@ export function isAny(a: Addr): boolean {
 }
 
 export function isMulticast(a: Addr): boolean {
-  if (a.family === 'inet') return a.value >> 28n === 0xen;
+  if (a.family === 'inet') return Number(a.value) >>> 28 === 0xe;
   return a.value >> 120n === 0xffn;
 }
 
