@@ -36,7 +36,12 @@ export class MfcEntry {
 
 export class MfcTable {
   private readonly entries = new Map<string, MfcEntry>();
-  private readonly byIif = new Map<Family, Map<string, Set<MfcEntry>>>();
+  /**
+   * Entries by family and inbound interface: made the first time it is asked
+   * for with entries present, kept up to date from then on. A table of
+   * configured (S,G)s alone never needs it (their rules find them).
+   */
+  private byIif?: Map<Family, Map<string, Set<MfcEntry>>>;
 
   get size(): number {
     return this.entries.size;
@@ -80,11 +85,17 @@ export class MfcTable {
 
   /** Entries arriving on `iif` (a snapshot, safe to change the table after). */
   onIif(family: Family, iif: string): MfcEntry[] {
+    if (!this.byIif) {
+      if (this.entries.size === 0) return [];
+      this.byIif = new Map();
+      for (const e of this.entries.values()) this.indexIif(e);
+    }
     const set = this.byIif.get(family)?.get(iif);
     return set ? [...set] : [];
   }
 
   private indexIif(e: MfcEntry): void {
+    if (!this.byIif) return;
     let byName = this.byIif.get(e.family);
     if (!byName) this.byIif.set(e.family, (byName = new Map<string, Set<MfcEntry>>()));
     let set = byName.get(e.iif);
@@ -93,7 +104,7 @@ export class MfcTable {
   }
 
   private unindexIif(e: MfcEntry): void {
-    const byName = this.byIif.get(e.family);
+    const byName = this.byIif?.get(e.family);
     const set = byName?.get(e.iif);
     if (!byName || !set) return;
     set.delete(e);

@@ -16,8 +16,13 @@ export class RuleTable {
   private readonly rules = new Map<string, Rule>();
   /** Templates by family, then inbound interface. */
   private readonly templates = new Map<Family, Map<string, TemplateBucket>>();
-  /** Rules by every interface they name, inbound or outbound. */
-  private readonly byIface = new Map<string, Set<Rule>>();
+  /**
+   * Rules by every interface they name, inbound or outbound: made the first
+   * time it is asked for (a VIF came or went) and kept up to date from then
+   * on, so a table that is only ever rebuilt whole (start-up, reloads) never
+   * pays for it.
+   */
+  private byIface?: Map<string, Set<Rule>>;
 
   get size(): number {
     return this.rules.size;
@@ -49,6 +54,10 @@ export class RuleTable {
 
   /** Rules naming `name` as inbound or outbound interface (a snapshot). */
   naming(name: string): Rule[] {
+    if (!this.byIface) {
+      this.byIface = new Map();
+      for (const rule of this.rules.values()) indexIfaces(this.byIface, rule);
+    }
     const set = this.byIface.get(name);
     return set ? [...set] : [];
   }
@@ -72,8 +81,7 @@ export class RuleTable {
   }
 
   private index(rule: Rule): void {
-    this.indexIface(rule.iif, rule);
-    for (const name of rule.oifs) this.indexIface(name, rule);
+    if (this.byIface) indexIfaces(this.byIface, rule);
     if (isSingleSG(rule)) return; // found through the main map by key
     let byIif = this.templates.get(rule.family);
     if (!byIif) this.templates.set(rule.family, (byIif = new Map<string, TemplateBucket>()));
@@ -94,17 +102,12 @@ export class RuleTable {
     else byGroup.set(gk, [rule]);
   }
 
-  private indexIface(name: string, rule: Rule): void {
-    let set = this.byIface.get(name);
-    if (!set) this.byIface.set(name, (set = new Set()));
-    set.add(rule);
-  }
-
   private unindex(rule: Rule): void {
-    for (const name of [rule.iif, ...rule.oifs]) {
-      const set = this.byIface.get(name);
+    const byIface = this.byIface;
+    for (const name of byIface ? [rule.iif, ...rule.oifs] : []) {
+      const set = byIface?.get(name);
       set?.delete(rule);
-      if (set?.size === 0) this.byIface.delete(name);
+      if (set?.size === 0) byIface?.delete(name);
     }
     if (isSingleSG(rule)) return;
     const byIif = this.templates.get(rule.family);
@@ -123,5 +126,13 @@ export class RuleTable {
     if (bucket.lens.length > 0) return;
     byIif.delete(rule.iif);
     if (byIif.size === 0) this.templates.delete(rule.family);
+  }
+}
+
+function indexIfaces(byIface: Map<string, Set<Rule>>, rule: Rule): void {
+  for (const name of [rule.iif, ...rule.oifs]) {
+    let set = byIface.get(name);
+    if (!set) byIface.set(name, (set = new Set()));
+    set.add(rule);
   }
 }

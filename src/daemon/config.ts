@@ -1,7 +1,7 @@
 // Reads smcroute.conf (with includes) and turns its directives into the
 // intents the router applies. Errors stay attached to file and line.
 
-import { loadConfig, type ConfFs } from '../conf/parse.js';
+import { loadConfig, type ConfFs, type DirectiveSink } from '../conf/parse.js';
 import type { Diagnostic, Directive, MRouteDirective, Where } from '../conf/directives.js';
 import { formatPrefix, maxLen, type Prefix } from '../model/addr.js';
 import { DEFAULT_THRESHOLD } from '../model/limits.js';
@@ -14,20 +14,101 @@ export interface LoadedConfig {
   readonly files: readonly string[];
 }
 
+/** A read that takes effect, for the next read to start from, only once accepted. */
+export interface ReadConfig extends LoadedConfig {
+  /** The configuration is being applied: the next read compares with this one. */
+  accept(): void;
+}
+
+/** One read, remembering nothing (smcrouted -F, tests). */
 export function readConfig(path: string, fs: ConfFs): LoadedConfig {
-  const res = loadConfig(path, fs);
-  return { intents: toIntents(res.directives), diagnostics: res.diagnostics, files: res.files };
+  return new ConfReader(fs).read(path);
+}
+
+/**
+ * Reads the configuration again and again (start-up, each reload): a route
+ * line whose text is exactly as in the last accepted read is not parsed
+ * again, and keeps its intent object, so a reload of 50,000 lines with 100
+ * changed costs about as much as reading the file. Only the files' texts
+ * are kept between reads.
+ */
+export class ConfReader {
+  private last?: { readonly texts: ReadonlyMap<string, string>; readonly routes: readonly ConfRoute[] };
+
+  constructor(private readonly fs: ConfFs) {}
+
+  read(path: string): ReadConfig {
+    const texts = new Map<string, string>();
+    const fs: ConfFs = {
+      readFile: (file) => {
+        const text = this.fs.readFile(file);
+        texts.set(file, text);
+        return text;
+      },
+      glob: (pattern) => this.fs.glob(pattern),
+    };
+    const intents = new IntentsBuilder(this.memo());
+    const res = loadConfig(path, fs, { sink: intents });
+    return {
+      intents: intents.result(),
+      diagnostics: res.diagnostics,
+      files: res.files,
+      accept: () => {
+        intents.moveKept();
+        this.last = { texts, routes: intents.clean };
+      },
+    };
+  }
+
+  /** Each clean route line of the last accepted read, by its text (the first, for a line that repeats). */
+  private memo(): Map<string, ConfRoute> {
+    const memo = new Map<string, ConfRoute>();
+    if (!this.last) return memo;
+    const lines = new Map<string, string[]>();
+    for (const r of this.last.routes) {
+      let fileLines = lines.get(r.file);
+      if (!fileLines) lines.set(r.file, (fileLines = this.last.texts.get(r.file)?.split('\n') ?? []));
+      const text = fileLines[r.line - 1];
+      if (text !== undefined && !memo.has(text)) memo.set(text, r);
+    }
+    return memo;
+  }
 }
 
 export function toIntents(directives: readonly Directive[]): ConfIntents {
-  const phyints: PhyintIntent[] = [];
-  const routes: RouteIntent[] = [];
-  const joins: JoinIntent[] = [];
-  const shared = new Interner();
-  for (const d of directives) {
+  const intents = new IntentsBuilder(new Map());
+  for (const d of directives) intents.take(d, '', false);
+  return intents.result();
+}
+
+/** Turns directives into intents as they are read, reusing what the last read made of an unchanged route line. */
+class IntentsBuilder implements DirectiveSink {
+  private readonly phyints: PhyintIntent[] = [];
+  private readonly routes: RouteIntent[] = [];
+  private readonly joins: JoinIntent[] = [];
+  private readonly shared = new Interner();
+  /** Routes kept from the last read whose line moved, with where they are now. */
+  private readonly moved: [ConfRoute, Where][] = [];
+  /** Routes whose line was clean, for the next read to start from. */
+  readonly clean: ConfRoute[] = [];
+
+  constructor(private readonly memo: Map<string, ConfRoute>) {}
+
+  known(line: string, where: Where): boolean {
+    const route = this.memo.get(line);
+    if (!route) return false;
+    // Taken once: a second line with the same text is a route of its own.
+    this.memo.delete(line);
+    if (route.file !== where.file || route.line !== where.line) this.moved.push([route, where]);
+    this.routes.push(route);
+    this.clean.push(route);
+    return true;
+  }
+
+  take(d: Directive, _line: string, clean: boolean): void {
     switch (d.kind) {
       case 'phyint':
-        phyints.push({
+        this.phyints.push({
           ifname: d.ifname,
           enable: d.enable,
           mrdisc: d.mrdisc,
@@ -35,15 +116,26 @@ export function toIntents(directives: readonly Directive[]): ConfIntents {
           origin: `${d.where.file}:${d.where.line}`,
         });
         break;
-      case 'mroute':
-        routes.push(new ConfRoute(d, d.where, shared));
+      case 'mroute': {
+        const route = new ConfRoute(d, d.where, this.shared);
+        this.routes.push(route);
+        if (clean) this.clean.push(route);
         break;
+      }
       case 'mgroup':
-        joins.push(new ConfFlow(d, d.where, shared));
+        this.joins.push(new ConfFlow(d, d.where, this.shared));
         break;
     }
   }
-  return { phyints, routes, joins };
+
+  /** The kept routes take their new places (only once the read is accepted: until then they serve the running configuration). */
+  moveKept(): void {
+    for (const [route, where] of this.moved) route.moveTo(where);
+  }
+
+  result(): ConfIntents {
+    return { phyints: this.phyints, routes: this.routes, joins: this.joins };
+  }
 }
 
 /**
@@ -59,8 +151,9 @@ class ConfFlow implements JoinIntent {
   readonly source?: Prefix;
   readonly group: Prefix;
   private readonly written?: FlowText;
-  private readonly file: string;
-  private readonly line: number;
+  /** Where the line is: changes only when a reload finds the same text elsewhere. */
+  file: string;
+  line: number;
 
   constructor(d: Flow, where: Where, shared: Interner) {
     this.iif = shared.name(d.iif);
@@ -82,6 +175,11 @@ class ConfFlow implements JoinIntent {
 
   get origin(): string {
     return `${this.file}:${this.line}`;
+  }
+
+  moveTo(where: Where): void {
+    this.file = where.file;
+    this.line = where.line;
   }
 }
 

@@ -11,10 +11,11 @@ import { startIpcServer, type IpcServer } from '../ipc/server.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
-import { formatDiagnostic, readConfig } from './config.js';
+import { ConfReader, formatDiagnostic } from './config.js';
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
 import { fail, ok, type Result } from '../result.js';
+import { compactSoon } from './heap.js';
 import { Router } from './router.js';
 
 export interface DaemonOptions {
@@ -41,6 +42,7 @@ export const EX = {
 
 export class Daemon implements Control {
   readonly router: Router;
+  private readonly reader: ConfReader;
   private server?: IpcServer;
   private timer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
@@ -52,9 +54,10 @@ export class Daemon implements Control {
     private readonly kernel: Kernel,
     private readonly log: Logger,
     private readonly opts: DaemonOptions,
-    private readonly fs: ConfFs,
+    fs: ConfFs,
   ) {
     this.router = new Router(kernel, log, { table: opts.table, cacheTimeout: opts.cacheTimeout });
+    this.reader = new ConfReader(fs);
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -107,7 +110,7 @@ export class Daemon implements Control {
    */
   private applyConfig(initial: boolean): Result {
     const file = this.opts.confFile;
-    const loaded = readConfig(file, this.fs);
+    const loaded = this.reader.read(file);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of loaded.diagnostics) {
       if (d.severity === 'error') this.log.err(formatDiagnostic(d));
@@ -121,9 +124,11 @@ export class Daemon implements Control {
       return fail([headline, ...errorLines(errors)].join('\n'));
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
+    loaded.accept();
     this.router.loadConfig(loaded.intents);
     const s = this.router.stats();
     this.log.notice(`Configuration ${file} applied: ${s.rules} rules, ${s.mfc} kernel routes, ${s.joins} group memberships`);
+    compactSoon();
     return ok();
   }
 

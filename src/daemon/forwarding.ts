@@ -50,11 +50,12 @@ export class Forwarding {
 
   /**
    * Marks every entry that may use interface `name`: flows arriving on it,
-   * and the entries of the rules naming it (which may predate its VIF).
+   * and the entries of the rules naming it (which may predate its VIF);
+   * `rules` is undefined when every rule's entries are marked already.
    */
-  markUsing(family: Family, name: string, rules: RuleTable, dirty: Dirty): void {
+  markUsing(family: Family, name: string, rules: RuleTable | undefined, dirty: Dirty): void {
     for (const e of this.mfc.onIif(family, name)) dirty.set(e.key, e);
-    for (const rule of rules.naming(name)) if (rule.family === family) this.markCovered(rule, dirty);
+    for (const rule of rules?.naming(name) ?? []) if (rule.family === family) this.markCovered(rule, dirty);
   }
 
   recompute(dirty: Dirty, rules: RuleTable): void {

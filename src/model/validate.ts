@@ -76,7 +76,9 @@ export function checkFlow(args: FlowArgs): Checked<Flow> {
 
   if (errors.length > 0 || !group) return fail(errors);
   const text = args.source !== undefined ? { source: args.source, group: args.group } : { group: args.group };
-  return ok({ value: { iif: args.iif, group, text, ...(source && { source }) }, warnings });
+  // Spelled out rather than spread: config files run this tens of thousands of times.
+  const value: Flow = source ? { iif: args.iif, source, group, text } : { iif: args.iif, group, text };
+  return ok({ value, warnings });
 }
 
 export function checkRoute(args: RouteArgs): Checked<RouteFlow> {
@@ -90,7 +92,10 @@ export function checkRoute(args: RouteArgs): Checked<RouteFlow> {
     errors.push({ code: 'oif-count', message: `${args.oifs.length} outbound interfaces, at most ${MAX_VIFS} allowed` });
   }
   if (!flow.ok || errors.length > 0) return fail(errors);
-  return ok({ value: { ...flow.value.value, oifs: [...args.oifs] }, warnings: flow.value.warnings });
+  const { iif, source, group, text } = flow.value.value;
+  const oifs = [...args.oifs];
+  const value: RouteFlow = source ? { iif, source, group, text, oifs } : { iif, group, text, oifs };
+  return ok({ value, warnings: flow.value.warnings });
 }
 
 /** A join expands (sources × groups) to one kernel join per address pair. */

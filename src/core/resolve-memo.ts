@@ -1,0 +1,53 @@
+// What each configured route resolved to at the last rebuild, so a rebuild
+// against the same interfaces and settings (a reload, mostly) reuses a
+// route's rule instead of resolving it again. Pure.
+
+import type { RouteIntent } from '../model/intents.js';
+import type { Links } from './links.js';
+import type { IfaceSettings } from './resolve.js';
+import type { Rule } from './rule.js';
+
+export class ResolveMemo {
+  private rules = new Map<RouteIntent, Rule>();
+  private next = new Map<RouteIntent, Rule>();
+  private links?: Links;
+  private settings?: ReadonlyMap<string, IfaceSettings>;
+
+  /**
+   * Starts a rebuild against `links` and `settings`: what was remembered
+   * holds only if both are as before. Only what this rebuild uses or adds is
+   * kept for the next.
+   */
+  begin(links: Links, settings: ReadonlyMap<string, IfaceSettings>): void {
+    const same =
+      this.links !== undefined &&
+      this.settings !== undefined &&
+      links.sameAs(this.links) &&
+      sameSettings(settings, this.settings);
+    this.rules = same ? this.next : new Map<RouteIntent, Rule>();
+    this.next = new Map();
+    this.links = links;
+    this.settings = settings;
+  }
+
+  /** The one rule `route` resolved to cleanly last time (same object: a reload keeps unchanged lines' intents). */
+  get(route: RouteIntent): Rule | undefined {
+    const rule = this.rules.get(route);
+    if (rule) this.next.set(route, rule);
+    return rule;
+  }
+
+  /** `route` resolved to exactly `rule`, with nothing missing and nothing to report. */
+  remember(route: RouteIntent, rule: Rule): void {
+    this.next.set(route, rule);
+  }
+}
+
+function sameSettings(a: ReadonlyMap<string, IfaceSettings>, b: ReadonlyMap<string, IfaceSettings>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, s] of a) {
+    const t = b.get(name);
+    if (!t || t.disabled !== s.disabled || t.threshold !== s.threshold) return false;
+  }
+  return true;
+}
