@@ -56,23 +56,23 @@ export class MfcTable {
   }
 
   /**
-   * The entry for (S,G) (whose sgKey is `key`), made if missing (as learned,
-   * with `now` as its last activity), arriving on `iif` from now on.
+   * The entry for (S,G) (whose sgKey is `key`), arriving on `iif` from now
+   * on: `existing` as get(key) returned it, or made (as learned, with `now`
+   * as its last activity) when there is none.
    */
-  upsert(key: string, source: Addr, group: Addr, iif: string, now: number): MfcEntry {
-    const e = this.entries.get(key);
-    if (!e) {
+  upsert(existing: MfcEntry | undefined, key: string, source: Addr, group: Addr, iif: string, now: number): MfcEntry {
+    if (!existing) {
       const made = new MfcEntry(key, source.family, source, group, iif, true, now);
       this.entries.set(key, made);
       this.indexIif(made);
       return made;
     }
-    if (e.iif !== iif) {
-      this.unindexIif(e);
-      e.iif = iif;
-      this.indexIif(e);
+    if (existing.iif !== iif) {
+      this.unindexIif(existing);
+      existing.iif = iif;
+      this.indexIif(existing);
     }
-    return e;
+    return existing;
   }
 
   delete(key: string): MfcEntry | undefined {

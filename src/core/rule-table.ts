@@ -64,11 +64,12 @@ export class RuleTable {
 
   /**
    * Every rule covering a packet from `source` to `group` arriving on `iif`;
-   * `sg` is the flow's sgKey when the caller has it already.
+   * `exactKey` is the key of the single-(S,G) rule on `iif` for that flow,
+   * when the caller has it already.
    */
-  match(family: Family, iif: string, source: Addr, group: Addr, sg: string = sgKey(source, group)): Rule[] {
+  match(family: Family, iif: string, source: Addr, group: Addr, exactKey: string = sgRuleKey(iif, sgKey(source, group))): Rule[] {
     const out: Rule[] = [];
-    const exact = this.rules.get(sgRuleKey(iif, sg));
+    const exact = this.rules.get(exactKey);
     if (exact) out.push(exact);
     const bucket = this.templates.get(family)?.get(iif);
     if (!bucket) return out;

@@ -26,6 +26,10 @@ export class Forwarding {
   readonly mfc = new MfcTable();
   /** Entries share their TTL vectors: routes out of the same interfaces have equal ones. */
   private readonly ttlVectors = new Map<string, Uint8Array>();
+  /** The vector of each rule's outbound set, per family, for the VIFs of `vectorsOf`. */
+  private readonly byOifs: Record<Family, Map<ReadonlySet<string>, Uint8Array>> = { inet: new Map(), inet6: new Map() };
+  /** Vifs.generation the vectors in byOifs were worked out for. */
+  private vectorsOf = -1;
   private readonly scratch = new Uint8Array(MAX_VIFS);
 
   constructor(
@@ -61,20 +65,23 @@ export class Forwarding {
   recompute(dirty: Dirty, rules: RuleTable): void {
     const now = this.now();
     for (const [key, d] of dirty) {
+      const rule = d instanceof MfcEntry ? undefined : d;
       const source = d instanceof MfcEntry ? d.source : d.source.addr;
       const group = d instanceof MfcEntry ? d.group : d.group.addr;
       const e = this.mfc.get(key);
       let iif = e?.iif ?? d.iif;
       // A configured (S,G) on the hinted interface wins over a flow learned elsewhere.
       if (e && e.iif !== d.iif && rules.get(sgRuleKey(d.iif, key))) iif = d.iif;
-      const matched = rules.match(d.family, iif, source, group, key);
+      // The rule that marked the flow is looked up by its own key, so no key is built for it.
+      const exactKey = rule?.iif === iif ? rule.key : sgRuleKey(iif, key);
+      const matched = rules.match(d.family, iif, source, group, exactKey);
       const configured = matched.some(isSingleSG);
       if (!e && !configured) continue;
       if (matched.length === 0) {
         this.remove(key);
         continue;
       }
-      const entry = this.mfc.upsert(key, source, group, iif, now);
+      const entry = this.mfc.upsert(e, key, source, group, iif, now);
       entry.learned = !configured;
       this.install(entry, matched);
     }
@@ -86,12 +93,12 @@ export class Forwarding {
     const existing = this.mfc.get(key);
     // Several upcalls for one new flow can arrive in a burst: resolve once.
     if (existing?.installed && existing.iif === iif) return;
-    const matched = rules.match(u.family, iif, u.source, u.group, key);
+    const matched = rules.match(u.family, iif, u.source, u.group, sgRuleKey(iif, key));
     // A burst brings thousands of these: build the text only when it is logged.
     const src = () => formatAddr(u.source);
     const grp = () => formatAddr(u.group);
     this.log.debug(() => `New multicast data from ${src()} to group ${grp()} on ${iif}`);
-    const e = this.mfc.upsert(key, u.source, u.group, iif, this.now());
+    const e = this.mfc.upsert(existing, key, u.source, u.group, iif, this.now());
     e.learned = !matched.some(isSingleSG);
     if (matched.length === 0)
       this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
@@ -101,14 +108,14 @@ export class Forwarding {
   /** WRONGVIF: a flow a template covers moved to `iif`; follow it. */
   wrongVif(u: Upcall, iif: string, rules: RuleTable): void {
     const key = sgKey(u.source, u.group);
-    const matched = rules.match(u.family, iif, u.source, u.group, key);
+    const matched = rules.match(u.family, iif, u.source, u.group, sgRuleKey(iif, key));
     const src = formatAddr(u.source);
     const grp = formatAddr(u.group);
     if (!matched.some((r) => !isSingleSG(r))) {
       this.log.info(`Multicast from ${src}, group ${grp} on wrong ${vifWord(u.family)} ${u.vif}, iface ${iif}`);
       return;
     }
-    this.install(this.mfc.upsert(key, u.source, u.group, iif, this.now()), matched);
+    this.install(this.mfc.upsert(this.mfc.get(key), key, u.source, u.group, iif, this.now()), matched);
     this.log.notice(`Moved (${src},${grp}) inbound to ${iif} after WRONG${vifWord(u.family)}`, { source: src, group: grp, iif });
   }
 
@@ -161,15 +168,8 @@ export class Forwarding {
       this.remove(e.key);
       return;
     }
-    const ttls = this.scratch.fill(0);
-    for (const r of matched) {
-      for (const o of r.oifs) {
-        const slot = table.get(o);
-        if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
-      }
-    }
-    if (e.parent === parent.vif && equalBytes(e.ttls, ttls)) return;
-    const shared = this.ttlVector(ttls);
+    const shared = this.ttlsOf(e.family, matched);
+    if (e.parent === parent.vif && (e.ttls === shared || equalBytes(e.ttls, shared))) return;
     try {
       this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls: shared });
       e.parent = parent.vif;
@@ -179,6 +179,30 @@ export class Forwarding {
       const group = formatAddr(e.group);
       this.log.err(`Failed installing (${source},${group}) from ${e.iif}: ${describeError(err)}`, { source, group, iif: e.iif });
     }
+  }
+
+  /** Outbound TTLs by VIF for a flow the `matched` rules cover: the union of their outbound sets. */
+  private ttlsOf(family: Family, matched: readonly Rule[]): Uint8Array {
+    const [only, ...more] = matched;
+    if (this.vectorsOf !== this.vifs.generation) {
+      this.byOifs.inet.clear();
+      this.byOifs.inet6.clear();
+      this.vectorsOf = this.vifs.generation;
+    }
+    // One rule, as for every configured (S,G): its outbound set was worked out before.
+    const known = only && more.length === 0 ? this.byOifs[family].get(only.oifs) : undefined;
+    if (known) return known;
+    const table = this.vifs.tables[family];
+    const ttls = this.scratch.fill(0);
+    for (const r of matched) {
+      for (const o of r.oifs) {
+        const slot = table.get(o);
+        if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
+      }
+    }
+    const shared = this.ttlVector(ttls);
+    if (only && more.length === 0 && this.byOifs[family].size < MAX_TTL_VECTORS) this.byOifs[family].set(only.oifs, shared);
+    return shared;
   }
 
   /** The shared vector equal to `ttls`. */
