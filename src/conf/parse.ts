@@ -33,9 +33,9 @@ export interface ConfigResult {
  */
 export interface DirectiveSink {
   /**
-   * Offered each line before it is parsed: true when the sink knows what this
-   * exact text reads as (an earlier read found the same text clean) and has
-   * taken that, so the line is not parsed again.
+   * Offered each mroute line before it is parsed: true when the sink knows
+   * what this exact text reads as (an earlier read found the same text
+   * clean) and has taken that, so the line is not parsed again.
    */
   known?(line: string, where: Where): boolean;
   /** A directive read from `line`; `clean` when the line had no diagnostics at all. */
@@ -75,6 +75,13 @@ const APPLIES: Record<Exclude<Command, 'include'>, ReadonlySet<Keyword>> = {
 /** isspace() in the C locale: space, \t, \n, \v, \f, \r. */
 function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+/** True when the line's first word is an mroute command (checked without splitting the line). */
+function isRouteLine(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+  return line.startsWith('mroute', i);
 }
 
 /** The line's words, split at runs of white space (by hand: a regex split costs more than the rest of the parse). */
@@ -270,7 +277,7 @@ function mroute(f: Fields, report: LineReport): MRouteDirective | undefined {
 
 /** Parses one line into `out`; never throws, whatever the line holds. */
 function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigResult): void {
-  if (opts.sink?.known?.(line, where)) return;
+  if (opts.sink?.known && isRouteLine(line) && opts.sink.known(line, where)) return;
   const report = new LineReport(where, out.diagnostics);
   const bytes = byteLength(line) + 1; // the line end counts against the buffer too
   if (bytes > MAX_LINE_BYTES) {

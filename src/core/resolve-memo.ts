@@ -9,37 +9,44 @@ import type { Rule } from './rule.js';
 
 export class ResolveMemo {
   private rules = new Map<RouteIntent, Rule>();
-  private next = new Map<RouteIntent, Rule>();
   private links?: Links;
   private settings?: ReadonlyMap<string, IfaceSettings>;
 
-  /**
-   * Starts a rebuild against `links` and `settings`: what was remembered
-   * holds only if both are as before. Only what this rebuild uses or adds is
-   * kept for the next.
-   */
+  /** Starts a rebuild against `links` and `settings`: what was remembered holds only if both are as before. */
   begin(links: Links, settings: ReadonlyMap<string, IfaceSettings>): void {
     const same =
       this.links !== undefined &&
       this.settings !== undefined &&
       links.sameAs(this.links) &&
       sameSettings(settings, this.settings);
-    this.rules = same ? this.next : new Map<RouteIntent, Rule>();
-    this.next = new Map();
+    if (!same) this.rules = new Map();
     this.links = links;
     this.settings = settings;
   }
 
-  /** The one rule `route` resolved to cleanly last time (same object: a reload keeps unchanged lines' intents). */
+  /** The one rule `route` resolved to cleanly last time (the same object: a reload keeps unchanged lines' intents). */
   get(route: RouteIntent): Rule | undefined {
-    const rule = this.rules.get(route);
-    if (rule) this.next.set(route, rule);
-    return rule;
+    return this.rules.get(route);
   }
 
   /** `route` resolved to exactly `rule`, with nothing missing and nothing to report. */
   remember(route: RouteIntent, rule: Rule): void {
-    this.next.set(route, rule);
+    this.rules.set(route, rule);
+  }
+
+  /**
+   * Ends a rebuild of `routes`: routes no longer configured are forgotten
+   * once they are a quarter of those that are (so a reload pays for this
+   * rarely, and the memo never holds much more than the configuration).
+   */
+  end(routes: readonly RouteIntent[]): void {
+    if (this.rules.size <= routes.length + routes.length / 4 + 64) return;
+    const kept = new Map<RouteIntent, Rule>();
+    for (const r of routes) {
+      const rule = this.rules.get(r);
+      if (rule) kept.set(r, rule);
+    }
+    this.rules = kept;
   }
 }
 

@@ -47,7 +47,7 @@ export class ConfReader {
       },
       glob: (pattern) => this.fs.glob(pattern),
     };
-    const intents = new IntentsBuilder(this.memo());
+    const intents = new IntentsBuilder(this.previous());
     const res = loadConfig(path, fs, { sink: intents });
     return {
       intents: intents.result(),
@@ -60,18 +60,58 @@ export class ConfReader {
     };
   }
 
-  /** Each clean route line of the last accepted read, by its text (the first, for a line that repeats). */
-  private memo(): Map<string, ConfRoute> {
-    const memo = new Map<string, ConfRoute>();
-    if (!this.last) return memo;
-    const lines = new Map<string, string[]>();
-    for (const r of this.last.routes) {
-      let fileLines = lines.get(r.file);
-      if (!fileLines) lines.set(r.file, (fileLines = this.last.texts.get(r.file)?.split('\n') ?? []));
-      const text = fileLines[r.line - 1];
-      if (text !== undefined && !memo.has(text)) memo.set(text, r);
+  /** The clean route lines of the last accepted read, file by file. */
+  private previous(): Map<string, PreviousLines> {
+    const byFile = new Map<string, ConfRoute[]>();
+    for (const r of this.last?.routes ?? []) {
+      let routes = byFile.get(r.file);
+      if (!routes) byFile.set(r.file, (routes = []));
+      routes.push(r);
     }
-    return memo;
+    const out = new Map<string, PreviousLines>();
+    for (const [file, routes] of byFile) out.set(file, new PreviousLines(this.last?.texts.get(file) ?? '', routes));
+    return out;
+  }
+}
+
+/** How far ahead of where the two files are in step a line is looked for before the index is asked. */
+const LOOKAHEAD = 4;
+
+/**
+ * The clean route lines of one file as last read, walked side by side with
+ * the file's new lines: an unchanged line is found by one comparison, a
+ * line after a few removed ones by a few; only a line from farther away
+ * needs an index (made the first time). Each old line is taken once, in
+ * order, so a line the new file repeats, or moved up, is read again.
+ */
+class PreviousLines {
+  private readonly texts: string[];
+  private next = 0;
+  private index?: Map<string, number>;
+
+  constructor(
+    text: string,
+    private readonly routes: readonly ConfRoute[],
+  ) {
+    const lines = text.split('\n');
+    this.texts = routes.map((r) => lines[r.line - 1] ?? '');
+  }
+
+  take(line: string): ConfRoute | undefined {
+    const end = Math.min(this.next + LOOKAHEAD, this.texts.length);
+    for (let i = this.next; i < end; i++) if (this.texts[i] === line) return this.takeAt(i);
+    if (end >= this.texts.length) return undefined;
+    if (!this.index) {
+      this.index = new Map();
+      for (let i = this.texts.length - 1; i >= 0; i--) this.index.set(this.texts[i] ?? '', i);
+    }
+    const i = this.index.get(line);
+    return i !== undefined && i >= this.next ? this.takeAt(i) : undefined;
+  }
+
+  private takeAt(i: number): ConfRoute | undefined {
+    this.next = i + 1;
+    return this.routes[i];
   }
 }
 
@@ -92,13 +132,11 @@ class IntentsBuilder implements DirectiveSink {
   /** Routes whose line was clean, for the next read to start from. */
   readonly clean: ConfRoute[] = [];
 
-  constructor(private readonly memo: Map<string, ConfRoute>) {}
+  constructor(private readonly previous: ReadonlyMap<string, PreviousLines>) {}
 
   known(line: string, where: Where): boolean {
-    const route = this.memo.get(line);
+    const route = this.previous.get(where.file)?.take(line);
     if (!route) return false;
-    // Taken once: a second line with the same text is a route of its own.
-    this.memo.delete(line);
     if (route.file !== where.file || route.line !== where.line) this.moved.push([route, where]);
     this.routes.push(route);
     this.clean.push(route);
