@@ -3,7 +3,7 @@
 // command line. Pure: interfaces are only checked as names, never looked up.
 
 import { fail, ok, type Result } from '../result.js';
-import { isMulticast, maxLen, parsePrefix, type Prefix } from './addr.js';
+import { isAny, isMulticast, maxLen, parsePrefix, type Prefix } from './addr.js';
 import { checkIfname } from './ifname.js';
 import type { Flow, RouteFlow } from './intents.js';
 import { MAX_JOIN_BITS, MAX_VIFS } from './limits.js';
@@ -67,7 +67,7 @@ export function checkFlow(args: FlowArgs): Checked<Flow> {
     else if (group && s.value.addr.family !== group.addr.family) {
       const message = `address families differ: source ${args.source} is ${familyName(s.value)} but group ${args.group} is ${familyName(group)}`;
       errors.push({ code: 'family', message });
-    } else if (s.value.addr.value !== 0n) {
+    } else if (!isAny(s.value.addr)) {
       // Any all-zero source means "any source", whatever its length, as upstream.
       source = s.value;
       if (isMulticast(source.addr)) warnings.push(`source ${args.source} is a multicast address; no traffic can match`);
