@@ -37,7 +37,7 @@ export interface DirectiveSink {
    * what this exact text reads as (an earlier read found the same text
    * clean) and has taken that, so the line is not parsed again.
    */
-  known?(line: string, where: Where): boolean;
+  known?(line: string, file: string, lineNo: number): boolean;
   /** A directive read from `line`; `clean` when the line had no diagnostics at all. */
   take(d: Directive, line: string, clean: boolean): void;
 }
@@ -65,6 +65,18 @@ const COMMANDS: ReadonlyArray<readonly [string, Command]> = [
   ['include', 'include'],
 ];
 const KEYWORDS: readonly Keyword[] = ['from', 'source', 'group', 'to', 'enable', 'disable', 'mrdisc', 'ttl-threshold'];
+
+/** The entries of `list` by their first character, in list order: a word is compared with the few that can fit. */
+function byFirstChar<T>(list: readonly T[], word: (t: T) => string): ReadonlyMap<string, readonly T[]> {
+  const out = new Map<string, T[]>();
+  for (const t of list) {
+    const c = word(t).charAt(0);
+    out.set(c, [...(out.get(c) ?? []), t]);
+  }
+  return out;
+}
+const COMMANDS_BY_CHAR = byFirstChar(COMMANDS, ([k]) => k);
+const KEYWORDS_BY_CHAR = byFirstChar(KEYWORDS, (k) => k);
 const TAKES_VALUE: ReadonlySet<Keyword> = new Set(['from', 'source', 'group', 'ttl-threshold']);
 const APPLIES: Record<Exclude<Command, 'include'>, ReadonlySet<Keyword>> = {
   phyint: new Set(['enable', 'disable', 'mrdisc', 'ttl-threshold']),
@@ -151,7 +163,7 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
   for (let i = start; ; i++) {
     const token = tokens[i];
     if (token === undefined || isComment(token)) break; // the end of the line, or a comment
-    const kw = KEYWORDS.find((k) => token.startsWith(k));
+    const kw = KEYWORDS_BY_CHAR.get(token.charAt(0))?.find((k) => token.startsWith(k));
     if (!kw) {
       report.warn(`${op}: unexpected "${token}", ignored`);
       continue;
@@ -277,7 +289,6 @@ function mroute(f: Fields, report: LineReport): MRouteDirective | undefined {
 
 /** Parses one line into `out`; never throws, whatever the line holds. */
 function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigResult): void {
-  if (opts.sink?.known && isRouteLine(line) && opts.sink.known(line, where)) return;
   const report = new LineReport(where, out.diagnostics);
   const bytes = byteLength(line) + 1; // the line end counts against the buffer too
   if (bytes > MAX_LINE_BYTES) {
@@ -293,7 +304,7 @@ function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigRe
   const first = tokens[0];
   if (first === undefined || isComment(first)) return;
 
-  const op = COMMANDS.find(([k]) => first.startsWith(k))?.[1];
+  const op = COMMANDS_BY_CHAR.get(first.charAt(0))?.find(([k]) => first.startsWith(k))?.[1];
   if (!op) {
     report.error(`unknown command "${first}"`);
     return;
@@ -344,7 +355,11 @@ export function parseConfig(text: string, file: string, opts: ParseOptions = {})
   const out: ConfigResult = { directives: [], diagnostics: [] };
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  for (const [i, line] of lines.entries()) parseLine(line, { file, line: i + 1 }, opts, out);
+  const known = opts.sink?.known?.bind(opts.sink);
+  for (const [i, line] of lines.entries()) {
+    if (known && isRouteLine(line) && known(line, file, i + 1)) continue;
+    parseLine(line, { file, line: i + 1 }, opts, out);
+  }
   return out;
 }
 

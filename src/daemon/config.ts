@@ -127,17 +127,23 @@ class IntentsBuilder implements DirectiveSink {
   private readonly routes: RouteIntent[] = [];
   private readonly joins: JoinIntent[] = [];
   private readonly shared = new Interner();
-  /** Routes kept from the last read whose line moved, with where they are now. */
-  private readonly moved: [ConfRoute, Where][] = [];
+  /** Routes kept from the last read whose line moved, and where each is now (side by side: there can be 50,000). */
+  private readonly moved: ConfRoute[] = [];
+  private readonly movedFile: string[] = [];
+  private readonly movedLine: number[] = [];
   /** Routes whose line was clean, for the next read to start from. */
   readonly clean: ConfRoute[] = [];
 
   constructor(private readonly previous: ReadonlyMap<string, PreviousLines>) {}
 
-  known(line: string, where: Where): boolean {
-    const route = this.previous.get(where.file)?.take(line);
+  known(line: string, file: string, lineNo: number): boolean {
+    const route = this.previous.get(file)?.take(line);
     if (!route) return false;
-    if (route.file !== where.file || route.line !== where.line) this.moved.push([route, where]);
+    if (route.file !== file || route.line !== lineNo) {
+      this.moved.push(route);
+      this.movedFile.push(file);
+      this.movedLine.push(lineNo);
+    }
     this.routes.push(route);
     this.clean.push(route);
     return true;
@@ -168,7 +174,7 @@ class IntentsBuilder implements DirectiveSink {
 
   /** The kept routes take their new places (only once the read is accepted: until then they serve the running configuration). */
   moveKept(): void {
-    for (const [route, where] of this.moved) route.moveTo(where);
+    this.moved.forEach((route, i) => route.moveTo(this.movedFile[i] ?? route.file, this.movedLine[i] ?? route.line));
   }
 
   result(): ConfIntents {
@@ -215,9 +221,9 @@ class ConfFlow implements JoinIntent {
     return `${this.file}:${this.line}`;
   }
 
-  moveTo(where: Where): void {
-    this.file = where.file;
-    this.line = where.line;
+  moveTo(file: string, line: number): void {
+    this.file = file;
+    this.line = line;
   }
 }
 
