@@ -38,8 +38,8 @@ export interface DirectiveSink {
    * clean) and has taken that, so the line is not parsed again.
    */
   known?(line: string, file: string, lineNo: number): boolean;
-  /** A directive read from `line`; `clean` when the line had no diagnostics at all. */
-  take(d: Directive, line: string, clean: boolean): void;
+  /** A directive as read; `clean` when its line had no diagnostics at all. */
+  take(d: Directive, clean: boolean): void;
 }
 
 export interface ParseOptions {
@@ -342,7 +342,7 @@ function parseLine(line: string, where: Where, opts: ParseOptions, out: ConfigRe
     directive = mroute(readFields(op, tokens, 1, report), report);
   }
   if (!directive) return;
-  if (opts.sink) opts.sink.take(directive, line, report.clean);
+  if (opts.sink) opts.sink.take(directive, report.clean);
   else out.directives.push(directive);
 }
 
