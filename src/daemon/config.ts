@@ -82,13 +82,16 @@ const LOOKAHEAD = 4;
  * The clean route lines of one file as last read, walked side by side with
  * the file's new lines: an unchanged line is found by one comparison, a
  * line after a few removed ones by a few; only a line from farther away
- * needs an index (made the first time). Each old line is taken once, in
- * order, so a line the new file repeats, or moved up, is read again.
+ * needs an index (made the first time), and the walk goes on from there.
+ * Each old line is taken at most once, so a line the new file repeats more
+ * often than the old one is read again.
  */
 class PreviousLines {
   private readonly texts: string[];
+  private readonly taken: Uint8Array;
   private next = 0;
-  private index?: Map<string, number>;
+  /** The first line not taken yet of each text, and for each line the next line with the same text (-1: none). */
+  private index?: { readonly first: Map<string, number>; readonly same: Int32Array };
 
   constructor(
     text: string,
@@ -96,23 +99,38 @@ class PreviousLines {
   ) {
     const lines = text.split('\n');
     this.texts = routes.map((r) => lines[r.line - 1] ?? '');
+    this.taken = new Uint8Array(routes.length);
   }
 
   take(line: string): ConfRoute | undefined {
     const end = Math.min(this.next + LOOKAHEAD, this.texts.length);
-    for (let i = this.next; i < end; i++) if (this.texts[i] === line) return this.takeAt(i);
-    if (end >= this.texts.length) return undefined;
-    if (!this.index) {
-      this.index = new Map();
-      for (let i = this.texts.length - 1; i >= 0; i--) this.index.set(this.texts[i] ?? '', i);
+    for (let i = this.next; i < end; i++) if (this.taken[i] === 0 && this.texts[i] === line) return this.takeAt(i);
+    const index = (this.index ??= this.makeIndex());
+    let i = index.first.get(line) ?? -1;
+    while (i >= 0 && this.taken[i] === 1) i = index.same[i] ?? -1;
+    if (i < 0) {
+      index.first.delete(line);
+      return undefined;
     }
-    const i = this.index.get(line);
-    return i !== undefined && i >= this.next ? this.takeAt(i) : undefined;
+    index.first.set(line, i);
+    return this.takeAt(i);
   }
 
   private takeAt(i: number): ConfRoute | undefined {
+    this.taken[i] = 1;
     this.next = i + 1;
     return this.routes[i];
+  }
+
+  private makeIndex(): { first: Map<string, number>; same: Int32Array } {
+    const first = new Map<string, number>();
+    const same = new Int32Array(this.texts.length);
+    for (let i = this.texts.length - 1; i >= 0; i--) {
+      const text = this.texts[i] ?? '';
+      same[i] = first.get(text) ?? -1;
+      first.set(text, i);
+    }
+    return { first, same };
   }
 }
 

@@ -53,6 +53,7 @@ test('a re-read keeps the intent of every unchanged route line, even moved; chan
   assert.equal(routes[2], r3);
   assert.equal(routes[3], r4);
   assert.notEqual(routes[4], r4, 'the repeated line is a route of its own');
+  assert.notEqual(routes[4], routes[3]);
   assert.equal(routes[4]?.origin, '/c.conf:6');
   assert.equal(r3.origin, '/c.conf:3', 'not accepted yet: the running configuration keeps its origins');
   second.accept();
@@ -109,4 +110,24 @@ test('streamed intents equal those of a collected parse, includes spliced in pla
   );
   assert.deepEqual(streamed.intents.phyints, expected.phyints);
   assert.deepEqual(streamed.files, ['/m.conf', '/d/a', '/d/b']);
+});
+
+test('lines are reused after a block of removed lines, and when moved', () => {
+  const all = Array.from({ length: 30 }, (_, i) => route(i + 1));
+  const files = new Map([['/c.conf', all.join('\n')]]);
+  const reader = new ConfReader(memFs(files));
+  const first = reader.read('/c.conf');
+  first.accept();
+  const before = first.intents.routes;
+  // Lines 6-15 go; line 30 moves to the top.
+  files.set('/c.conf', [all[29], ...all.slice(0, 5), ...all.slice(15, 29)].join('\n'));
+  const second = reader.read('/c.conf');
+  const after = second.intents.routes;
+  assert.equal(after.length, 20);
+  assert.equal(after[0], before[29], 'moved to the top');
+  for (let i = 1; i < 6; i++) assert.equal(after[i], before[i - 1], `line ${i + 1}`);
+  for (let i = 6; i < 20; i++) assert.equal(after[i], before[i + 9], `line ${i + 1}`);
+  second.accept();
+  assert.equal(after[6]?.origin, '/c.conf:7');
+  assert.equal(before[29]?.origin, '/c.conf:1');
 });
