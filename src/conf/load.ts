@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { describeError } from '../errors.js';
 import type { Diagnostic, Directive, Where } from './directives.js';
 import { escapeGlob, hasGlobMagic, unescapeGlob } from './glob.js';
-import { parseLine, splitLines, type ConfigResult, type LineSink } from './parse.js';
+import { isRouteLine, parseLine, splitLines, type ConfigResult, type LineSink } from './parse.js';
 
 /** Nested include levels below the top file; deeper includes are refused. */
 export const MAX_INCLUDE_DEPTH = 16;
@@ -28,6 +28,22 @@ export interface ConfFs {
   glob(pattern: string): string[];
 }
 
+/**
+ * Takes directives as they are read, in reading order, instead of the
+ * result's list (which then stays empty): a caller turning 50,000 lines into
+ * something else never holds 50,000 directives at once.
+ */
+export interface DirectiveSink {
+  /**
+   * Offered each mroute line before it is parsed: true when the sink knows
+   * what this exact text reads as (an earlier read found the same text
+   * clean) and has taken that, so the line is not parsed again.
+   */
+  known?(line: string, file: string, lineNo: number): boolean;
+  /** A directive as read; `clean` when its line had no diagnostics at all. */
+  take(d: Directive, clean: boolean): void;
+}
+
 /** The bounds of one load; tests lower them, the daemon keeps the defaults. */
 export interface LoadOptions {
   /** Nested include levels allowed below the top file (default MAX_INCLUDE_DEPTH). */
@@ -35,6 +51,8 @@ export interface LoadOptions {
   maxFiles?: number;
   maxDirectives?: number;
   maxDiagnostics?: number;
+  /** Takes the directives of every file read, in reading order (see DirectiveSink). */
+  sink?: DirectiveSink;
 }
 
 export interface LoadResult extends ConfigResult {
@@ -46,6 +64,8 @@ export interface LoadResult extends ConfigResult {
 class Collector implements LineSink {
   readonly directives: Directive[] = [];
   readonly diagnostics: Diagnostic[] = [];
+  /** Directives read, whether kept here or handed to the sink. */
+  private count = 0;
   /** Set once the directive bound is hit: nothing more is read. */
   full = false;
   private unlistedErrors = 0;
@@ -56,20 +76,33 @@ class Collector implements LineSink {
   constructor(
     private readonly maxDirectives: number,
     private readonly maxDiagnostics: number,
+    private readonly sink?: DirectiveSink,
   ) {}
 
-  directive(d: Directive): void {
-    if (this.full) return;
-    if (this.directives.length < this.maxDirectives) {
-      this.directives.push(d);
-      return;
+  /** A line the sink already knew: it counts against the bound like any directive. */
+  known(where: Where): boolean {
+    return this.room(where);
+  }
+
+  directive(d: Directive, clean: boolean): void {
+    if (!this.room(d.where)) return;
+    if (this.sink) this.sink.take(d, clean);
+    else this.directives.push(d);
+  }
+
+  private room(where: Where): boolean {
+    if (this.full) return false;
+    if (this.count < this.maxDirectives) {
+      this.count++;
+      return true;
     }
     this.full = true;
     this.bound({
-      where: d.where,
+      where,
       severity: 'error',
       message: `more than ${this.maxDirectives} directives in one configuration; this line and all after it not read`,
     });
+    return false;
   }
 
   /** A bound was hit: said once per load, so it is listed even past the diagnostic bound. */
@@ -161,7 +194,8 @@ interface Frame {
 export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): LoadResult {
   const maxDepth = opts.maxDepth ?? MAX_INCLUDE_DEPTH;
   const maxFiles = opts.maxFiles ?? MAX_CONF_FILES;
-  const out = new Collector(opts.maxDirectives ?? MAX_DIRECTIVES, opts.maxDiagnostics ?? MAX_DIAGNOSTICS);
+  const out = new Collector(opts.maxDirectives ?? MAX_DIRECTIVES, opts.maxDiagnostics ?? MAX_DIAGNOSTICS, opts.sink);
+  const known = opts.sink?.known?.bind(opts.sink);
   const files: string[] = [];
   const seen = new Set<string>();
   const stack: Frame[] = [];
@@ -246,6 +280,11 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
       continue;
     }
     frame.next++;
+    // An unchanged route line of the last read is taken as it was: a reload costs about a read of the file.
+    if (known && isRouteLine(line) && known(line, frame.file, frame.next)) {
+      out.known({ file: frame.file, line: frame.next });
+      continue;
+    }
     const where = { file: frame.file, line: frame.next };
     const pattern = parseLine(line, where, out);
     if (pattern !== undefined && !filesFull) frame.expanding = expand(pattern, where);

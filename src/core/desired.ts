@@ -94,7 +94,7 @@ export function diffRules(from: RuleTable, to: RuleTable): RuleChange[] {
   for (const after of to.values()) {
     const before = from.get(after.key);
     if (!before) out.push({ after });
-    else if (!sameOifs(before.oifs, after.oifs)) out.push({ before, after });
+    else if (before !== after && !sameOifs(before.oifs, after.oifs)) out.push({ before, after });
   }
   return out;
 }

@@ -2,32 +2,46 @@
 // (S,G), indexed by inbound interface so a changed rule finds the flows it
 // covers without scanning the table. Pure bookkeeping.
 
-import { addrKey, type Addr, type Family } from '../model/addr.js';
+import type { Addr, Family } from '../model/addr.js';
 
-export interface MfcEntry {
-  readonly key: string;
-  readonly family: Family;
-  readonly source: Addr;
-  readonly group: Addr;
-  /** Inbound interface name. */
-  iif: string;
-  /** Learned from a template on an upcall (so it may expire), not configured. */
-  learned: boolean;
-  /** What the kernel holds for this (S,G), once installed. */
-  installed?: { parent: number; ttls: Uint8Array };
+/** TTLs of an entry the kernel does not hold (yet). */
+const NONE = new Uint8Array(0);
+
+/** One (S,G); a class so that fifty thousand of them share one compact layout. */
+export class MfcEntry {
+  /** Inbound VIF/MIF the kernel holds the entry with; -1 until installed. */
+  parent = -1;
+  /** Outbound TTLs the kernel holds, by VIF; shared between entries, never changed in place. */
+  ttls: Uint8Array = NONE;
   /** Packet count (minus wrong-interface hits) seen at the last expiry check. */
-  lastValid: bigint;
-  /** Monotonic milliseconds of the last time the count was seen moving. */
-  lastActive: number;
-}
+  lastValid = 0n;
 
-export function sgKey(source: Addr, group: Addr): string {
-  return `${addrKey(source)}|${addrKey(group)}`;
+  constructor(
+    readonly key: string,
+    readonly family: Family,
+    readonly source: Addr,
+    readonly group: Addr,
+    /** Inbound interface name. */
+    public iif: string,
+    /** Learned from a template on an upcall (so it may expire), not configured. */
+    public learned: boolean,
+    /** Monotonic milliseconds of the last time the count was seen moving. */
+    public lastActive: number,
+  ) {}
+
+  get installed(): boolean {
+    return this.parent >= 0;
+  }
 }
 
 export class MfcTable {
   private readonly entries = new Map<string, MfcEntry>();
-  private readonly byIif = new Map<string, Set<string>>();
+  /**
+   * Entries by family and inbound interface: made the first time it is asked
+   * for with entries present, kept up to date from then on. A table of
+   * configured (S,G)s alone never needs it (their rules find them).
+   */
+  private byIif?: Map<Family, Map<string, Set<MfcEntry>>>;
 
   get size(): number {
     return this.entries.size;
@@ -42,24 +56,23 @@ export class MfcTable {
   }
 
   /**
-   * The entry for (S,G), made if missing (as learned, with `now` as its last
-   * activity), arriving on `iif` from now on.
+   * The entry for (S,G) (whose sgKey is `key`), arriving on `iif` from now
+   * on: `existing` as get(key) returned it, or made (as learned, with `now`
+   * as its last activity) when there is none.
    */
-  upsert(source: Addr, group: Addr, iif: string, now: number): MfcEntry {
-    const key = sgKey(source, group);
-    const e = this.entries.get(key);
-    if (!e) {
-      const made: MfcEntry = { key, family: source.family, source, group, iif, learned: true, lastValid: 0n, lastActive: now };
+  upsert(existing: MfcEntry | undefined, key: string, source: Addr, group: Addr, iif: string, now: number): MfcEntry {
+    if (!existing) {
+      const made = new MfcEntry(key, source.family, source, group, iif, true, now);
       this.entries.set(key, made);
       this.indexIif(made);
       return made;
     }
-    if (e.iif !== iif) {
-      this.unindexIif(e);
-      e.iif = iif;
-      this.indexIif(e);
+    if (existing.iif !== iif) {
+      this.unindexIif(existing);
+      existing.iif = iif;
+      this.indexIif(existing);
     }
-    return e;
+    return existing;
   }
 
   delete(key: string): MfcEntry | undefined {
@@ -72,25 +85,29 @@ export class MfcTable {
 
   /** Entries arriving on `iif` (a snapshot, safe to change the table after). */
   onIif(family: Family, iif: string): MfcEntry[] {
-    const out: MfcEntry[] = [];
-    for (const k of this.byIif.get(`${family}|${iif}`) ?? []) {
-      const e = this.entries.get(k);
-      if (e) out.push(e);
+    if (!this.byIif) {
+      if (this.entries.size === 0) return [];
+      this.byIif = new Map();
+      for (const e of this.entries.values()) this.indexIif(e);
     }
-    return out;
+    const set = this.byIif.get(family)?.get(iif);
+    return set ? [...set] : [];
   }
 
   private indexIif(e: MfcEntry): void {
-    const k = `${e.family}|${e.iif}`;
-    let set = this.byIif.get(k);
-    if (!set) this.byIif.set(k, (set = new Set()));
-    set.add(e.key);
+    if (!this.byIif) return;
+    let byName = this.byIif.get(e.family);
+    if (!byName) this.byIif.set(e.family, (byName = new Map<string, Set<MfcEntry>>()));
+    let set = byName.get(e.iif);
+    if (!set) byName.set(e.iif, (set = new Set()));
+    set.add(e);
   }
 
   private unindexIif(e: MfcEntry): void {
-    const k = `${e.family}|${e.iif}`;
-    const set = this.byIif.get(k);
-    set?.delete(e.key);
-    if (set && set.size === 0) this.byIif.delete(k);
+    const byName = this.byIif?.get(e.family);
+    const set = byName?.get(e.iif);
+    if (!byName || !set) return;
+    set.delete(e);
+    if (set.size === 0) byName.delete(e.iif);
   }
 }

@@ -3,7 +3,7 @@
 // inbound interface, then group prefix length, then masked group. Pure.
 
 import { addrKey, contains, mask, type Addr, type Family } from '../model/addr.js';
-import { isSingleSG, sgRuleKey, type Rule } from './rule.js';
+import { isSingleSG, sgKey, sgRuleKey, type Rule } from './rule.js';
 
 interface TemplateBucket {
   /** Group prefix lengths present, so a lookup probes each length once. */
@@ -14,9 +14,15 @@ interface TemplateBucket {
 export class RuleTable {
   /** Insertion order is kept: it is the order `show` lists rules in. */
   private readonly rules = new Map<string, Rule>();
-  private readonly templates = new Map<string, TemplateBucket>();
-  /** Rules by every interface they name, inbound or outbound. */
-  private readonly byIface = new Map<string, Set<string>>();
+  /** Templates by family, then inbound interface. */
+  private readonly templates = new Map<Family, Map<string, TemplateBucket>>();
+  /**
+   * Rules by every interface they name, inbound or outbound: made the first
+   * time it is asked for (a VIF came or went) and kept up to date from then
+   * on, so a table that is only ever rebuilt whole (start-up, reloads) never
+   * pays for it.
+   */
+  private byIface?: Map<string, Set<Rule>>;
 
   get size(): number {
     return this.rules.size;
@@ -46,17 +52,26 @@ export class RuleTable {
     return old;
   }
 
-  /** Rules naming `name` as inbound or outbound interface. */
+  /** Rules naming `name` as inbound or outbound interface (a snapshot). */
   naming(name: string): Rule[] {
-    return [...(this.byIface.get(name) ?? [])].flatMap((k) => this.rules.get(k) ?? []);
+    if (!this.byIface) {
+      this.byIface = new Map();
+      for (const rule of this.rules.values()) indexIfaces(this.byIface, rule);
+    }
+    const set = this.byIface.get(name);
+    return set ? [...set] : [];
   }
 
-  /** Every rule covering a packet from `source` to `group` arriving on `iif`. */
-  match(family: Family, iif: string, source: Addr, group: Addr): Rule[] {
+  /**
+   * Every rule covering a packet from `source` to `group` arriving on `iif`;
+   * `exactKey` is the key of the single-(S,G) rule on `iif` for that flow,
+   * when the caller has it already.
+   */
+  match(family: Family, iif: string, source: Addr, group: Addr, exactKey: string = sgRuleKey(iif, sgKey(source, group))): Rule[] {
     const out: Rule[] = [];
-    const exact = this.rules.get(sgRuleKey(iif, source, group));
+    const exact = this.rules.get(exactKey);
     if (exact) out.push(exact);
-    const bucket = this.templates.get(bucketKey(family, iif));
+    const bucket = this.templates.get(family)?.get(iif);
     if (!bucket) return out;
     for (const len of bucket.lens) {
       const rules = bucket.byLen.get(len)?.get(addrKey(mask(group, len)));
@@ -67,17 +82,14 @@ export class RuleTable {
   }
 
   private index(rule: Rule): void {
-    for (const name of [rule.iif, ...rule.oifs]) {
-      let keys = this.byIface.get(name);
-      if (!keys) this.byIface.set(name, (keys = new Set()));
-      keys.add(rule.key);
-    }
+    if (this.byIface) indexIfaces(this.byIface, rule);
     if (isSingleSG(rule)) return; // found through the main map by key
-    const bk = bucketKey(rule.family, rule.iif);
-    let bucket = this.templates.get(bk);
+    let byIif = this.templates.get(rule.family);
+    if (!byIif) this.templates.set(rule.family, (byIif = new Map<string, TemplateBucket>()));
+    let bucket = byIif.get(rule.iif);
     if (!bucket) {
       bucket = { lens: [], byLen: new Map() };
-      this.templates.set(bk, bucket);
+      byIif.set(rule.iif, bucket);
     }
     let byGroup = bucket.byLen.get(rule.group.len);
     if (!byGroup) {
@@ -92,18 +104,19 @@ export class RuleTable {
   }
 
   private unindex(rule: Rule): void {
-    for (const name of [rule.iif, ...rule.oifs]) {
-      const keys = this.byIface.get(name);
-      keys?.delete(rule.key);
-      if (keys?.size === 0) this.byIface.delete(name);
+    const byIface = this.byIface;
+    for (const name of byIface ? [rule.iif, ...rule.oifs] : []) {
+      const set = byIface?.get(name);
+      set?.delete(rule);
+      if (set?.size === 0) byIface?.delete(name);
     }
     if (isSingleSG(rule)) return;
-    const bk = bucketKey(rule.family, rule.iif);
-    const bucket = this.templates.get(bk);
+    const byIif = this.templates.get(rule.family);
+    const bucket = byIif?.get(rule.iif);
     const byGroup = bucket?.byLen.get(rule.group.len);
     const gk = addrKey(mask(rule.group.addr, rule.group.len));
     const list = byGroup?.get(gk);
-    if (!bucket || !byGroup || !list) return;
+    if (!byIif || !bucket || !byGroup || !list) return;
     const i = list.findIndex((r) => r.key === rule.key);
     if (i >= 0) list.splice(i, 1);
     if (list.length > 0) return;
@@ -111,10 +124,16 @@ export class RuleTable {
     if (byGroup.size > 0) return;
     bucket.byLen.delete(rule.group.len);
     bucket.lens = bucket.lens.filter((l) => l !== rule.group.len);
-    if (bucket.lens.length === 0) this.templates.delete(bk);
+    if (bucket.lens.length > 0) return;
+    byIif.delete(rule.iif);
+    if (byIif.size === 0) this.templates.delete(rule.family);
   }
 }
 
-function bucketKey(family: Family, iif: string): string {
-  return `${family}|${iif}`;
+function indexIfaces(byIface: Map<string, Set<Rule>>, rule: Rule): void {
+  for (const name of [rule.iif, ...rule.oifs]) {
+    let set = byIface.get(name);
+    if (!set) byIface.set(name, (set = new Set()));
+    set.add(rule);
+  }
 }

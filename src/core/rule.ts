@@ -12,49 +12,84 @@ export interface Rule {
   /** null means any source: a (*,G) rule. */
   readonly source: Prefix | null;
   readonly group: Prefix;
-  /** Outbound interface names; order is irrelevant (the kernel orders by VIF). */
+  /** Outbound interface names; order is irrelevant (the kernel orders by VIF). Shared between rules: never change it. */
   readonly oifs: ReadonlySet<string>;
+  /** The forwarding-cache key (sgKey) of the one (S,G) a single-(S,G) rule installs; absent for templates. */
+  readonly sg?: string;
+}
+
+/** A rule that names exactly one source and one group: installed in the kernel as it stands. */
+export interface SingleRule extends Rule {
+  readonly source: Prefix;
+  readonly sg: string;
+}
+
+// Keys are joined rather than concatenated: a concatenation of 13 characters
+// or more is a tree of string pieces, about twice the size of one flat string,
+// and tens of thousands of keys live as long as their routes.
+
+/** Key of an (S,G) in the forwarding cache. */
+export function sgKey(source: Addr, group: Addr): string {
+  return [addrKey(source), addrKey(group)].join('|');
 }
 
 /** Identity of anything keyed by inbound interface, source and group (rules, joined entries). */
 export function ruleKey(iif: string, source: Prefix | null, group: Prefix): string {
+  const w = maxLen(group.addr.family);
+  if (source && source.len === w && group.len === w) return sgRuleKey(iif, sgKey(source.addr, group.addr));
   const src = source ? `${addrKey(source.addr)}/${source.len}` : '*';
-  return `${iif}|${src}|${addrKey(group.addr)}/${group.len}`;
+  return [iif, src, `${addrKey(group.addr)}/${group.len}`].join('|');
 }
 
-/** Key of the single-(S,G) rule an upcall for (S,G) on `iif` would hit. */
-export function sgRuleKey(iif: string, source: Addr, group: Addr): string {
-  const w = maxLen(group.family);
-  return `${iif}|${addrKey(source)}/${w}|${addrKey(group)}/${w}`;
+/** Key of the single-(S,G) rule on `iif` for the (S,G) whose sgKey is `sg`. */
+export function sgRuleKey(iif: string, sg: string): string {
+  return [iif, sg].join('|');
 }
 
 export function makeRule(iif: string, source: Prefix | null, group: Prefix, oifs: Iterable<string>): Rule {
-  return {
-    key: ruleKey(iif, source, group),
-    family: group.addr.family,
-    iif,
-    source,
-    group,
-    oifs: new Set(oifs),
-  };
+  const family = group.addr.family;
+  const w = maxLen(family);
+  const oifSet = internOifs(oifs);
+  if (source && source.len === w && group.len === w) {
+    const sg = sgKey(source.addr, group.addr);
+    return { key: sgRuleKey(iif, sg), family, iif, source, group, oifs: oifSet, sg };
+  }
+  return { key: ruleKey(iif, source, group), family, iif, source, group, oifs: oifSet };
 }
 
-/**
- * A rule that names exactly one source and one group: installed in the
- * kernel as it stands. Everything else is a template resolved on upcalls.
- */
 /** The rule with `more` outbound interfaces added, as .conf duplicates and IPC add merge. */
 export function withMoreOifs(rule: Rule, more: Iterable<string>): Rule {
-  return makeRule(rule.iif, rule.source, rule.group, [...rule.oifs, ...more]);
+  return { ...rule, oifs: internOifs([...rule.oifs, ...more]) };
 }
 
-export function isSingleSG(rule: Rule): boolean {
-  const w = maxLen(rule.family);
-  return rule.source !== null && rule.source.len === w && rule.group.len === w;
+export function isSingleSG(rule: Rule): rule is SingleRule {
+  return rule.sg !== undefined;
 }
 
 export function sameOifs(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;
+}
+
+/**
+ * Rules share their outbound sets: tens of thousands of routes name the same
+ * few interfaces, and a Set per rule would cost more than the rest of the rule.
+ */
+const oifSets = new Map<string, ReadonlySet<string>>();
+/** Distinct sets remembered; past that the memo starts over (sets in use stay valid). */
+const MAX_OIF_SETS = 4096;
+
+function internOifs(oifs: Iterable<string>): ReadonlySet<string> {
+  // In the order given: it decides which interface gets a VIF first.
+  const names = [...new Set(oifs)];
+  // Interface names hold no whitespace (ifname.ts), so a space separates them unambiguously.
+  const key = names.join(' ');
+  const known = oifSets.get(key);
+  if (known) return known;
+  if (oifSets.size >= MAX_OIF_SETS) oifSets.clear();
+  const set: ReadonlySet<string> = new Set(names);
+  oifSets.set(key, set);
+  return set;
 }

@@ -14,7 +14,7 @@ import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
-import { formatDiagnostic, readConfig } from './config.js';
+import { ConfReader, formatDiagnostic } from './config.js';
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
 import { formatAddr } from '../model/addr.js';
@@ -22,6 +22,7 @@ import { fail, ok, type Result } from '../result.js';
 import { HookScript } from './hook-script.js';
 import { PidFile } from './pid-file.js';
 import { realTimers, type Timers } from './mrdisc.js';
+import { compactSoon } from './heap.js';
 import { Router } from './router.js';
 
 export interface DaemonOptions {
@@ -75,6 +76,7 @@ export const EX = {
 
 export class Daemon implements Control {
   readonly router: Router;
+  private readonly reader: ConfReader;
   private server?: IpcServer;
   private timer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
@@ -88,7 +90,7 @@ export class Daemon implements Control {
     private readonly kernel: Kernel,
     private readonly log: Logger,
     private readonly opts: DaemonOptions,
-    private readonly fs: ConfFs,
+    fs: ConfFs,
   ) {
     // Router discovery timers are events of their own, so they get the same guard as the others.
     const timers: Timers = {
@@ -109,6 +111,7 @@ export class Daemon implements Control {
       timers,
     );
     this.pidFile = new PidFile(opts.pidFile, opts.pidOwner, (m) => log.warning(m));
+    this.reader = new ConfReader(fs);
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -242,7 +245,7 @@ export class Daemon implements Control {
    */
   private applyConfig(initial: boolean): Result {
     const file = this.opts.confFile;
-    const loaded = readConfig(file, this.fs);
+    const loaded = this.reader.read(file);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of loaded.diagnostics) {
       if (d.severity === 'error') this.log.err(formatDiagnostic(d));
@@ -256,8 +259,10 @@ export class Daemon implements Control {
       return fail([headline, ...errorLines(errors)].join('\n'));
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
+    loaded.accept();
     this.router.loadConfig(loaded.intents);
     this.log.notice(`Configuration ${file} applied: ${this.summary()}`);
+    compactSoon();
     return ok();
   }
 

@@ -5,19 +5,33 @@
 import { KernelError, describeError } from '../errors.js';
 import type { Kernel, Upcall } from '../kernel/types.js';
 import type { Logger } from '../log.js';
-import { contains, formatAddr, type Addr, type Family } from '../model/addr.js';
+import { contains, formatAddr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
-import { MfcTable, sgKey, type MfcEntry } from '../core/mfc-table.js';
+import { MfcEntry, MfcTable } from '../core/mfc-table.js';
 import { DEFAULT_MAX_LEARNED, EvictionReport, LearnedOrder } from '../core/learned-cap.js';
-import { isSingleSG, sgRuleKey, type Rule } from '../core/rule.js';
+import { isSingleSG, sgKey, sgRuleKey, type Rule, type SingleRule } from '../core/rule.js';
 import type { RuleTable } from '../core/rule-table.js';
 import { vifWord, type Vifs } from './vifs.js';
 
-/** An (S,G) whose kernel entry must be worked out again, keyed by sgKey. */
-export type Dirty = Map<string, { readonly family: Family; readonly source: Addr; readonly group: Addr; readonly iif: string }>;
+/**
+ * The (S,G)s whose kernel entry must be worked out again, by sgKey: each
+ * with the single-(S,G) rule or the entry that marked it, whose inbound
+ * interface is where recompute looks first.
+ */
+export type Dirty = Map<string, SingleRule | MfcEntry>;
+
+/** Distinct TTL vectors remembered; past that the memo starts over (vectors in use stay valid). */
+const MAX_TTL_VECTORS = 4096;
 
 export class Forwarding {
   readonly mfc = new MfcTable();
+  /** Entries share their TTL vectors: routes out of the same interfaces have equal ones. */
+  private readonly ttlVectors = new Map<string, Uint8Array>();
+  /** The vector of each rule's outbound set, per family, for the VIFs of `vectorsOf`. */
+  private readonly byOifs: Record<Family, Map<ReadonlySet<string>, Uint8Array>> = { inet: new Map(), inet6: new Map() };
+  /** Vifs.generation the vectors in byOifs were worked out for. */
+  private vectorsOf = -1;
+  private readonly scratch = new Uint8Array(MAX_VIFS);
   /** Learned and stop-filter entries, stalest first: a storm of new sources evicts these, never configured ones. */
   private readonly learnedOrder: LearnedOrder;
   private readonly evictions = new EvictionReport();
@@ -34,53 +48,54 @@ export class Forwarding {
 
   /** Marks the entries a rule decides: its own (S,G), or the flows a template covers on its inbound interface. */
   markCovered(rule: Rule, dirty: Dirty): void {
-    if (isSingleSG(rule) && rule.source) {
-      const source = rule.source.addr;
-      const group = rule.group.addr;
-      dirty.set(sgKey(source, group), { family: rule.family, source, group, iif: rule.iif });
+    if (isSingleSG(rule)) {
+      dirty.set(rule.sg, rule);
       return;
     }
     for (const e of this.mfc.onIif(rule.family, rule.iif)) {
       if (!contains(rule.group, e.group)) continue;
       if (rule.source && !contains(rule.source, e.source)) continue;
-      mark(e, dirty);
+      dirty.set(e.key, e);
     }
   }
 
   /**
    * Marks every entry that may use interface `name`: flows arriving on it,
-   * and the entries of the rules naming it (which may predate its VIF).
+   * and the entries of the rules naming it (which may predate its VIF);
+   * `rules` is undefined when every rule's entries are marked already.
    */
-  markUsing(family: Family, name: string, rules: RuleTable, dirty: Dirty): void {
-    for (const e of this.mfc.onIif(family, name)) mark(e, dirty);
-    for (const rule of rules.naming(name)) if (rule.family === family) this.markCovered(rule, dirty);
+  markUsing(family: Family, name: string, rules: RuleTable | undefined, dirty: Dirty): void {
+    for (const e of this.mfc.onIif(family, name)) dirty.set(e.key, e);
+    for (const rule of rules?.naming(name) ?? []) if (rule.family === family) this.markCovered(rule, dirty);
   }
 
   /** Marks the configured (S,G)s the kernel does not hold (an install it refused), to try again. */
   markUninstalled(rules: RuleTable, dirty: Dirty): void {
     for (const rule of rules.values()) {
-      if (!isSingleSG(rule) || !rule.source) continue;
-      const source = rule.source.addr;
-      const group = rule.group.addr;
-      const key = sgKey(source, group);
-      if (!this.mfc.get(key)?.installed) dirty.set(key, { family: rule.family, source, group, iif: rule.iif });
+      if (isSingleSG(rule) && !this.mfc.get(rule.sg)?.installed) dirty.set(rule.sg, rule);
     }
   }
 
   recompute(dirty: Dirty, rules: RuleTable): void {
+    const now = this.now();
     for (const [key, d] of dirty) {
+      const rule = d instanceof MfcEntry ? undefined : d;
+      const source = d instanceof MfcEntry ? d.source : d.source.addr;
+      const group = d instanceof MfcEntry ? d.group : d.group.addr;
       const e = this.mfc.get(key);
       let iif = e?.iif ?? d.iif;
       // A configured (S,G) on the hinted interface wins over a flow learned elsewhere.
-      if (e && e.iif !== d.iif && rules.get(sgRuleKey(d.iif, d.source, d.group))) iif = d.iif;
-      const matched = rules.match(d.family, iif, d.source, d.group);
+      if (e && e.iif !== d.iif && rules.get(sgRuleKey(d.iif, key))) iif = d.iif;
+      // The rule that marked the flow is looked up by its own key, so no key is built for it.
+      const exactKey = rule?.iif === iif ? rule.key : sgRuleKey(iif, key);
+      const matched = rules.match(d.family, iif, source, group, exactKey);
       const configured = matched.some(isSingleSG);
       if (!e && !configured) continue;
       if (matched.length === 0) {
         this.remove(key);
         continue;
       }
-      const entry = this.mfc.upsert(d.source, d.group, iif, this.clock());
+      const entry = this.mfc.upsert(e, key, source, group, iif, now);
       entry.learned = !configured;
       this.install(entry, matched);
     }
@@ -91,15 +106,16 @@ export class Forwarding {
    * True when it was learned from a template and now forwards somewhere (what -e reports).
    */
   learn(u: Upcall, iif: string, rules: RuleTable): boolean {
-    const existing = this.mfc.get(sgKey(u.source, u.group));
+    const key = sgKey(u.source, u.group);
+    const existing = this.mfc.get(key);
     // Several upcalls for one new flow can arrive in a burst: resolve once.
     if (existing?.installed && existing.iif === iif) return false;
-    const matched = rules.match(u.family, iif, u.source, u.group);
+    const matched = rules.match(u.family, iif, u.source, u.group, sgRuleKey(iif, key));
     // A burst brings thousands of these: build the text only when it is logged.
     const src = () => formatAddr(u.source);
     const grp = () => formatAddr(u.group);
     this.log.debug(() => `New multicast data from ${src()} to group ${grp()} on ${iif}`);
-    const e = this.mfc.upsert(u.source, u.group, iif, this.clock());
+    const e = this.mfc.upsert(existing, key, u.source, u.group, iif, this.now());
     e.learned = !matched.some(isSingleSG);
     if (matched.length === 0)
       this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
@@ -132,21 +148,22 @@ export class Forwarding {
 
   /** WRONGVIF: a flow a template covers moved to `iif`; follow it. True when it forwards from there. */
   wrongVif(u: Upcall, iif: string, rules: RuleTable): boolean {
-    const matched = rules.match(u.family, iif, u.source, u.group);
+    const key = sgKey(u.source, u.group);
+    const matched = rules.match(u.family, iif, u.source, u.group, sgRuleKey(iif, key));
     const src = formatAddr(u.source);
     const grp = formatAddr(u.group);
     if (!matched.some((r) => !isSingleSG(r))) {
       this.log.info(`Multicast from ${src}, group ${grp} on wrong ${vifWord(u.family)} ${u.vif}, iface ${iif}`);
       return false;
     }
-    const forwards = this.install(this.mfc.upsert(u.source, u.group, iif, this.clock()), matched);
+    const forwards = this.install(this.mfc.upsert(this.mfc.get(key), key, u.source, u.group, iif, this.now()), matched);
     this.log.notice(`Moved (${src},${grp}) inbound to ${iif} after WRONG${vifWord(u.family)}`, { source: src, group: grp, iif });
     return forwards;
   }
 
   /** Removes learned routes whose packet count stood still for `maxIdle` seconds. */
   expire(maxIdle: number): number {
-    const now = this.clock();
+    const now = this.now();
     let removed = 0;
     for (const e of [...this.mfc.values()]) {
       if (!e.learned || !e.installed) continue;
@@ -182,6 +199,11 @@ export class Forwarding {
     return removed;
   }
 
+  /** Whole milliseconds: an entry then holds its time inline instead of in a boxed double. */
+  private now(): number {
+    return Math.floor(this.clock());
+  }
+
   /** Puts the entry in the kernel as `matched` says; true when it is there and forwards somewhere. */
   private install(e: MfcEntry, matched: readonly Rule[]): boolean {
     const table = this.vifs.tables[e.family];
@@ -191,19 +213,13 @@ export class Forwarding {
       this.remove(e.key);
       return false;
     }
-    const ttls = new Uint8Array(MAX_VIFS);
-    for (const r of matched) {
-      for (const o of r.oifs) {
-        const slot = table.get(o);
-        if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
-      }
-    }
-    const forwards = ttls.some((t) => t > 0);
-    const cur = e.installed;
-    if (cur && cur.parent === parent.vif && equalBytes(cur.ttls, ttls)) return forwards;
+    const shared = this.ttlsOf(e.family, matched);
+    const forwards = shared.some((t) => t > 0);
+    if (e.parent === parent.vif && (e.ttls === shared || equalBytes(e.ttls, shared))) return forwards;
     try {
-      this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls });
-      e.installed = { parent: parent.vif, ttls };
+      this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls: shared });
+      e.parent = parent.vif;
+      e.ttls = shared;
       return forwards;
     } catch (err) {
       const source = formatAddr(e.source);
@@ -213,25 +229,62 @@ export class Forwarding {
     }
   }
 
+  /** Outbound TTLs by VIF for a flow the `matched` rules cover: the union of their outbound sets. */
+  private ttlsOf(family: Family, matched: readonly Rule[]): Uint8Array {
+    const [only, ...more] = matched;
+    if (this.vectorsOf !== this.vifs.generation) {
+      this.byOifs.inet.clear();
+      this.byOifs.inet6.clear();
+      this.vectorsOf = this.vifs.generation;
+    }
+    // One rule, as for every configured (S,G): its outbound set was worked out before.
+    const known = only && more.length === 0 ? this.byOifs[family].get(only.oifs) : undefined;
+    if (known) return known;
+    const table = this.vifs.tables[family];
+    const ttls = this.scratch.fill(0);
+    for (const r of matched) {
+      for (const o of r.oifs) {
+        const slot = table.get(o);
+        if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
+      }
+    }
+    const shared = this.ttlVector(ttls);
+    if (only && more.length === 0 && this.byOifs[family].size < MAX_TTL_VECTORS) this.byOifs[family].set(only.oifs, shared);
+    return shared;
+  }
+
+  /** The shared vector equal to `ttls`. */
+  private ttlVector(ttls: Uint8Array): Uint8Array {
+    let key = '';
+    for (let vif = 0; vif < ttls.length; vif++) {
+      const ttl = ttls[vif] ?? 0;
+      if (ttl > 0) key += String.fromCharCode(vif, ttl);
+    }
+    const known = this.ttlVectors.get(key);
+    if (known) return known;
+    if (this.ttlVectors.size >= MAX_TTL_VECTORS) this.ttlVectors.clear();
+    const made = Uint8Array.from(ttls);
+    this.ttlVectors.set(key, made);
+    return made;
+  }
+
   private remove(key: string): void {
     this.learnedOrder.forget(key);
     const e = this.mfc.delete(key);
     if (!e?.installed) return;
     try {
-      this.kernel.delMfc(e.family, e.source, e.group, e.installed.parent);
+      this.kernel.delMfc(e.family, e.source, e.group, e.parent);
     } catch (err) {
       if (!(err instanceof KernelError && err.code === 'ENOENT')) {
         this.log.err(`Failed removing (${formatAddr(e.source)},${formatAddr(e.group)}): ${describeError(err)}`);
         // The kernel still forwards it: keep it, so `show` tells the truth and a later change can retry.
-        Object.assign(this.mfc.upsert(e.source, e.group, e.iif, e.lastActive), { learned: e.learned, installed: e.installed });
+        const kept = this.mfc.upsert(undefined, e.key, e.source, e.group, e.iif, e.lastActive);
+        kept.learned = e.learned;
+        kept.parent = e.parent;
+        kept.ttls = e.ttls;
       }
     }
   }
-}
-
-/** A snapshot: the entry's inbound interface is the hint recompute starts from. */
-function mark(e: MfcEntry, dirty: Dirty): void {
-  dirty.set(e.key, { family: e.family, source: e.source, group: e.group, iif: e.iif });
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -15,6 +15,7 @@ import { CommandLog } from '../core/command-log.js';
 import { commit, diffRules, emptyDesired, membershipsOf, type Desired, type RuleChange } from '../core/desired.js';
 import { Links } from '../core/links.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
+import { ResolveMemo } from '../core/resolve-memo.js';
 import { Forwarding, type Dirty } from './forwarding.js';
 import { Memberships } from './memberships.js';
 import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
@@ -54,6 +55,8 @@ export class Router {
   private conf: ConfIntents = { phyints: [], routes: [], joins: [] };
   /** Runtime commands since the last reload, replayed after link changes. */
   private readonly commands = new CommandLog();
+  /** What each configured route resolved to at the last rebuild. */
+  private readonly resolved = new ResolveMemo();
   private desired: Desired = emptyDesired();
   /** Problems reported by the last rebuild, so repeats stay quiet. */
   private problems = new Set<string>();
@@ -136,7 +139,7 @@ export class Router {
 
   /** `retry`: routes the kernel refused before are tried again, as an operator's reload expects. */
   private rebuild(retry = false): void {
-    const next = buildDesired(this.conf, this.links, this.commands.replay());
+    const next = buildDesired(this.conf, this.links, this.commands.replay(), this.resolved);
     // Link events re-resolve everything; say each problem once, not at every event.
     const problems = new Set(next.problems.map((p) => `${p.origin}: ${p.message}`));
     for (const p of problems) if (!this.problems.has(p)) this.log.warning(p);
@@ -175,14 +178,19 @@ export class Router {
    * Returns the VIFs that could not be made.
    */
   private converge(rules: readonly RuleChange[], vifsToMake: Iterable<string>, retry = false): string[] {
+    const d = this.desired;
     const dirty: Dirty = new Map();
+    let current = 0;
     for (const { before, after } of rules) {
       if (before) this.forwarding.markCovered(before, dirty);
-      if (after) this.forwarding.markCovered(after, dirty);
+      if (!after) continue;
+      this.forwarding.markCovered(after, dirty);
+      if (d.rules.get(after.key) === after) current++;
     }
-    const d = this.desired;
+    // Every rule changed (a start-up): their entries are marked, whatever VIFs come.
+    const unmarked = current === d.rules.size ? undefined : d.rules;
     const synced = this.vifs.sync(this.open, d.vifNeeds, vifsToMake, d.settings, this.links);
-    for (const c of synced.changed) this.forwarding.markUsing(c.family, c.name, d.rules, dirty);
+    for (const c of synced.changed) this.forwarding.markUsing(c.family, c.name, unmarked, dirty);
     if (retry) this.forwarding.markUninstalled(d.rules, dirty);
     this.forwarding.recompute(dirty, d.rules);
     return synced.problems;

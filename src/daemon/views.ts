@@ -43,7 +43,7 @@ export function routesView(st: ViewState, mode: ShowMode): RoutesSnapshot {
   for (const e of st.mfc.values()) {
     if (!e.installed) continue;
     const oifs: string[] = [];
-    e.installed.ttls.forEach((ttl, vif) => {
+    e.ttls.forEach((ttl, vif) => {
       const slot = ttl > 0 ? st.vifs[e.family].at(vif) : undefined;
       if (slot) oifs.push(slot.name);
     });

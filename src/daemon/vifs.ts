@@ -30,6 +30,8 @@ export function vifWord(family: Family): string {
 
 export class Vifs {
   readonly tables: Readonly<Record<Family, VifTable>> = { inet: new VifTable(), inet6: new VifTable() };
+  /** Counts every VIF/MIF made, re-thresholded or released, so derived data can tell it is stale. */
+  generation = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -96,6 +98,7 @@ export class Vifs {
       return fail(error);
     }
     table.put({ vif, name, ifindex, threshold });
+    this.generation++;
     this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${ifindex} TTL threshold ${threshold}`);
     return ok();
   }
@@ -115,12 +118,14 @@ export class Vifs {
       return fail(error);
     }
     this.tables[family].put({ ...slot, threshold });
+    this.generation++;
     this.log.debug(`Map ${slot.name} => ${vifWord(family)} ${slot.vif} ifindex ${slot.ifindex} TTL threshold ${threshold}`);
     return ok();
   }
 
   private release(family: Family, slot: VifSlot, linkExists: boolean): void {
     this.tables[family].remove(slot.name);
+    this.generation++;
     try {
       this.kernel.delVif(family, slot.vif);
     } catch (err) {

@@ -1,7 +1,7 @@
 // The Linux multicast-routing ABI as plain bytes: constants, struct encoders
 // and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux (LAYOUTS lists them).
 
-import type { Addr, Family } from '../model/addr.js';
+import { inet4, v4Bits, type Addr, type Family } from '../model/addr.js';
 import type { SgCounters, Upcall, UpcallKind, TtlVector } from './types.js';
 import { MAX_VIFS } from '../model/limits.js';
 
@@ -151,11 +151,11 @@ const U32 = 0xffffffffn;
 
 /** Writes the address in network byte order: 4 or 16 bytes. */
 function writeAddr(buf: Buffer, off: number, a: Addr): void {
-  const v = a.value;
   if (a.family === 'inet') {
-    buf.writeUInt32BE(Number(v & U32), off);
+    buf.writeUInt32BE(v4Bits(a), off);
     return;
   }
+  const v = a.value;
   buf.writeUInt32BE(Number((v >> 96n) & U32), off);
   buf.writeUInt32BE(Number((v >> 64n) & U32), off + 4);
   buf.writeUInt32BE(Number((v >> 32n) & U32), off + 8);
@@ -163,7 +163,7 @@ function writeAddr(buf: Buffer, off: number, a: Addr): void {
 }
 
 function readAddr(buf: Buffer, off: number, family: Family): Addr {
-  if (family === 'inet') return { family, value: BigInt(buf.readUInt32BE(off)) };
+  if (family === 'inet') return inet4(buf.readUInt32BE(off));
   const value =
     (BigInt(buf.readUInt32BE(off)) << 96n) |
     (BigInt(buf.readUInt32BE(off + 4)) << 64n) |
@@ -208,10 +208,7 @@ export function encodeMfcctl(buf: Buffer, source: Addr, group: Addr, iif: number
   writeAddr(buf, 0, source);
   writeAddr(buf, 4, group);
   buf.writeUInt16LE(iif, 8);
-  if (ttls) {
-    const n = Math.min(ttls.length, MAX_VIFS);
-    buf.set(ttls.subarray(0, n), MFCCTL_TTLS_OFFSET);
-  }
+  if (ttls) buf.set(ttls.length > MAX_VIFS ? ttls.subarray(0, MAX_VIFS) : ttls, MFCCTL_TTLS_OFFSET);
 }
 
 /**

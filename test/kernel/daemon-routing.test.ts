@@ -286,7 +286,8 @@ test(
       const kv = new KernelView(lab, t.rtr);
       const deadline = Date.now() + 30_000;
       let flows = kv.routes('inet').filter((r) => r.group === '225.21.64.1');
-      while (flows.length < K && Date.now() < deadline) {
+      // The kernel lists a flow before the daemon resolves it (iif undefined): wait for both.
+      while ((flows.length < K || flows.some((f) => f.iif === undefined)) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 200));
         flows = kv.routes('inet').filter((r) => r.group === '225.21.64.1');
       }

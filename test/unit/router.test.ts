@@ -540,3 +540,45 @@ test('a storm of 3x --max-learned new sources: never more learned entries than t
   assert.equal(later.length, 2);
   assert.match(later[1]!, /removed 200 /);
 });
+
+test('a reload with the same intents reuses their rules; after an interface change they are resolved again', () => {
+  const text =
+    'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1 eth2\nmroute from eth0 source 10.0.0.2 group 225.1.2.3 to eth2\n';
+  const { fake, ns, router, calls, resetCalls } = setup('');
+  const intents = toIntents(parseConfig(text, 'test.conf').directives);
+  router.loadConfig(intents);
+  const shown = () => router.showRoutes('brief').sgRules.map((r) => `${r.iif}>${r.oifs.join(',')}`);
+  assert.deepEqual(shown(), ['eth0>eth1,eth2', 'eth0>eth2']);
+  resetCalls();
+  router.loadConfig(intents);
+  assert.deepEqual([...calls.keys()], ['links']);
+
+  // eth2 goes: the rules resolved with it must not come back from the memo.
+  ns.setLinks(LINKS.filter((l) => l.name !== 'eth2'));
+  router.loadConfig(intents);
+  assert.deepEqual(shown(), ['eth0>eth1', 'eth0>']);
+  assert.deepEqual(
+    mfcOf(fake).map((m) => m.oifs),
+    [[vifOf(fake, 3)], []],
+  );
+  assert.equal(router.showPending().length, 2);
+  ns.setLinks(LINKS);
+  router.loadConfig(intents);
+  assert.deepEqual(shown(), ['eth0>eth1,eth2', 'eth0>eth2']);
+  assert.equal(router.showPending().length, 0);
+});
+
+test('a VIF made after start-up reaches every route through its interface', () => {
+  // eth9 is absent at start-up: the route waits for it, then gets it as its interface appears.
+  const { fake, ns } = setup(
+    Array.from({ length: 20 }, (_, i) => `mroute from eth0 source 10.0.0.${i + 1} group 225.1.2.3 to eth1 eth9`).join('\n'),
+  );
+  assert.ok(mfcOf(fake).every((m) => m.oifs.length === 1));
+  ns.setLinks([...LINKS, link('eth9', 20)]);
+  assert.equal(mfcOf(fake).length, 20);
+  const vif9 = vifOf(fake, 20);
+  assert.notEqual(vif9, undefined);
+  assert.ok(mfcOf(fake).every((m) => vif9 !== undefined && m.oifs.includes(vif9) && m.oifs.length === 2));
+  ns.setLinks(LINKS);
+  assert.ok(mfcOf(fake).every((m) => m.oifs.length === 1));
+});

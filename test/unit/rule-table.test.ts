@@ -70,3 +70,21 @@ test('finds the one covering template among 10,000', () => {
   assert.equal(hits.length, 1);
   assert.equal(hits[0]!.group.addr.value, A('225.30.16.0').value);
 });
+
+test('naming() follows every change, before and after it is first asked', () => {
+  const t = new RuleTable();
+  const a = makeRule('eth0', P('10.0.0.1'), P('225.1.2.3'), ['eth1']);
+  const b = makeRule('eth2', null, P('225.1.0.0/16'), ['eth1', 'eth3']);
+  t.set(a);
+  const keys = (name: string) => t.naming(name).map((r) => r.key);
+  assert.deepEqual(keys('eth1'), [a.key]);
+  t.set(b);
+  assert.deepEqual(keys('eth1'), [a.key, b.key]);
+  assert.deepEqual(keys('eth3'), [b.key]);
+  t.set(makeRule('eth0', P('10.0.0.1'), P('225.1.2.3'), ['eth4']));
+  assert.deepEqual(keys('eth1'), [b.key]);
+  assert.deepEqual(keys('eth4'), [a.key]);
+  t.delete(b.key);
+  assert.deepEqual(keys('eth3'), []);
+  assert.deepEqual(keys('eth0'), [a.key]);
+});
