@@ -81,6 +81,8 @@ export interface RoutesResult {
     probed: number;
     /** Of those: counters reset or entry changed/missing after the reload (deleted and re-added). */
     disturbed: number;
+    /** SIGHUP until the daemon answered a request again: it may go on working after the MFC is right. */
+    busyMs?: number;
     cpu?: CpuReading;
     error?: string;
   };
@@ -93,6 +95,8 @@ export interface RoutesResult {
     fresh: boolean;
     /** SIGHUP until the MFC equals the new config. */
     reloadMs?: number;
+    /** SIGHUP until the daemon answered a request again. */
+    busyMs?: number;
     error?: string;
   };
   /** `smcroutectl -b` with that many `add` lines, through the daemon's own client. */
@@ -129,6 +133,17 @@ function checkMfc(topo: Topo, want: readonly Route[]): MfcCheck {
     if (r.resolved && r.iif === iif && r.oifs.length === 1 && r.oifs[0] === oif && wanted.has(r.key)) correct++;
   }
   return { rows, correct, exact: correct === want.length && rows.length === want.length };
+}
+
+/**
+ * Waits until the daemon is back in its main loop, by one untimed `show` through its own client: a
+ * daemon that is still finishing a reload answers only afterwards. Upstream's C daemon goes on working
+ * seconds after its MFC is right, and drops a SIGHUP that arrives meanwhile (it clears its reload flag
+ * once the reload in progress ends), so every step that signals or times it waits for this first.
+ */
+function waitIdle(d: Running, p: RoutesParams): { ok: true } | { ok: false; why: string } {
+  const r = runCmd(showArgv(d.kind, d.sock), { capMs: p.capMs });
+  return r.ok ? { ok: true } : { ok: false, why: `daemon did not answer: ${r.err.trim().slice(0, 500)}` };
 }
 
 const daemonGone = (d: Running) => (): string | undefined =>
@@ -288,6 +303,8 @@ async function reload(
   const out = await reloadDone(topo, d, change.next, t0, done, p);
   const cpu = meter();
   // Let a daemon that is still busy finish before judging what it did to the unchanged entries.
+  const idle = waitIdle(d, p);
+  const busyMs = round(now() - t0);
   await sleep(500);
   const after = new Map(topo.rtrView.mfc().map((r) => [r.key, r]));
   let disturbed = 0;
@@ -303,8 +320,9 @@ async function reload(
     ms: round(out.ms),
     probed: probed.length,
     disturbed,
+    busyMs: idle.ok ? busyMs : undefined,
     cpu,
-    error: out.ok ? undefined : out.why,
+    error: out.ok ? (idle.ok ? undefined : idle.why) : out.why,
   };
 }
 
@@ -349,8 +367,25 @@ async function showAfterReload(
   const probe = change.added[0];
   const fresh = probe !== undefined && (r.out ?? '').includes(`(${probe.source}, ${probe.group})`);
   const settled = await reloadDone(topo, d, change.next, t0, done, p);
-  const error = !r.ok ? `client: ${r.err.trim().slice(0, 500)}` : settled.ok ? undefined : `reload: ${settled.why}`;
-  return { ok: error === undefined, ms, fresh, reloadMs: settled.ok ? round(settled.ms) : undefined, error };
+  const idle = waitIdle(d, p);
+  const busyMs = round(now() - t0);
+  const error = !r.ok
+    ? `client: ${r.err.trim().slice(0, 500)}`
+    : !settled.ok
+      ? `reload: ${settled.why}`
+      : !fresh
+        ? 'the client printed the table from before the reload'
+        : idle.ok
+          ? undefined
+          : idle.why;
+  return {
+    ok: error === undefined,
+    ms,
+    fresh,
+    reloadMs: settled.ok ? round(settled.ms) : undefined,
+    busyMs: idle.ok ? busyMs : undefined,
+    error,
+  };
 }
 
 /** `smcroutectl -b` adding `routes` through the daemon's own client; then counts them in the MFC. */
@@ -381,8 +416,10 @@ async function batchAdd(
 }
 
 /**
- * Start-up, memory, idle show, reload, show right after a second reload, then the batch of adds;
- * each step only if the last worked. New routes never reuse an index, so each change is real.
+ * Start-up, memory, idle show, reload, show right after a second reload, then the batch of adds. The
+ * second reload's change is computed from the first's result, so it needs the first to have worked; the
+ * batch adds routes of its own and runs whatever the second reload did, once the daemon answers again.
+ * New routes never reuse an index, so each change is real.
  */
 export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesParams): Promise<RoutesResult> {
   const quiet = await waitQuiet();
@@ -408,9 +445,10 @@ export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesPa
     const second = smallChange(first.next, p.change, fresh);
     fresh += second.added.length;
     result.showAfterReload = await showAfterReload(lab, topo, running, second, p);
-    if (!result.showAfterReload.ok) return result;
 
-    if (p.batch > 0) {
+    if (p.batch > 0 && running.proc.running) {
+      const idle = waitIdle(running, p);
+      if (!idle.ok) return result;
       result.batch = await batchAdd(
         topo,
         running,

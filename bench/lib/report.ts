@@ -112,6 +112,7 @@ function routesSection(r: Results): string {
       ...cell((x) => (x.reload ? (x.reload.ok ? ms(x.reload.ms) : `FAILED: ${x.reload.error}`) : '–')),
     ],
     ['unchanged entries disturbed / probed', ...cell((x) => (x.reload ? `${x.reload.disturbed} / ${x.reload.probed}` : '–'))],
+    ['SIGHUP → daemon answers a request again', ...cell((x) => ms(x.reload?.busyMs))],
     ['daemon CPU (user+sys) during reload', ...cell((x) => cpuCell(x.reload?.cpu))],
     ['other load on the host meanwhile', ...cell((x) => otherCell(x.reload?.cpu))],
   ]);
@@ -142,6 +143,7 @@ function routesSection(r: Results): string {
       }),
     ],
     ['… and SIGHUP → MFC equals that config', ...cell((x) => ms(x.showAfterReload?.reloadMs))],
+    ['… and SIGHUP → daemon answers a request again', ...cell((x) => ms(x.showAfterReload?.busyMs))],
   ]);
   const s3b = table(head, [
     [
@@ -356,13 +358,18 @@ const method = (poll: number, quiet: number): string => `## Method
   config. Before the reload, one datagram (forged source, raw socket) is forwarded by every
   unchanged entry; an entry that the daemon deleted and re-added comes back with a packet counter of 0
   (verified: MRT_ADD_MFC on an existing entry keeps the counters, delete + add resets them). "Disturbed" counts
-  unchanged entries that are missing, changed, or reset 500 ms after the MFC matched.
+  unchanged entries that are missing, changed, or reset 500 ms after the daemon answered again.
+- Busy: a daemon may go on working after its MFC is right (upstream's C daemon does, for seconds at 10,000
+  routes, and drops a SIGHUP that arrives meanwhile: its reload flag is cleared when the reload in progress
+  ends). So after each reload one untimed \`show\` by the daemon's own client waits until it answers again
+  ("SIGHUP → daemon answers"), and only then does the next step signal it or time it.
 - show: the clients are run from the host (the Unix socket is a path, not bound to a namespace), stdout to
   /dev/null; the first run of each (untimed) measures the output size. Node start-up is part of our client's time:
   a bare \`node -e 0\` takes turns with the clients, so the two can be subtracted under the same conditions.
   "Right after a reload": a second small change is written, SIGHUP sent and the daemon's own client started at once;
-  timed from the SIGHUP until the client exits, and its output checked for one of the new routes.
-- Batch: after the reloads, the daemon's own client with \`-b\` and one \`add IIF SOURCE GROUP OIF\` line per new
+  timed from the SIGHUP until the client exits; its output must hold one of the new routes (a table from before
+  the reload fails the step).
+- Batch: after the reloads (whatever the second one did, once the daemon answers again), the daemon's own client with \`-b\` and one \`add IIF SOURCE GROUP OIF\` line per new
   route on stdin, timed from spawn to exit (every add answered); then the new routes are counted in the MFC.
 - Kernel floor and memory: see their sections. RSS is VmRSS from /proc/PID/status.
 - Burst: K datagrams, each from a distinct never-seen source (10.64.0.1 + i) to a distinct group in
