@@ -2,8 +2,7 @@
 // delay and -p around Daemon. Options and exit codes follow SMCRoute 2.6.
 // Importing this module runs nothing: bin/smcrouted calls runFromProcess(), tests call main().
 
-import { spawn } from 'node:child_process';
-import { fstatSync } from 'node:fs';
+import { fstatSync } from '../node-fs.js';
 import { basename } from 'node:path';
 import { nodeConfFs } from '../conf/fs.js';
 import { Daemon, EX } from '../daemon/daemon.js';
@@ -47,11 +46,13 @@ function checkConfig(file: string, io: DaemonIo): number {
 /** Re-runs this program detached, and returns once the child reports it is serving. */
 function daemonize(argv: readonly string[], env: DaemonIo['env']): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], {
-      detached: true,
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-      env: { ...env, [DAEMON_CHILD]: '1' },
-    });
+    const child = process
+      .getBuiltinModule('node:child_process')
+      .spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', ...argv], {
+        detached: true,
+        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+        env: { ...env, [DAEMON_CHILD]: '1' },
+      });
     child.once('message', () => {
       child.disconnect();
       child.unref();

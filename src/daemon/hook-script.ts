@@ -1,7 +1,6 @@
 // The -e hook script: `CMD reload` and `CMD install` (with $source and $group), run without a
 // shell, a few at a time and in order, never waited for; each end is logged. Knows no routing.
 
-import { spawn } from 'node:child_process';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -51,7 +50,10 @@ const spawnRunner: ScriptRunner = (file, args, env, done) => {
   };
   try {
     // The script's output goes where the daemon's goes (the terminal with -n, else nowhere).
-    const child = spawn(file, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Taken on first use: node:child_process brings dgram, cluster and more (issue 8's idle footprint).
+    const child = process
+      .getBuiltinModule('node:child_process')
+      .spawn(file, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('error', (error) => end({ code: null, signal: null, error }));
     child.once('exit', (code, signal) => end({ code, signal }));
   } catch (error) {

@@ -1,7 +1,6 @@
 // The PID file: written beside its final name and renamed into place (never through a link),
 // touched on reload, removed at exit only while it still holds our PID. Knows nothing of when.
 
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -13,7 +12,7 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
-} from 'node:fs';
+} from '../node-fs.js';
 import { basename, dirname, join } from 'node:path';
 import { describeSystemError } from '../errors.js';
 import { fail, ok, type Result } from '../result.js';
@@ -23,6 +22,10 @@ export interface PidOwner {
   readonly uid: number;
   readonly gid: number;
 }
+
+// O_EXCL | O_NOFOLLOW make a taken name fail rather than follow it, so the suffix need only be unlikely
+// to collide; Math.random spares the daemon node:crypto (about 2.5 MiB resident, issue 8).
+const tmpSuffix = (): string => `${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 
@@ -45,7 +48,7 @@ export class PidFile {
    */
   stage(): Result {
     this.discard();
-    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}`);
+    const tmp = join(dirname(this.path), `.${basename(this.path)}.${tmpSuffix()}`);
     let fd: number;
     try {
       fd = openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);

@@ -1,7 +1,12 @@
 // The project's only binding to libc (through koffi): system-call wrappers
 // that turn failures into KernelError with the real errno. No policy here.
 
-import koffi, { type TypeObject } from 'koffi';
+import type * as Koffi from 'koffi';
+import type { TypeObject } from 'koffi';
+
+// koffi's CommonJS entry: its ES entry imports node:fs and node:util as ES modules, which loads
+// fs.promises, readline and parseArgs (about 2 MiB resident the daemon never uses, issue 8).
+const koffi = process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi;
 import { ERRNO, kernelError } from '../errors.js';
 import {
   GROUP_GID_OFFSET,
