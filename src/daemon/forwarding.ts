@@ -35,6 +35,8 @@ export class Forwarding {
   /** Learned and stop-filter entries, stalest first: a storm of new sources evicts these, never configured ones. */
   private readonly learnedOrder: LearnedOrder;
   private readonly evictions = new EvictionReport();
+  /** Keys of entries the kernel refused to install (they stay listed, not installed). */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -69,10 +71,12 @@ export class Forwarding {
     for (const rule of rules?.naming(name) ?? []) if (rule.family === family) this.markCovered(rule, dirty);
   }
 
-  /** Marks the configured (S,G)s the kernel does not hold (an install it refused), to try again. */
-  markUninstalled(rules: RuleTable, dirty: Dirty): void {
-    for (const rule of rules.values()) {
-      if (isSingleSG(rule) && !this.mfc.get(rule.sg)?.installed) dirty.set(rule.sg, rule);
+  /** Marks the entries whose install the kernel refused, to try again: as many as were refused, not the table. */
+  markRefused(dirty: Dirty): void {
+    for (const key of this.refused) {
+      const e = this.mfc.get(key);
+      if (e) dirty.set(key, e);
+      else this.refused.delete(key);
     }
   }
 
@@ -220,8 +224,10 @@ export class Forwarding {
       this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls: shared });
       e.parent = parent.vif;
       e.ttls = shared;
+      this.refused.delete(e.key);
       return forwards;
     } catch (err) {
+      this.refused.add(e.key);
       const source = formatAddr(e.source);
       const group = formatAddr(e.group);
       this.log.err(`Failed installing (${source},${group}) from ${e.iif}: ${describeError(err)}`, { source, group, iif: e.iif });
@@ -270,6 +276,7 @@ export class Forwarding {
 
   private remove(key: string): void {
     this.learnedOrder.forget(key);
+    this.refused.delete(key);
     const e = this.mfc.delete(key);
     if (!e?.installed) return;
     try {

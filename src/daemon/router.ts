@@ -191,7 +191,7 @@ export class Router {
     const unmarked = current === d.rules.size ? undefined : d.rules;
     const synced = this.vifs.sync(this.open, d.vifNeeds, vifsToMake, d.settings, this.links);
     for (const c of synced.changed) this.forwarding.markUsing(c.family, c.name, unmarked, dirty);
-    if (retry) this.forwarding.markUninstalled(d.rules, dirty);
+    if (retry) this.forwarding.markRefused(dirty);
     this.forwarding.recompute(dirty, d.rules);
     return synced.problems;
   }
