@@ -33,8 +33,8 @@ export async function startFakeDaemon(conf: string, links: readonly LinkInfo[]):
   const ns = new FakeNetns(links);
   const fake = new FakeKernel(ns);
   const log = memoryLogger();
-  // Read through a view of `files`, so tests can edit the map between reloads.
-  const fs = { readFile: (p: string) => new MemConfFs(files).readFile(p), glob: (p: string) => new MemConfFs(files).glob(p) };
+  // Tests edit `files` between reloads; MemConfFs reads the map as it is at each call.
+  const fs = new MemConfFs(files);
   const daemon = new Daemon(
     fake,
     log,

@@ -7,18 +7,22 @@ import { compareBytes, compileComponent, hasGlobMagic, unescapeGlob } from '../.
 export class MemConfFs implements ConfFs {
   /** Reads per normalised path, to prove each file is read once. */
   readonly reads = new Map<string, number>();
-  private readonly dirs = new Map<string, Set<string>>();
 
-  constructor(readonly files: ReadonlyMap<string, string>) {
-    for (const path of files.keys()) {
+  /** `files` may change between reads (a test editing the config before a reload): directories are derived from it each time. */
+  constructor(readonly files: ReadonlyMap<string, string>) {}
+
+  private get dirs(): Map<string, Set<string>> {
+    const dirs = new Map<string, Set<string>>();
+    for (const path of this.files.keys()) {
       let child = posix.normalize(path);
       for (let dir = posix.dirname(child); ; child = dir, dir = posix.dirname(dir)) {
-        const names = this.dirs.get(dir) ?? new Set<string>();
+        const names = dirs.get(dir) ?? new Set<string>();
         names.add(posix.basename(child));
-        this.dirs.set(dir, names);
+        dirs.set(dir, names);
         if (dir === '/' || dir === '.') break;
       }
     }
+    return dirs;
   }
 
   readFile(path: string): string {
@@ -31,9 +35,10 @@ export class MemConfFs implements ConfFs {
   }
 
   glob(pattern: string): string[] {
+    const dirs = this.dirs;
     const exists = (p: string) => {
       const key = posix.normalize(p);
-      return this.files.has(key) || this.dirs.has(key);
+      return this.files.has(key) || dirs.has(key);
     };
     if (!hasGlobMagic(pattern)) {
       const path = unescapeGlob(pattern);
@@ -47,9 +52,7 @@ export class MemConfFs implements ConfFs {
         continue;
       }
       const match = compileComponent(component);
-      paths = paths.flatMap((dir) =>
-        [...(this.dirs.get(posix.normalize(dir || '.')) ?? [])].filter(match).map((n) => join(dir, n)),
-      );
+      paths = paths.flatMap((dir) => [...(dirs.get(posix.normalize(dir || '.')) ?? [])].filter(match).map((n) => join(dir, n)));
     }
     return paths.filter(exists).sort(compareBytes);
   }

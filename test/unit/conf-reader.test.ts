@@ -5,21 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, type ConfFs } from '../../src/conf/load.js';
+import { loadConfig } from '../../src/conf/load.js';
 import { ConfReader, toIntents } from '../../src/daemon/config.js';
 import type { RouteIntent } from '../../src/model/intents.js';
-
-function memFs(files: Map<string, string>): ConfFs {
-  return {
-    readFile(path) {
-      const text = files.get(path);
-      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-      return text;
-    },
-    glob: (pattern) =>
-      [...files.keys()].filter((f) => f === pattern || (pattern.endsWith('*') && f.startsWith(pattern.slice(0, -1)))).sort(),
-  };
-}
+import { MemConfFs } from '../lib/mem-conf-fs.js';
 
 const route = (i: number) => `mroute from eth0 source 10.0.0.${i} group 225.1.1.${i} to eth1`;
 
@@ -35,7 +24,7 @@ const said = (r: RouteIntent) => ({
 
 test('a re-read keeps the intent of every unchanged route line, even moved; changed and repeated lines are read anew', () => {
   const files = new Map([['/c.conf', [1, 2, 3, 4].map(route).join('\n') + '\n']]);
-  const reader = new ConfReader(memFs(files));
+  const reader = new ConfReader(new MemConfFs(files));
   const first = reader.read('/c.conf');
   first.accept();
   const [r1, r2, r3, r4] = first.intents.routes;
@@ -63,7 +52,7 @@ test('a re-read keeps the intent of every unchanged route line, even moved; chan
 
 test('a read that is not accepted changes nothing: the next read compares with the last accepted one', () => {
   const files = new Map([['/c.conf', `${route(1)}\n${route(2)}\n`]]);
-  const reader = new ConfReader(memFs(files));
+  const reader = new ConfReader(new MemConfFs(files));
   const first = reader.read('/c.conf');
   first.accept();
   const [r1, r2] = first.intents.routes;
@@ -79,7 +68,7 @@ test('a read that is not accepted changes nothing: the next read compares with t
 
 test('a line with a warning is parsed at every read, so its warning is told every time', () => {
   const files = new Map([['/c.conf', 'mroute from eth0 group 225.1.2.3\n']]);
-  const reader = new ConfReader(memFs(files));
+  const reader = new ConfReader(new MemConfFs(files));
   for (let i = 0; i < 2; i++) {
     const r = reader.read('/c.conf');
     assert.equal(r.diagnostics.length, 1, `read ${i + 1}`);
@@ -94,8 +83,8 @@ test('streamed intents equal those of a collected parse, includes spliced in pla
     ['/d/a', `${route(2)}\nmroute from eth0 group 225.2.0.0/16 to eth1 eth2\n`],
     ['/d/b', 'mroute from eth+ source 2001:db8::1 group ff0e::0:1 to eth1\n'],
   ]);
-  const streamed = new ConfReader(memFs(files)).read('/m.conf');
-  const collected = loadConfig('/m.conf', memFs(files));
+  const streamed = new ConfReader(new MemConfFs(files)).read('/m.conf');
+  const collected = loadConfig('/m.conf', new MemConfFs(files));
   const expected = toIntents(collected.directives);
   assert.deepEqual(streamed.intents.routes.map(said), expected.routes.map(said));
   assert.deepEqual(
@@ -115,7 +104,7 @@ test('streamed intents equal those of a collected parse, includes spliced in pla
 test('lines are reused after a block of removed lines, and when moved', () => {
   const all = Array.from({ length: 30 }, (_, i) => route(i + 1));
   const files = new Map([['/c.conf', all.join('\n')]]);
-  const reader = new ConfReader(memFs(files));
+  const reader = new ConfReader(new MemConfFs(files));
   const first = reader.read('/c.conf');
   first.accept();
   const before = first.intents.routes;

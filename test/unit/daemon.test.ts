@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfFs } from '../../src/conf/load.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import { memoryLogger } from '../../src/log.js';
@@ -14,17 +13,7 @@ import { formatAddr } from '../../src/model/addr.js';
 import { ok } from '../../src/result.js';
 import { request } from '../lib/fake-control.js';
 import { A, eth } from '../lib/fixtures.js';
-
-function memFs(files: Map<string, string>): ConfFs {
-  return {
-    readFile(path) {
-      const text = files.get(path);
-      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
-      return text;
-    },
-    glob: (pattern) => (files.has(pattern) ? [pattern] : []),
-  };
-}
+import { MemConfFs } from '../lib/mem-conf-fs.js';
 
 async function withDaemon(
   conf: string | undefined,
@@ -51,7 +40,7 @@ async function withDaemon(
       table: 0,
       cacheTimeout: 0,
     },
-    memFs(files),
+    new MemConfFs(files),
   );
   try {
     assert.equal(await d.start(), undefined);
@@ -82,7 +71,7 @@ test('start applies the config and writes the PID file; stop removes it and reso
       table: 0,
       cacheTimeout: 0,
     },
-    memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
+    new MemConfFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
   );
   assert.equal(await d.start(), undefined);
   assert.deepEqual(sgs(fake), ['10.0.0.1,225.1.2.3']);
@@ -182,7 +171,7 @@ test('a kernel failure while applying the config at start-up is logged; start co
       table: 0,
       cacheTimeout: 0,
     },
-    memFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
+    new MemConfFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
   );
   try {
     // Before the guard this rejected, and the caller never learnt of a daemon to stop on SIGTERM.
@@ -221,7 +210,7 @@ test('the service manager hears READY once routes are in, RELOADING then READY p
       cacheTimeout: 0,
       service: { ready: at('READY'), reloading: at('RELOADING'), stopping: at('STOPPING') },
     },
-    memFs(files),
+    new MemConfFs(files),
   );
   try {
     assert.equal(await d.start(), undefined);
@@ -259,7 +248,7 @@ test('mrdisc: the daemon passes solicitations to the router, and stopping sends 
       cacheTimeout: 0,
       mrdiscInterval: 30,
     },
-    memFs(new Map([['/etc/test.conf', 'phyint eth1 enable mrdisc\n']])),
+    new MemConfFs(new Map([['/etc/test.conf', 'phyint eth1 enable mrdisc\n']])),
   );
   try {
     assert.equal(await d.start(), undefined);
