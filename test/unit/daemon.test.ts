@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Daemon } from '../../src/daemon/daemon.js';
+import { Daemon, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import { memoryLogger } from '../../src/log.js';
 import { formatAddr } from '../../src/model/addr.js';
@@ -14,6 +14,11 @@ import { ok } from '../../src/result.js';
 import { request } from '../lib/fake-control.js';
 import { A, eth } from '../lib/fixtures.js';
 import { MemConfFs } from '../lib/mem-conf-fs.js';
+
+/** The daemon's options for a test in `dir`: its config at /etc/test.conf, PID file and socket in `dir`. */
+function options(dir: string, pidFile = join(dir, 'test.pid')): DaemonOptions {
+  return { confFile: '/etc/test.conf', pidFile, sockFile: join(dir, 'test.sock'), table: 0, cacheTimeout: 0 };
+}
 
 async function withDaemon(
   conf: string | undefined,
@@ -30,18 +35,7 @@ async function withDaemon(
   if (conf !== undefined) files.set('/etc/test.conf', conf);
   const fake = new FakeKernel(new FakeNetns([eth(0), eth(1)]));
   const log = memoryLogger();
-  const d = new Daemon(
-    fake,
-    log,
-    {
-      confFile: '/etc/test.conf',
-      pidFile: join(dir, 'test.pid'),
-      sockFile: join(dir, 'test.sock'),
-      table: 0,
-      cacheTimeout: 0,
-    },
-    new MemConfFs(files),
-  );
+  const d = new Daemon(fake, log, options(dir), new MemConfFs(files));
   try {
     assert.equal(await d.start(), undefined);
     await fn(d, fake, files, log, dir);
@@ -64,13 +58,7 @@ test('start applies the config and writes the PID file; stop removes it and reso
   const d = new Daemon(
     fake,
     memoryLogger(),
-    {
-      confFile: '/etc/test.conf',
-      pidFile,
-      sockFile: join(dir, 'test.sock'),
-      table: 0,
-      cacheTimeout: 0,
-    },
+    options(dir, pidFile),
     new MemConfFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
   );
   assert.equal(await d.start(), undefined);
@@ -164,13 +152,7 @@ test('a kernel failure while applying the config at start-up is logged; start co
   const d = new Daemon(
     fake,
     log,
-    {
-      confFile: '/etc/test.conf',
-      pidFile: join(dir, 'test.pid'),
-      sockFile: join(dir, 'test.sock'),
-      table: 0,
-      cacheTimeout: 0,
-    },
+    options(dir),
     new MemConfFs(new Map([['/etc/test.conf', 'mroute from eth0 source 10.0.0.1 group 225.1.2.3 to eth1\n']])),
   );
   try {
@@ -202,14 +184,7 @@ test('the service manager hears READY once routes are in, RELOADING then READY p
   const d = new Daemon(
     fake,
     memoryLogger(),
-    {
-      confFile: '/etc/test.conf',
-      pidFile: join(dir, 'test.pid'),
-      sockFile: join(dir, 'test.sock'),
-      table: 0,
-      cacheTimeout: 0,
-      service: { ready: at('READY'), reloading: at('RELOADING'), stopping: at('STOPPING') },
-    },
+    { ...options(dir), service: { ready: at('READY'), reloading: at('RELOADING'), stopping: at('STOPPING') } },
     new MemConfFs(files),
   );
   try {
@@ -240,14 +215,7 @@ test('mrdisc: the daemon passes solicitations to the router, and stopping sends 
   const d = new Daemon(
     fake,
     log,
-    {
-      confFile: '/etc/test.conf',
-      pidFile: join(dir, 'test.pid'),
-      sockFile: join(dir, 'test.sock'),
-      table: 0,
-      cacheTimeout: 0,
-      mrdiscInterval: 30,
-    },
+    { ...options(dir), mrdiscInterval: 30 },
     new MemConfFs(new Map([['/etc/test.conf', 'phyint eth1 enable mrdisc\n']])),
   );
   try {
