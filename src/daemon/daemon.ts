@@ -243,7 +243,7 @@ export class Daemon implements Control {
    * or not at all: an unreadable file or any broken line keeps the running
    * configuration, so a half-written edit never cuts traffic.
    */
-  private applyConfig(initial: boolean): Result {
+  private applyConfig(initial: boolean): Result<undefined, Refusal> {
     const file = this.opts.confFile;
     const loaded = this.reader.read(file);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
@@ -256,7 +256,7 @@ export class Daemon implements Control {
       const why = loaded.files.length === 0 ? `cannot read ${file}` : `${n} error${n > 1 ? 's' : ''} in ${file}`;
       const headline = `Reload refused, ${why}; the running configuration is kept`;
       this.log.err(headline);
-      return fail([headline, ...errorLines(errors)].join('\n'));
+      return fail({ headline, errors: errorLines(errors) });
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     loaded.accept();
@@ -280,17 +280,16 @@ export class Daemon implements Control {
   }
 
   /** SIGHUP and `smcroutectl reload`; the reason when the new file was refused. */
-  reloadConfig(): Result {
+  reloadConfig(): Result<undefined, Refusal> {
     this.log.notice('Reloading configuration');
     this.opts.service?.reloading('Reloading configuration');
-    let applied: Result = fail('Reload failed, see the log');
+    let applied: Result<undefined, Refusal> = fail({ headline: 'Reload failed, see the log', errors: [] });
     this.guard('Reloading', () => {
       applied = this.applyConfig(false);
     });
     // READY=1 either way: systemd holds the unit in "reloading" until it comes.
     // The status line takes the headline of a refusal; the errors themselves go to the caller and the log.
-    const refusal = applied.ok ? '' : (applied.error.split('\n')[0] ?? '');
-    this.opts.service?.ready(applied.ok ? `Reloaded: ${this.summary()}` : `${refusal} (${this.summary()})`);
+    this.opts.service?.ready(applied.ok ? `Reloaded: ${this.summary()}` : `${applied.error.headline} (${this.summary()})`);
     if (!applied.ok) return applied;
     if (!this.pidFile.touch().ok) {
       const written = this.pidFile.write();
@@ -346,7 +345,9 @@ export class Daemon implements Control {
   }
 
   reload(): Result {
-    return this.reloadConfig();
+    const reloaded = this.reloadConfig();
+    // smcroutectl prints the first line as its message and the errors under it.
+    return reloaded.ok ? ok() : fail([reloaded.error.headline, ...reloaded.error.errors].join('\n'));
   }
 
   kill(): Result {
@@ -369,6 +370,12 @@ export class Daemon implements Control {
   showPending(): readonly PendingView[] {
     return this.router.showPending();
   }
+}
+
+/** Why a reload changed nothing: one line for logs and systemd, and the errors as `-F` prints them. */
+export interface Refusal {
+  readonly headline: string;
+  readonly errors: readonly string[];
 }
 
 /** How many of a refused reload's errors the reply lists, as `-F` would print them. */
