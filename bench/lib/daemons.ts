@@ -41,7 +41,7 @@ export function kindById(id: DaemonId): DaemonKind {
 export function missingPrerequisite(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, raw sockets)';
   if (!existsSync(PROGRAMS.upstream.daemon)) return "needs Debian's smcroute: apt-get install -y smcroute";
-  const built = [repoPath('dist', 'src', 'cli', 'smcrouted.js'), repoPath('dist', 'smcroutectl.cjs')];
+  const built = [repoPath('dist', 'smcrouted.cjs'), repoPath('dist', 'smcroutectl.cjs')];
   if (!built.every((f) => existsSync(f))) return 'build first: npm run build';
   if (spawnSync('python3', ['-c', 'pass']).status !== 0) return 'needs python3 (raw-socket sender)';
   return undefined;
