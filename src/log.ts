@@ -3,9 +3,9 @@
 // "ident[pid]: level: message", syslog) get them through formatMessage, JSON
 // sinks get pino's own serialization, one object per line.
 
-import { createRequire } from 'node:module';
 import type * as Pino from 'pino';
 import { formatMessage, stderrLine, type LogRecord } from './log-format.js';
+import { requirePackage } from './package-require.js';
 
 export const LEVELS = {
   debug: 20,
@@ -188,7 +188,7 @@ function pinoWriter(
   jsonSinks: readonly LogSink[],
   base?: LogFields,
 ): Writer {
-  const { pino, stdSerializers, stdTimeFunctions } = createRequire(import.meta.url)('pino') as typeof Pino;
+  const { pino, stdSerializers, stdTimeFunctions } = requirePackage('pino') as typeof Pino;
   // pino hands a destination that asks for metadata the record it has just
   // serialized, so text is made from the fields themselves, never by
   // parsing pino's JSON back.

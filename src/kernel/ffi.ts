@@ -4,10 +4,8 @@
 import type * as Koffi from 'koffi';
 import type { TypeObject } from 'koffi';
 
-// koffi's CommonJS entry: its ES entry imports node:fs and node:util as ES modules, which loads
-// fs.promises, readline and parseArgs (about 2 MiB resident the daemon never uses, issue 8).
-const koffi = process.getBuiltinModule('node:module').createRequire(import.meta.url)('koffi') as typeof Koffi;
 import { ERRNO, kernelError } from '../errors.js';
+import { requirePackage } from '../package-require.js';
 import {
   GROUP_GID_OFFSET,
   GROUP_SIZE,
@@ -25,6 +23,9 @@ import {
   type Layout,
 } from './structs.js';
 
+// koffi's CommonJS entry: its ES entry imports node:fs and node:util as ES modules, which loads
+// fs.promises, readline and parseArgs (about 2 MiB resident the daemon never uses, issue 8).
+const koffi = requirePackage('koffi') as typeof Koffi;
 const libc = koffi.load('libc.so.6');
 
 // ioctl is variadic in libc; on x86_64 and aarch64 Linux a fixed third
