@@ -43,9 +43,45 @@ function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function connectOnce(path: string): Promise<net.Socket> {
+/**
+ * Where a reply is read to: the socket reads straight into one growing buffer, so the reply is
+ * never copied chunk by chunk into a whole (a 10,000-route `show` is about a megabyte).
+ */
+class ReplyBuffer {
+  private buf = Buffer.allocUnsafe(1 << 20);
+  private length = 0;
+
+  /** The free space the next read lands in: at least 64 KiB, grown by doubling. */
+  space(): Buffer {
+    if (this.buf.length - this.length < 1 << 16) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    return this.buf.subarray(this.length);
+  }
+
+  received(n: number): void {
+    this.length += n;
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+function connectOnce(path: string, reply: ReplyBuffer): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection({ path });
+    const sock = net.createConnection({
+      path,
+      onread: {
+        buffer: () => reply.space(),
+        callback: (n: number) => {
+          reply.received(n);
+          return true;
+        },
+      },
+    });
     const onError = (err: Error) => {
       sock.destroy();
       reject(err);
@@ -58,11 +94,11 @@ function connectOnce(path: string): Promise<net.Socket> {
   });
 }
 
-async function connect(target: IpcTarget): Promise<net.Socket> {
+async function connect(target: IpcTarget, reply: ReplyBuffer): Promise<net.Socket> {
   let attempts = target.attempts ?? 30;
   for (;;) {
     try {
-      return await connectOnce(target.path);
+      return await connectOnce(target.path, reply);
     } catch (err) {
       const code = errCode(err);
       // Upstream retries only a refusal; a socket not there yet is the same
@@ -97,17 +133,15 @@ function duration(ms: number): string {
 }
 
 /** Sends the frame, then collects everything the daemon sends until it closes. */
-function exchange(sock: net.Socket, frame: Buffer, timeoutMs: number, onSent?: () => void): Promise<Buffer> {
+function exchange(sock: net.Socket, reply: ReplyBuffer, frame: Buffer, timeoutMs: number, onSent?: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let written = false;
     let settled = false;
     const done = () => {
       if (settled) return;
       settled = true;
-      resolve(Buffer.concat(chunks));
+      resolve(reply.bytes());
     };
-    sock.on('data', (c: Buffer) => chunks.push(c));
     sock.on('end', done);
     sock.on('close', done);
     sock.on('error', (err) => {
@@ -156,8 +190,9 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
     const reason = err.code === 'EMSGSIZE' ? strerror('EMSGSIZE') : err.message;
     throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
   }
-  const sock = await connect(target);
-  return exchange(sock, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS, onSent);
+  const reply = new ReplyBuffer();
+  const sock = await connect(target, reply);
+  return exchange(sock, reply, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS, onSent);
 }
 
 /**
@@ -173,8 +208,9 @@ export async function ipcPipeline(
   reqs: readonly { cmd: string; args: readonly string[] }[],
 ): Promise<Buffer[]> {
   const frames = reqs.map((r) => encodeRequest(r.cmd, r.args));
-  const sock = await connect({ ...target, attempts: 1 });
-  const all = await exchange(sock, Buffer.concat(frames), target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
+  const reply = new ReplyBuffer();
+  const sock = await connect({ ...target, attempts: 1 }, reply);
+  const all = await exchange(sock, reply, Buffer.concat(frames), target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
   const replies: Buffer[] = [];
   let pos = 0;
   for (let nul = all.indexOf(0); nul >= 0 && replies.length < reqs.length; nul = all.indexOf(0, pos)) {
