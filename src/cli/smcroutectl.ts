@@ -58,7 +58,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'reload',
     minArgs: 0,
     val: 'H',
-    help: 'Re-read the configuration file, as on SIGHUP; -n: only show the diff',
+    help: 'Re-read the configuration file, as on SIGHUP (-n: only say what would change)',
     example: '--dry-run',
   },
   { name: 'restart', minArgs: 0, val: 'H' },
@@ -121,7 +121,7 @@ export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[]
   },
   {
     short: 'j',
-    help: 'Print show output as JSON',
+    help: 'Print show and reload --dry-run output as JSON',
     apply: (st) => {
       st.json = true;
     },
@@ -137,7 +137,7 @@ export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[]
   {
     short: 'n',
     long: 'dry-run',
-    help: 'With reload: print what it would change, change nothing',
+    help: 'With reload (--dry-run): print what it would change, change nothing',
     apply: (st) => {
       st.dryRun = true;
     },
