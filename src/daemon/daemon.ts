@@ -14,7 +14,7 @@ import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, ReloadPlan, RoutesSnapshot, ShowMode } from '../show/types.js';
-import { ConfReader, formatDiagnostic, type LoadedConfig } from './config.js';
+import { ConfReader, formatDiagnostic, readConfig, type LoadedConfig } from './config.js';
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
 import { formatAddr } from '../model/addr.js';
@@ -90,7 +90,7 @@ export class Daemon implements Control {
     private readonly kernel: Kernel,
     private readonly log: Logger,
     private readonly opts: DaemonOptions,
-    fs: ConfFs,
+    private readonly fs: ConfFs,
   ) {
     // Router discovery timers are events of their own, so they get the same guard as the others.
     const timers: Timers = {
@@ -348,13 +348,15 @@ export class Daemon implements Control {
 
   /**
    * `smcroutectl reload --dry-run`: the file read and checked as a reload
-   * reads it (the reader's memory of the last accepted read is left as it
-   * is), then planned by the router; nothing is applied, logged as applied,
-   * or written.
+   * reads it, then planned by the router; nothing is applied, logged as
+   * applied, or written. Read afresh rather than through `reader`: lines it
+   * would reuse keep their old place until a read is accepted, so warnings
+   * would name the old line, and the reader must stay as the last applied
+   * read left it.
    */
   planReload(): ReloadPlan {
     const file = this.opts.confFile;
-    const loaded = this.reader.read(file);
+    const loaded = readConfig(file, this.fs);
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     const warnings = loaded.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic);
     this.log.info(`Reload dry run of ${file}`);

@@ -25,6 +25,7 @@ interface Rig {
   readonly daemon: Daemon;
   readonly fake: FakeKernel;
   readonly files: Map<string, string>;
+  readonly log: ReturnType<typeof memoryLogger>;
   /** Kernel calls made through the daemon since the last reset. */
   calls: string[];
   ask(cmd: string, args?: readonly string[]): Promise<Reply>;
@@ -51,6 +52,7 @@ async function withRig(conf: string, fn: (r: Rig) => Promise<void>): Promise<voi
   const rig: Rig = {
     fake,
     files,
+    log: memoryLogger(),
     calls: [],
     daemon: undefined as unknown as Daemon,
     ask: async (cmd, args = []) => {
@@ -61,7 +63,7 @@ async function withRig(conf: string, fn: (r: Rig) => Promise<void>): Promise<voi
   };
   const kernel = recording(fake, () => rig.calls);
   const opts = { confFile: CONF, pidFile: join(dir, 'd.pid'), sockFile: join(dir, 'd.sock'), table: 0, cacheTimeout: 0 };
-  const daemon = new Daemon(kernel, memoryLogger(), opts, new MemConfFs(files));
+  const daemon = new Daemon(kernel, rig.log, opts, new MemConfFs(files));
   Object.assign(rig, { daemon });
   try {
     assert.equal(await daemon.start(), undefined);
@@ -273,5 +275,18 @@ test('dry run: the reader keeps its memory of the last accepted read; a reload a
     assert.match(dry, /^\+ route \(\*, 225\.0\.0\.0\) eth3 > eth1$/m);
     assert.equal(r.daemon.reload().ok, true);
     assert.equal(text(await r.ask('n')), 'No changes\n');
+  });
+});
+
+test('dry run: lines it sees moved keep their place in the running configuration (the daemon keeps its reader as the last reload left it)', async () => {
+  // lo cannot be an outbound interface: the route's warning names its line, which tells where the daemon thinks it is.
+  await withRig('mroute from eth0 group 225.1.1.1 to eth1 lo\n', async (r) => {
+    r.files.set(CONF, '# moved down\nmroute from eth0 group 225.1.1.1 to eth1 lo\n');
+    assert.match(text(await r.ask('n')), /smcroute\.conf:2: warning: outbound lo/);
+    const from = r.log.lines.length;
+    // Interfaces change: the running configuration is resolved again, its warnings said where new.
+    r.fake.ns.setLinks(fakeLinks(7));
+    const said = r.log.lines.slice(from).join('\n');
+    assert.doesNotMatch(said, /smcroute\.conf:2: /, 'a line of a file that was never applied');
   });
 });
