@@ -54,7 +54,13 @@ export const COMMANDS: readonly Command[] = [
   { name: 'version', minArgs: 0, val: 'v', help: 'Print the version and where to report bugs' },
   { name: 'flush', minArgs: 0, val: 'F', help: 'Drop the (S,G) routes learned from (*,G) rules now' },
   { name: 'kill', minArgs: 0, val: 'k', help: 'Tell the daemon to exit' },
-  { name: 'reload', minArgs: 0, val: 'H', help: 'Re-read the configuration file, as on SIGHUP' },
+  {
+    name: 'reload',
+    minArgs: 0,
+    val: 'H',
+    help: 'Re-read the configuration file, as on SIGHUP (-n: only say what would change)',
+    example: '--dry-run',
+  },
   { name: 'restart', minArgs: 0, val: 'H' },
   { name: 'show', minArgs: 0, val: 's', help: 'List routes, group memberships, interfaces or pending rules', isShow: true },
   { name: 'add', minArgs: 3, val: 'a', help: 'Install a multicast route', example: 'eth0 192.0.2.10 239.1.2.3 eth1 eth2' },
@@ -93,6 +99,8 @@ interface State {
   help: number;
   batch: boolean;
   version: boolean;
+  /** --dry-run: with reload, ask what it would change ('n', or 'N' with -j). */
+  dryRun: boolean;
 }
 
 /** Options in upstream's letters; those with help text are listed by usage, in this order. */
@@ -113,7 +121,7 @@ export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[]
   },
   {
     short: 'j',
-    help: 'Print show output as JSON',
+    help: 'Print show and reload --dry-run output as JSON',
     apply: (st) => {
       st.json = true;
     },
@@ -124,6 +132,14 @@ export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[]
     help: `Name of the daemon instance, default: ${DEFAULT_IDENT}`,
     apply: (st, v) => {
       st.ident = v;
+    },
+  },
+  {
+    short: 'n',
+    long: 'dry-run',
+    help: 'With reload (--dry-run): print what it would change, change nothing',
+    apply: (st) => {
+      st.dryRun = true;
     },
   },
   {
@@ -262,6 +278,16 @@ class Cli {
     }
     if (st.help) return { local: () => this.usage(0) };
 
+    if (st.dryRun && found?.val !== 'H') {
+      const what = found ? `not with ${found.name}` : 'it needs the reload command';
+      return {
+        local: () => {
+          this.warnx(`--dry-run goes with reload (or restart) only, ${what}`);
+          return this.usage(1);
+        },
+      };
+    }
+    if (st.dryRun) return this.checked(st.json ? 'N' : 'n', words.slice(pos));
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
     if (!found) return this.checked(showCmd, []);
     return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
@@ -329,6 +355,7 @@ class Cli {
 
   /** Prints what a reply says, as upstream's client does; returns the exit status it means. */
   private async answer(cmd: string, reply: Buffer): Promise<number> {
+    if (isDryRunLetter(cmd)) return this.dryRunAnswer(cmd, reply);
     if (reply.length <= 1) return 0;
     if (isShowLetter(cmd)) {
       // Upstream exits 0 here even when the daemon reported an error.
@@ -339,6 +366,35 @@ class Cli {
       return 0;
     }
     // Upstream's replies are one line; ours may list more (a refused reload's errors).
+    const [first, rest] = splitError(reply);
+    this.warnx(first);
+    if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
+    return 1;
+  }
+
+  /**
+   * A dry run's reply: the plan (text starting with its verdict, or JSON
+   * whose `apply` says), or a refusal, printed as a refused reload's. A
+   * daemon that does not know the request (upstream's, or an older one)
+   * answers that it is malformed, and has done nothing.
+   */
+  private dryRunAnswer(cmd: string, reply: Buffer): number {
+    const nul = reply.indexOf(0);
+    const text = (nul < 0 ? reply : reply.subarray(0, nul)).toString('utf8');
+    if (text.startsWith('Unknown or malformed IPC message')) {
+      this.warnx('The daemon does not support reload --dry-run (upstream smcrouted, or an older version); nothing was reloaded');
+      return 1;
+    }
+    if (cmd === 'N') {
+      const apply = jsonApply(text);
+      if (apply !== undefined) {
+        this.print(text);
+        return apply ? 0 : 1;
+      }
+    } else if (text === 'No changes' || text.startsWith('No changes\n') || text.startsWith('Reload would apply:')) {
+      this.print(text);
+      return 0;
+    }
     const [first, rest] = splitError(reply);
     this.warnx(first);
     if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
@@ -412,6 +468,21 @@ interface Request {
 
 type Step = Request | { readonly local: () => number };
 
+function isDryRunLetter(cmd: string): boolean {
+  return cmd === 'n' || cmd === 'N';
+}
+
+/** The `apply` of a dry run's JSON reply; undefined when the reply is not that. */
+function jsonApply(text: string): boolean | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && 'apply' in v && typeof v.apply === 'boolean') return v.apply;
+  } catch {
+    // Not JSON: an error message.
+  }
+  return undefined;
+}
+
 function isShowLetter(cmd: string): boolean {
   return cmd === 's' || cmd === 'S' || cmd === 'J';
 }
@@ -439,6 +510,7 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
     help: 0,
     batch: false,
     version: false,
+    dryRun: false,
   };
   const cli = new Cli(io, st, argv0);
   const { operands, error } = getopt(args, OPTIONS, st, posixlyCorrect);

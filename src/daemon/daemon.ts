@@ -13,8 +13,8 @@ import { SocketInUseError, startIpcServer, type IpcServer } from '../ipc/server.
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
-import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
-import { ConfReader, formatDiagnostic } from './config.js';
+import type { GroupsSnapshot, InterfacesSnapshot, PendingView, ReloadPlan, RoutesSnapshot, ShowMode } from '../show/types.js';
+import { ConfReader, formatDiagnostic, readConfig, type LoadedConfig } from './config.js';
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
 import { formatAddr } from '../model/addr.js';
@@ -90,7 +90,7 @@ export class Daemon implements Control {
     private readonly kernel: Kernel,
     private readonly log: Logger,
     private readonly opts: DaemonOptions,
-    fs: ConfFs,
+    private readonly fs: ConfFs,
   ) {
     // Router discovery timers are events of their own, so they get the same guard as the others.
     const timers: Timers = {
@@ -246,17 +246,14 @@ export class Daemon implements Control {
   private applyConfig(initial: boolean): Result<undefined, Refusal> {
     const file = this.opts.confFile;
     const loaded = this.reader.read(file);
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     for (const d of loaded.diagnostics) {
       if (d.severity === 'error') this.log.err(formatDiagnostic(d));
       else this.log.warning(formatDiagnostic(d));
     }
-    if (!initial && (loaded.files.length === 0 || errors.length > 0)) {
-      const n = errors.length;
-      const why = loaded.files.length === 0 ? `cannot read ${file}` : `${n} error${n > 1 ? 's' : ''} in ${file}`;
-      const headline = `Reload refused, ${why}; the running configuration is kept`;
-      this.log.err(headline);
-      return fail({ headline, errors: errorLines(errors) });
+    const refusal = initial ? undefined : refusalOf(file, loaded);
+    if (refusal) {
+      this.log.err(refusal.headline);
+      return fail(refusal);
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     loaded.accept();
@@ -346,8 +343,26 @@ export class Daemon implements Control {
 
   reload(): Result {
     const reloaded = this.reloadConfig();
-    // smcroutectl prints the first line as its message and the errors under it.
-    return reloaded.ok ? ok() : fail([reloaded.error.headline, ...reloaded.error.errors].join('\n'));
+    return reloaded.ok ? ok() : fail(refusalText(reloaded.error));
+  }
+
+  /**
+   * `smcroutectl reload --dry-run`: the file read and checked as a reload
+   * reads it, then planned by the router; nothing is applied, logged as
+   * applied, or written. Read afresh rather than through `reader`: lines it
+   * would reuse keep their old place until a read is accepted, so warnings
+   * would name the old line, and the reader must stay as the last applied
+   * read left it.
+   */
+  planReload(): ReloadPlan {
+    const file = this.opts.confFile;
+    const loaded = readConfig(file, this.fs);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    const warnings = loaded.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic);
+    this.log.info(`Reload dry run of ${file}`);
+    const refusal = refusalOf(file, loaded);
+    if (refusal) return { file, refused: refusalText(refusal), errors, warnings };
+    return { file, changes: this.router.planConfig(loaded.intents), errors, warnings };
   }
 
   kill(): Result {
@@ -376,6 +391,20 @@ export class Daemon implements Control {
 export interface Refusal {
   readonly headline: string;
   readonly errors: readonly string[];
+}
+
+/** Why a reload of `file` as read would be refused: it could not be read, or a line is broken. */
+function refusalOf(file: string, loaded: LoadedConfig): Refusal | undefined {
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (loaded.files.length > 0 && errors.length === 0) return undefined;
+  const n = errors.length;
+  const why = loaded.files.length === 0 ? `cannot read ${file}` : `${n} error${n > 1 ? 's' : ''} in ${file}`;
+  return { headline: `Reload refused, ${why}; the running configuration is kept`, errors: errorLines(errors) };
+}
+
+/** A refusal as the IPC reply carries it: smcroutectl prints the first line as its message and the errors under it. */
+function refusalText(r: Refusal): string {
+  return [r.headline, ...r.errors].join('\n');
 }
 
 /** How many of a refused reload's errors the reply lists, as `-F` would print them. */

@@ -12,7 +12,16 @@ import type { Kernel, MrdiscHeard, Upcall } from '../kernel/types.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { buildDesired, planCommand } from '../core/changes.js';
 import { CommandLog } from '../core/command-log.js';
-import { commit, diffRules, emptyDesired, membershipsOf, type Desired, type RuleChange } from '../core/desired.js';
+import {
+  commit,
+  diffRules,
+  emptyDesired,
+  membershipsOf,
+  type Desired,
+  type MembershipPlan,
+  type RuleChange,
+} from '../core/desired.js';
+import type { ConfigPlan } from '../core/config-plan.js';
 import { Links } from '../core/links.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { ResolveMemo } from '../core/resolve-memo.js';
@@ -137,6 +146,25 @@ export class Router {
     return ok({ warnings });
   }
 
+  /**
+   * What loadConfig(conf) would change, found by the code it runs and
+   * changing nothing: no kernel call, and neither the state, the command
+   * log nor the resolve memo is touched (the next real reload starts from
+   * what this one would have).
+   */
+  planConfig(conf: ConfIntents): ConfigPlan {
+    // loadConfig clears the command log: the runtime changes do not come back.
+    const next = buildDesired(conf, this.links);
+    const { rules, joins } = this.planTo(next);
+    const vifs = this.vifs.plan(this.open, next.vifNeeds, next.vifNeeds, next.settings, this.links);
+    return { rules, joins, vifs, problems: next.problems, runtimeDropped: this.commands.size };
+  }
+
+  /** The rules and memberships that differ between now and `next`: the first part of every rebuild. */
+  private planTo(next: Desired): { rules: RuleChange[]; joins: MembershipPlan } {
+    return { rules: diffRules(this.desired.rules, next.rules), joins: this.memberships.diff(next.joins) };
+  }
+
   /** `retry`: routes the kernel refused before are tried again, as an operator's reload expects. */
   private rebuild(retry = false): void {
     const next = buildDesired(this.conf, this.links, this.commands.replay(), this.resolved);
@@ -144,8 +172,8 @@ export class Router {
     const problems = new Set(next.problems.map((p) => `${p.origin}: ${p.message}`));
     for (const p of problems) if (!this.problems.has(p)) this.log.warning(p);
     this.problems = problems;
-    const rules = diffRules(this.desired.rules, next.rules);
-    this.memberships.apply(this.memberships.diff(next.joins), 'best-effort', this.links);
+    const { rules, joins } = this.planTo(next);
+    this.memberships.apply(joins, 'best-effort', this.links);
     this.desired = next;
     this.converge(rules, next.vifNeeds, retry);
     this.mrdisc.sync(this.mrdiscLinks(), this.links);

@@ -9,7 +9,8 @@ import type { Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Links } from '../core/links.js';
-import { settingsOf, type IfaceSettings } from '../core/resolve.js';
+import type { IfaceSettings } from '../core/resolve.js';
+import { planVifs, type VifStep } from '../core/vif-plan.js';
 import { VifTable, type VifSlot } from '../core/vif-table.js';
 
 /** An interface whose VIF/MIF came or went: the routes using it need a new look. */
@@ -39,9 +40,8 @@ export class Vifs {
   ) {}
 
   /**
-   * Releases what is no longer wanted (or whose interface changed), then
-   * makes those of `ensure` that are missing; `ensure` is every needed name
-   * after a reload, only the command's own after a command.
+   * Carries out planVifs: releases what is no longer wanted (or whose
+   * interface changed), then makes those of `ensure` that are missing.
    */
   sync(
     families: Iterable<Family>,
@@ -51,35 +51,35 @@ export class Vifs {
     links: Links,
   ): VifSync {
     const out: VifSync = { changed: [], problems: [] };
-    const open = [...families];
-    for (const family of open) {
-      for (const slot of this.tables[family].values()) {
-        const link = links.byName(slot.name);
-        const want = needs.has(slot.name) && link !== undefined && link.multicast;
-        if (want && link.index === slot.ifindex) {
-          const threshold = settingsOf(settings, slot.name).threshold;
-          if (threshold === slot.threshold) continue;
-          // Same interface, new threshold: same VIF number, so routes keep their place.
-          const kept = this.rethreshold(family, slot, threshold);
-          if (!kept.ok) out.problems.push(kept.error);
-        } else {
-          this.release(family, slot, link !== undefined);
-        }
-        out.changed.push({ family, name: slot.name });
-      }
-    }
-    for (const name of ensure) {
-      const link = links.byName(name);
-      if (!link || !link.multicast || !needs.has(name)) continue;
-      const threshold = settingsOf(settings, name).threshold;
-      for (const family of open) {
-        if (this.tables[family].get(name)) continue;
-        const made = this.make(family, name, link.index, threshold);
-        if (made.ok) out.changed.push({ family, name });
+    for (const step of this.plan(families, needs, ensure, settings, links)) {
+      const { family } = step;
+      if (step.op === 'make') {
+        const made = this.make(family, step.name, step.ifindex, step.threshold);
+        if (made.ok) out.changed.push({ family, name: step.name });
         else out.problems.push(made.error);
+        continue;
       }
+      if (step.op === 'threshold') {
+        // Same interface, new threshold: same VIF number, so routes keep their place.
+        const kept = this.rethreshold(family, step.slot, step.threshold);
+        if (!kept.ok) out.problems.push(kept.error);
+      } else {
+        this.release(family, step.slot, step.linkExists);
+      }
+      out.changed.push({ family, name: step.slot.name });
     }
     return out;
+  }
+
+  /** What sync would do, done by nobody: the steps, in order. */
+  plan(
+    families: Iterable<Family>,
+    needs: ReadonlySet<string>,
+    ensure: Iterable<string>,
+    settings: ReadonlyMap<string, IfaceSettings>,
+    links: Links,
+  ): VifStep[] {
+    return planVifs(this.tables, families, needs, ensure, settings, links);
   }
 
   private make(family: Family, name: string, ifindex: number, threshold: number): Result {

@@ -4,7 +4,7 @@
 import type { Command } from '../model/intents.js';
 import type { Valid } from '../model/validate.js';
 import type { Result } from '../result.js';
-import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
+import type { GroupsSnapshot, InterfacesSnapshot, PendingView, ReloadPlan, RoutesSnapshot, ShowMode } from '../show/types.js';
 
 export interface Control {
   /** add, remove, join or leave, checked, with what the validator found suspicious. */
@@ -13,6 +13,8 @@ export interface Control {
   flush(): Result;
   /** `smcroutectl reload`: re-read the configuration. */
   reload(): Result;
+  /** `smcroutectl reload --dry-run`: what a reload would change now, changing nothing. */
+  planReload(): ReloadPlan;
   /** `smcroutectl kill`: exit cleanly once the reply is sent. */
   kill(): Result;
   showRoutes(mode: ShowMode): RoutesSnapshot;

@@ -34,7 +34,25 @@ function show(frame: Frame, control: Control, mode: ShowMode): string {
   }
 }
 
-function run(frame: Frame, control: Control): { text: string; result: Result } {
+interface Outcome {
+  readonly text: string;
+  readonly result: Result;
+}
+
+/**
+ * `reload --dry-run`, 'n' text and 'N' JSON. The formatter is loaded on the
+ * first one, and the plan made once it is there, so it is of the state then.
+ * A reload that would be refused answers in text as a refused reload does.
+ */
+async function dryRun(control: Control, json: boolean): Promise<Outcome> {
+  const { reloadPlanJson, reloadPlanText } = await import('../show/reload-diff.js');
+  const plan = control.planReload();
+  if (json) return { text: reloadPlanJson(plan), result: ok() };
+  if (plan.refused !== undefined) return { text: '', result: fail(plan.refused) };
+  return { text: reloadPlanText(plan), result: ok() };
+}
+
+function run(frame: Frame, control: Control): Outcome | Promise<Outcome> {
   const done = (result: Result) => ({ text: '', result });
   if (isCommandLetter(frame.cmd)) {
     const req = decodeCommand(frame.cmd, frame.args);
@@ -48,6 +66,10 @@ function run(frame: Frame, control: Control): { text: string; result: Result } {
       return done(control.reload()); // 'H'
     case 0x6b:
       return done(control.kill()); // 'k'
+    case 0x6e:
+      return dryRun(control, false); // 'n'
+    case 0x4e:
+      return dryRun(control, true); // 'N'
     case 0x73:
       return { text: show(frame, control, 'brief'), result: ok() }; // 's'
     case 0x53:
@@ -70,15 +92,26 @@ function cutAtNul(s: string): string {
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-/** Runs one request. Never throws: a Control that throws becomes an error reply. */
-export function dispatch(frame: Frame, control: Control): Reply {
-  let outcome: { text: string; result: Result };
+/**
+ * Runs one request. Never throws (nor rejects): a Control that throws becomes
+ * an error reply. Answered at once, except a request whose code is loaded on
+ * first use (reload --dry-run), which answers when it is there.
+ */
+export function dispatch(frame: Frame, control: Control): Reply | Promise<Reply> {
+  let outcome: Outcome | Promise<Outcome>;
   try {
     outcome = run(frame, control);
   } catch (err) {
-    outcome = { text: '', result: fail(`Internal error: ${describeError(err)}`) };
+    outcome = internalError(err);
   }
-  const { text, result } = outcome;
+  return outcome instanceof Promise ? outcome.then(reply, (err: unknown) => reply(internalError(err))) : reply(outcome);
+}
+
+function internalError(err: unknown): Outcome {
+  return { text: '', result: fail(`Internal error: ${describeError(err)}`) };
+}
+
+function reply({ text, result }: Outcome): Reply {
   const status = result.ok ? Buffer.alloc(1) : errorReply(result.error);
   return { bytes: text === '' ? status : Buffer.concat([Buffer.from(text, 'utf8'), status]), result };
 }

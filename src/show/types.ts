@@ -1,6 +1,8 @@
 // What `show` prints, as plain data: the daemon fills these views, the show
 // formatters turn them into upstream's exact text or JSON. No state, no I/O.
 
+import type { Diagnostic } from '../conf/directives.js';
+import type { ConfigPlan } from '../core/config-plan.js';
 import type { Prefix } from '../model/addr.js';
 
 export type ShowMode = 'brief' | 'detail' | 'json';
@@ -61,4 +63,18 @@ export interface GroupsSnapshot {
 export interface InterfacesSnapshot {
   readonly interfaces: readonly InterfaceView[];
   readonly ifnameWidth: number;
+}
+
+/** `smcroutectl reload --dry-run`: what a reload would do now, or why it would be refused. */
+export interface ReloadPlan {
+  /** The configuration file a reload reads. */
+  readonly file: string;
+  /** The differences; absent when the reload would be refused. */
+  readonly changes?: ConfigPlan;
+  /** Set when the reload would be refused: the message a refused reload answers with (headline, then errors). */
+  readonly refused?: string;
+  /** Every error in the files, in the order found. */
+  readonly errors: readonly Diagnostic[];
+  /** Warnings of the files (`file:line: warning: ...`). */
+  readonly warnings: readonly string[];
 }

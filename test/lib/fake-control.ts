@@ -6,7 +6,14 @@ import { decodeCommand, type CommandLetter } from '../../src/ipc/requests.js';
 import type { Command } from '../../src/model/intents.js';
 import type { FlowArgs, RouteArgs, Valid } from '../../src/model/validate.js';
 import { ok, type Result } from '../../src/result.js';
-import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../../src/show/types.js';
+import type {
+  GroupsSnapshot,
+  InterfacesSnapshot,
+  PendingView,
+  ReloadPlan,
+  RoutesSnapshot,
+  ShowMode,
+} from '../../src/show/types.js';
 import { P } from './fixtures.js';
 
 /** A checked command from the words smcroutectl would send, for tests that drive a Control directly. */
@@ -19,7 +26,7 @@ export function request(cmd: CommandLetter, ...words: string[]): Valid<Command> 
 export type Call =
   | { op: 'addRoute' | 'removeRoute'; args: RouteArgs }
   | { op: 'join' | 'leave'; args: FlowArgs }
-  | { op: 'flush' | 'reload' | 'kill' }
+  | { op: 'flush' | 'reload' | 'planReload' | 'kill' }
   | { op: 'showRoutes' | 'showGroups' | 'showInterfaces' | 'showPending'; mode: ShowMode };
 
 export class FakeControl implements Control {
@@ -72,6 +79,17 @@ export class FakeControl implements Control {
   reload(): Result {
     this.record({ op: 'reload' });
     return this.result;
+  }
+  /** What planReload answers: no changes, by default. */
+  plan: ReloadPlan = {
+    file: '/etc/smcroute.conf',
+    changes: { rules: [], joins: { join: [], leave: [] }, vifs: [], problems: [], runtimeDropped: 0 },
+    errors: [],
+    warnings: [],
+  };
+  planReload(): ReloadPlan {
+    this.record({ op: 'planReload' });
+    return this.plan;
   }
   kill(): Result {
     this.record({ op: 'kill' });

@@ -24,6 +24,8 @@ export interface FakeDaemon {
   readonly log: ReturnType<typeof memoryLogger>;
   /** One request as smcroutectl would send it, through the decoder and the command handler. */
   send(cmd: string, args: readonly string[]): Reply;
+  /** The same for a request answered asynchronously (reload --dry-run), or any other. */
+  ask(cmd: string, args?: readonly string[]): Promise<Reply>;
   stop(): Promise<void>;
 }
 
@@ -43,12 +45,18 @@ export async function startFakeDaemon(conf: string, links: readonly LinkInfo[]):
   );
   const failed = await daemon.start();
   if (failed !== undefined) throw new Error(`fake daemon did not start: exit ${failed}\n${log.lines.join('\n')}`);
-  const send = (cmd: string, args: readonly string[]): Reply => {
+  const frameOf = (cmd: string, args: readonly string[]) => {
     const results = new FrameDecoder().push(encodeRequest(cmd, args));
     const frame = results[0];
     if (results.length !== 1 || !frame?.ok) throw new Error(`could not decode our own ${cmd} frame`);
-    return dispatch(frame.value, daemon);
+    return frame.value;
   };
+  const send = (cmd: string, args: readonly string[]): Reply => {
+    const reply = dispatch(frameOf(cmd, args), daemon);
+    if (reply instanceof Promise) throw new Error(`${cmd} is answered asynchronously: use ask()`);
+    return reply;
+  };
+  const ask = async (cmd: string, args: readonly string[] = []): Promise<Reply> => dispatch(frameOf(cmd, args), daemon);
   return {
     daemon,
     fake,
@@ -56,6 +64,7 @@ export async function startFakeDaemon(conf: string, links: readonly LinkInfo[]):
     files,
     log,
     send,
+    ask,
     stop: async () => {
       await daemon.stop();
       rmSync(dir, { recursive: true, force: true });

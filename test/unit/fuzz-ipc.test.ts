@@ -170,14 +170,14 @@ function checkReply(frame: Frame, bytes: Buffer, result: Result): void {
   assert.ok(named || empty, `${JSON.stringify(frame.args)}: ${message}`);
 }
 
-test('fuzz: the command handler with a fake Control: never throws, replies end in NUL, refusals name the argument', () => {
-  fuzz(
-    fc.property(requestArb, fc.constantFrom('ok', 'fails', 'throws'), (req, mode) => {
+test('fuzz: the command handler with a fake Control: never throws, replies end in NUL, refusals name the argument', async () => {
+  await fuzzAsync(
+    fc.asyncProperty(requestArb, fc.constantFrom('ok', 'fails', 'throws'), async (req, mode) => {
       const control = new FakeControl();
       if (mode === 'fails') control.result = fail('refused by the fake');
       if (mode === 'throws') control.throws = new Error('boom');
       const frame = frameOf(req);
-      const reply = dispatch(frame, control);
+      const reply = await dispatch(frame, control);
       assert.equal(reply.bytes.at(-1), 0);
       if (mode === 'throws' && control.calls.length > 0) {
         assert.equal(reply.result.ok, false);
@@ -216,7 +216,7 @@ test('fuzz: the command handler on the real Daemon and the fake kernel: no inter
               continue;
             }
             const frame = frameOf(step);
-            const reply = dispatch(frame, d.daemon);
+            const reply = await dispatch(frame, d.daemon);
             checkReply(frame, reply.bytes, reply.result);
             assert.deepEqual(shownKernel(d.daemon), fakeKernelMfc(d.fake));
             assert.deepEqual(shownMemberships(d.daemon), fakeMemberships(d.ns));

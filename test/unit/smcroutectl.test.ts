@@ -559,3 +559,83 @@ test('batch mode: requests the daemon closed on unanswered go again, one per con
     await d.close();
   }
 });
+
+test('reload --dry-run (-n) sends n, with -j N; the verdict decides the exit status', async () => {
+  const text = await ctl('reload', '--dry-run');
+  assert.deepEqual(control.calls, [{ op: 'planReload' }]);
+  assert.equal(text.code, 0);
+  assert.equal(text.out, 'No changes\n');
+  assert.equal(text.err, '');
+  // Short form, the alias, and an abbreviation of reload.
+  for (const args of [
+    ['-n', 'reload'],
+    ['restart', '-n'],
+    ['-n', 're'],
+  ]) {
+    const r = await ctl(...args);
+    assert.deepEqual(control.calls, [{ op: 'planReload' }], args.join(' '));
+    assert.equal(r.out, 'No changes\n');
+  }
+  const json = await ctl('-j', 'reload', '--dry-run');
+  assert.equal(json.code, 0);
+  assert.equal((JSON.parse(json.out) as { apply: boolean }).apply, true);
+
+  const saved = control.plan;
+  control.plan = {
+    file: '/etc/smcroute.conf',
+    refused: 'Reload refused, 1 error in /etc/smcroute.conf; the running configuration is kept\n/etc/smcroute.conf:3: error: bad',
+    errors: [{ where: { file: '/etc/smcroute.conf', line: 3 }, severity: 'error', message: 'bad' }],
+    warnings: [],
+  };
+  try {
+    const refused = await ctl('reload', '-n');
+    assert.equal(refused.code, 1);
+    assert.equal(refused.out, '');
+    assert.equal(
+      refused.err,
+      'smcroutectl: Reload refused, 1 error in /etc/smcroute.conf; the running configuration is kept\n/etc/smcroute.conf:3: error: bad\n',
+    );
+    const j = await ctl('-j', '-n', 'reload');
+    assert.equal(j.code, 1);
+    assert.deepEqual((JSON.parse(j.out) as { errors: unknown }).errors, [
+      { file: '/etc/smcroute.conf', line: 3, message: 'bad' },
+    ]);
+  } finally {
+    control.plan = saved;
+  }
+  // -h lists it.
+  assert.match((await run(['-h'])).out, /^ {2}-n {12}With reload \(--dry-run\): /m);
+});
+
+test('--dry-run with anything but reload is a usage error, and nothing is sent', async () => {
+  for (const args of [['--dry-run'], ['-n', 'show'], ['--dry-run', 'flush'], ['-n', 'add', 'eth0', '225.1.1.1', 'eth1']]) {
+    const r = await ctl(...args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.err, /^smcroutectl: --dry-run goes with reload \(or restart\) only/, args.join(' '));
+    assert.match(r.out, /^Usage:/);
+    assert.deepEqual(control.calls, []);
+  }
+});
+
+test('reload --dry-run against a daemon that does not know it (upstream answers "malformed"): a clear error, exit 1', async () => {
+  const heard: number[] = [];
+  await withFakeDaemon(
+    (sock) =>
+      sock.once('data', (b: Buffer) => {
+        heard.push(b.readUInt16LE(8));
+        sock.end(`Unknown or malformed IPC message '${String.fromCharCode(b.readUInt16LE(8))}' from client.\0`);
+      }),
+    async (sockPath) => {
+      for (const args of [
+        ['reload', '--dry-run'],
+        ['-j', 'reload', '-n'],
+      ]) {
+        const r = await run(['-u', sockPath, ...args]);
+        assert.equal(r.code, 1);
+        assert.equal(r.out, '');
+        assert.match(r.err, /^smcroutectl: The daemon does not support reload --dry-run .*nothing was reloaded\n$/);
+      }
+    },
+  );
+  assert.deepEqual(heard, ['n'.charCodeAt(0), 'N'.charCodeAt(0)]);
+});
