@@ -185,3 +185,58 @@ export async function ipcPipeline(
   if (pos < all.length && replies.length < reqs.length) replies.push(all.subarray(pos));
   return replies;
 }
+
+/** How a stream of lines ended. */
+export type StreamEnd =
+  /** The client closed it (Ctrl-C). */
+  | { readonly by: 'client' }
+  /** The daemon ended it with its status: '' when it is exiting, else an error message. */
+  | { readonly by: 'daemon'; readonly status: string }
+  /** The connection went without the daemon's status: it died or was killed. */
+  | { readonly by: 'lost' };
+
+export interface IpcStream {
+  readonly ended: Promise<StreamEnd>;
+  close(): void;
+}
+
+/**
+ * A request whose reply is a stream of lines (`monitor`): `onLines` gets whole lines as they
+ * come, for as long as the daemon sends them. A NUL ends the stream, as it ends every reply;
+ * the text before it on its line is the daemon's status, which is how a daemon that does not
+ * know the command answers. Only the first reply is timed: a quiet router is no stuck daemon.
+ */
+export async function ipcStream(target: IpcTarget, cmd: string, onLines: (data: Buffer) => void): Promise<IpcStream> {
+  const frame = encodeRequest(cmd, []);
+  const sock = await connect(target);
+  let finish!: (end: StreamEnd) => void;
+  let settled = false;
+  const ended = new Promise<StreamEnd>((resolve) => {
+    finish = (end) => {
+      if (settled) return;
+      settled = true;
+      sock.destroy();
+      resolve(end);
+    };
+  });
+  let tail = Buffer.alloc(0);
+  const timeoutMs = target.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
+  sock.setTimeout(timeoutMs, () =>
+    finish({ by: 'daemon', status: `No reply from daemon for ${duration(timeoutMs)}, giving up` }),
+  );
+  sock.on('data', (chunk: Buffer) => {
+    sock.setTimeout(0);
+    const data = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+    const nul = data.indexOf(0);
+    const upTo = nul < 0 ? data.length : nul;
+    const lastNl = data.lastIndexOf(0x0a, upTo - 1);
+    if (lastNl >= 0) onLines(data.subarray(0, lastNl + 1));
+    if (nul >= 0) return finish({ by: 'daemon', status: data.subarray(lastNl + 1, nul).toString('utf8') });
+    tail = Buffer.from(data.subarray(lastNl + 1));
+  });
+  sock.on('end', () => finish({ by: 'lost' }));
+  sock.on('close', () => finish({ by: 'lost' }));
+  sock.on('error', () => finish({ by: 'lost' }));
+  sock.write(frame);
+  return { ended, close: () => finish({ by: 'client' }) };
+}
