@@ -341,7 +341,9 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       return finish();
     }
     opts.onAnswered?.(cmd, true);
-    const cap = opts.maxMonitorOutput;
+    // No smaller than the stream's high-water mark: a 'drain' (when the lost line goes out) comes
+    // only after a write the stream refused.
+    const cap = Math.max(opts.maxMonitorOutput, socket.writableHighWaterMark);
     let feed: MonitorFeed | undefined;
     let lost = 0;
     let ended = false;
