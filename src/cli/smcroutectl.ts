@@ -34,6 +34,8 @@ export interface CliIo {
   readonly retryDelayMs?: number;
   /** How long the daemon may send nothing before the client gives up; 10 s by default. */
   readonly replyTimeoutMs?: number;
+  /** Calls `stop` on Ctrl-C or SIGTERM, until the returned function is called (for `monitor`). */
+  readonly onInterrupt?: (stop: () => void) => () => void;
 }
 
 interface Command {
@@ -68,6 +70,8 @@ export const COMMANDS: readonly Command[] = [
   { name: 'del', minArgs: 2, val: 'r' },
   { name: 'join', minArgs: 2, val: 'j', help: 'Join a multicast group on an interface', example: 'eth0 239.1.2.3' },
   { name: 'leave', minArgs: 2, val: 'l', help: 'Leave a multicast group joined before', example: 'eth0 239.1.2.3' },
+  // Ours, after upstream's so that their abbreviations keep their meaning.
+  { name: 'monitor', minArgs: 0, val: 'm', help: 'Print what the daemon does as it happens, until Ctrl-C', example: '-j' },
 ];
 
 const ARGUMENTS = `Arguments:
@@ -290,6 +294,7 @@ class Cli {
     if (st.dryRun) return this.checked(st.json ? 'N' : 'n', words.slice(pos));
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
     if (!found) return this.checked(showCmd, []);
+    if (found.val === 'm') return { cmd: st.json ? 'M' : 'm', args: [], alone: true };
     return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
   }
 
@@ -337,6 +342,7 @@ class Cli {
 
   /** One request on its own connection, its reply printed. */
   private async request(cmd: string, args: readonly string[]): Promise<number> {
+    if (cmd === 'm' || cmd === 'M') return this.monitor(cmd);
     const { IpcClientError, ipcRequest } = await ipcClient();
     let render: Promise<unknown> | undefined;
     let reply: Buffer;
@@ -351,6 +357,38 @@ class Cli {
     }
     await render;
     return this.answer(cmd, reply);
+  }
+
+  /**
+   * `monitor`: the daemon's lines as they come, until Ctrl-C or SIGTERM (exit 0) or the daemon
+   * ends the stream (exit 1, saying why).
+   */
+  private async monitor(cmd: string): Promise<number> {
+    const { IpcClientError, ipcStream } = await ipcClient();
+    let stream;
+    try {
+      stream = await ipcStream(this.target(), cmd, (data) => this.io.out(data));
+    } catch (err) {
+      if (!(err instanceof IpcClientError)) throw err;
+      for (const line of err.lines) this.warnx(line);
+      return 1;
+    }
+    const unhook = this.io.onInterrupt?.(() => stream.close());
+    const end = await stream.ended;
+    unhook?.();
+    switch (end.by) {
+      case 'client':
+        return 0;
+      case 'lost':
+        this.warnx('Lost the connection to the daemon: it exited or was killed');
+        return 1;
+      case 'daemon':
+        if (end.status === '') this.warnx('The daemon ended the monitor stream: it is shutting down');
+        else if (end.status.startsWith('Unknown or malformed IPC message'))
+          this.warnx(`This daemon does not support monitor (an older or upstream smcrouted?): ${end.status}`);
+        else this.warnx(end.status);
+        return 1;
+    }
   }
 
   /** Prints what a reply says, as upstream's client does; returns the exit status it means. */
@@ -528,7 +566,15 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
 export async function runFromProcess(): Promise<void> {
   const stdout = fdWriter(1);
   const stderr = fdWriter(2);
-  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinGroups };
+  const onInterrupt = (stop: () => void) => {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+  };
+  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinGroups, onInterrupt };
   const argv0 = process.argv[1] ?? 'smcroutectl';
   const status = (await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined)) & 0xff;
   // Everything is written; exit now rather than wait for the event loop to wind down.

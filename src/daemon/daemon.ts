@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/load.js';
 import { KernelError, describeError, describeSystemError } from '../errors.js';
-import type { Control } from '../ipc/control.js';
+import type { Control, MonitorFeed } from '../ipc/control.js';
 import { SocketInUseError, startIpcServer, type IpcServer } from '../ipc/server.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
@@ -23,7 +23,9 @@ import { HookScript } from './hook-script.js';
 import { PidFile } from './pid-file.js';
 import { realTimers, type Timers } from './mrdisc.js';
 import { compactSoon } from './heap.js';
-import { Router } from './router.js';
+import { Router, type LoadSummary } from './router.js';
+import { Counters, type CountersSnapshot } from './counters.js';
+import { EventBus } from './events.js';
 
 export interface DaemonOptions {
   readonly confFile: string;
@@ -82,6 +84,9 @@ export class Daemon implements Control {
   private stopping?: Promise<void>;
   private hook?: HookScript;
   private readonly pidFile: PidFile;
+  /** What happens, for `smcroutectl monitor`; costs nothing while nobody listens. */
+  readonly events = new EventBus();
+  private readonly counts = new Counters();
   private resolveExit!: (code: number) => void;
   /** Resolves with the exit code once the daemon has stopped. */
   readonly exited: Promise<number>;
@@ -106,6 +111,8 @@ export class Daemon implements Control {
         mrdiscInterval: opts.mrdiscInterval,
         maxLearned: opts.maxLearned,
         onLearned: (r) => this.hook?.install(formatAddr(r.source), formatAddr(r.group)),
+        events: this.events,
+        counters: this.counts,
       },
       undefined,
       timers,
@@ -190,6 +197,7 @@ export class Daemon implements Control {
       this.server = await startIpcServer(sock, this, {
         group: this.opts.sockGroup,
         peerCredentials: this.opts.peerCredentials,
+        onAnswered: (cmd, ok) => this.counts.ipc(cmd, ok),
         log: {
           warn: (fields, m) => this.log.warning(m, fields),
           notice: (fields, m) => this.log.notice(m, fields),
@@ -243,7 +251,7 @@ export class Daemon implements Control {
    * or not at all: an unreadable file or any broken line keeps the running
    * configuration, so a half-written edit never cuts traffic.
    */
-  private applyConfig(initial: boolean): Result<undefined, Refusal> {
+  private applyConfig(initial: boolean): Result<LoadSummary, Refusal> {
     const file = this.opts.confFile;
     const loaded = this.reader.read(file);
     for (const d of loaded.diagnostics) {
@@ -253,14 +261,21 @@ export class Daemon implements Control {
     const refusal = initial ? undefined : refusalOf(file, loaded);
     if (refusal) {
       this.log.err(refusal.headline);
+      if (this.events.active) {
+        const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+        const [first] = errors;
+        const firstError = first ? formatDiagnostic(first) : refusal.headline;
+        this.events.emit({ event: 'reload-refused', errors: Math.max(1, errors.length), firstError });
+      }
       return fail(refusal);
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     loaded.accept();
-    this.router.loadConfig(loaded.intents);
+    const summary = this.router.loadConfig(loaded.intents);
     this.log.notice(`Configuration ${file} applied: ${this.summary()}`);
+    if (!initial && this.events.active) this.events.emit({ event: 'reload-applied', ...summary });
     compactSoon();
-    return ok();
+    return ok(summary);
   }
 
   /**
@@ -280,10 +295,12 @@ export class Daemon implements Control {
   reloadConfig(): Result<undefined, Refusal> {
     this.log.notice('Reloading configuration');
     this.opts.service?.reloading('Reloading configuration');
-    let applied: Result<undefined, Refusal> = fail({ headline: 'Reload failed, see the log', errors: [] });
+    let applied: Result<LoadSummary, Refusal> = fail({ headline: 'Reload failed, see the log', errors: [] });
     this.guard('Reloading', () => {
       applied = this.applyConfig(false);
     });
+    if (applied.ok) this.counts.reloads.applied++;
+    else this.counts.reloads.refused++;
     // READY=1 either way: systemd holds the unit in "reloading" until it comes.
     // The status line takes the headline of a refusal; the errors themselves go to the caller and the log.
     this.opts.service?.ready(applied.ok ? `Reloaded: ${this.summary()}` : `${applied.error.headline} (${this.summary()})`);
@@ -294,6 +311,14 @@ export class Daemon implements Control {
     }
     this.hook?.reload();
     return ok();
+  }
+
+  /**
+   * What the daemon has counted since it started (upcalls, learned and expired routes, reloads,
+   * IPC commands), for the metrics endpoint; each number only grows.
+   */
+  counters(): CountersSnapshot {
+    return this.counts.snapshot();
   }
 
   /** SIGTERM/SIGINT and `smcroutectl kill`: leave groups, close tables, remove files. */
@@ -384,6 +409,14 @@ export class Daemon implements Control {
 
   showPending(): readonly PendingView[] {
     return this.router.showPending();
+  }
+
+  /** The formatter is loaded on the first monitor: a daemon nobody watches never loads it. */
+  async monitor(json: boolean, push: (line: string) => void): Promise<MonitorFeed> {
+    const { formatEvent } = await import('./event-format.js');
+    push(formatEvent({ event: 'monitor-started' }, json));
+    const stop = this.events.listen((e) => push(formatEvent(e, json)));
+    return { stop, lostLine: (count) => formatEvent({ event: 'lost', count }, json) };
   }
 }
 

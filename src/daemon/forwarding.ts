@@ -11,6 +11,8 @@ import { MfcEntry, MfcTable } from '../core/mfc-table.js';
 import { DEFAULT_MAX_LEARNED, EvictionReport, LearnedOrder } from '../core/learned-cap.js';
 import { isSingleSG, sgKey, sgRuleKey, type Rule, type SingleRule } from '../core/rule.js';
 import type { RuleTable } from '../core/rule-table.js';
+import type { Counters } from './counters.js';
+import type { EventBus, ExpiryReason } from './events.js';
 import { vifWord, type Vifs } from './vifs.js';
 
 /**
@@ -43,6 +45,8 @@ export class Forwarding {
     private readonly log: Logger,
     private readonly vifs: Vifs,
     private readonly clock: () => number,
+    private readonly events: EventBus,
+    private readonly counters: Counters,
     maxLearned: number = DEFAULT_MAX_LEARNED,
   ) {
     this.learnedOrder = new LearnedOrder(maxLearned);
@@ -124,6 +128,11 @@ export class Forwarding {
     if (matched.length === 0)
       this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
     const forwards = this.install(e, matched) && e.learned;
+    if (e.installed && this.mfc.get(key) === e) {
+      this.counters.upcallsResolved++;
+      if (forwards) this.counters.routesLearned++;
+      else if (e.learned) this.counters.stopFilters++;
+    }
     if (e.learned && this.mfc.get(e.key)) this.capLearned(e.key);
     return forwards;
   }
@@ -134,7 +143,7 @@ export class Forwarding {
     if (this.learnedOrder.size <= this.learnedOrder.cap) return;
     let evicted = 0;
     for (const k of this.learnedOrder.over((k) => this.mfc.get(k)?.learned === true)) {
-      this.remove(k);
+      this.remove(k, 'evicted');
       evicted++;
     }
     const report = this.evictions.add(evicted, this.clock());
@@ -160,7 +169,18 @@ export class Forwarding {
       this.log.info(`Multicast from ${src}, group ${grp} on wrong ${vifWord(u.family)} ${u.vif}, iface ${iif}`);
       return false;
     }
-    const forwards = this.install(this.mfc.upsert(this.mfc.get(key), key, u.source, u.group, iif, this.now()), matched);
+    const existing = this.mfc.get(key);
+    const from = existing?.iif;
+    const e = this.mfc.upsert(existing, key, u.source, u.group, iif, this.now());
+    const forwards = this.install(e, matched, false);
+    if (from !== iif && e.parent === this.vifs.tables[e.family].get(iif)?.vif) {
+      this.counters.upcallsResolved++;
+      if (forwards) this.counters.routesLearned++;
+      if (this.events.active) {
+        const oifs = this.oifNames(e.family, e.ttls);
+        this.events.emit({ event: 'moved', family: e.family, source: src, group: grp, from: from ?? '', to: iif, oifs });
+      }
+    }
     this.log.notice(`Moved (${src},${grp}) inbound to ${iif} after WRONG${vifWord(u.family)}`, { source: src, group: grp, iif });
     return forwards;
   }
@@ -185,7 +205,7 @@ export class Forwarding {
         continue;
       }
       if (now - e.lastActive >= maxIdle * 1000) {
-        this.remove(e.key);
+        this.remove(e.key, 'timeout');
         removed++;
       }
     }
@@ -197,7 +217,7 @@ export class Forwarding {
     let removed = 0;
     for (const e of [...this.mfc.values()]) {
       if (!e.learned) continue;
-      this.remove(e.key);
+      this.remove(e.key, 'flush');
       removed++;
     }
     return removed;
@@ -208,8 +228,11 @@ export class Forwarding {
     return Math.floor(this.clock());
   }
 
-  /** Puts the entry in the kernel as `matched` says; true when it is there and forwards somewhere. */
-  private install(e: MfcEntry, matched: readonly Rule[]): boolean {
+  /**
+   * Puts the entry in the kernel as `matched` says; true when it is there and forwards somewhere.
+   * `announce` false: the caller tells the event bus itself (a move is one event, not an install).
+   */
+  private install(e: MfcEntry, matched: readonly Rule[], announce = true): boolean {
     const table = this.vifs.tables[e.family];
     const parent = table.get(e.iif);
     if (!parent) {
@@ -225,6 +248,7 @@ export class Forwarding {
       e.parent = parent.vif;
       e.ttls = shared;
       this.refused.delete(e.key);
+      if (announce && this.events.active) this.announce(e, forwards);
       return forwards;
     } catch (err) {
       this.refused.add(e.key);
@@ -233,6 +257,23 @@ export class Forwarding {
       this.log.err(`Failed installing (${source},${group}) from ${e.iif}: ${describeError(err)}`, { source, group, iif: e.iif });
       return false;
     }
+  }
+
+  private announce(e: MfcEntry, forwards: boolean): void {
+    const flow = { family: e.family, source: formatAddr(e.source), group: formatAddr(e.group), iif: e.iif };
+    if (!forwards) this.events.emit({ event: 'stop-filter', ...flow });
+    else this.events.emit({ event: e.learned ? 'learned' : 'installed', ...flow, oifs: this.oifNames(e.family, e.ttls) });
+  }
+
+  /** The interfaces a TTL vector forwards to, in VIF order. */
+  private oifNames(family: Family, ttls: Uint8Array): string[] {
+    const table = this.vifs.tables[family];
+    const out: string[] = [];
+    for (let vif = 0; vif < ttls.length; vif++) {
+      const slot = (ttls[vif] ?? 0) > 0 ? table.at(vif) : undefined;
+      if (slot) out.push(slot.name);
+    }
+    return out;
   }
 
   /** Outbound TTLs by VIF for a flow the `matched` rules cover: the union of their outbound sets. */
@@ -274,7 +315,8 @@ export class Forwarding {
     return made;
   }
 
-  private remove(key: string): void {
+  /** `expiry`: why a learned route goes, when it goes for that reason rather than a change of rules. */
+  private remove(key: string, expiry?: ExpiryReason): void {
     this.learnedOrder.forget(key);
     this.refused.delete(key);
     const e = this.mfc.delete(key);
@@ -289,8 +331,14 @@ export class Forwarding {
         kept.learned = e.learned;
         kept.parent = e.parent;
         kept.ttls = e.ttls;
+        return;
       }
     }
+    const expired = expiry !== undefined && e.learned;
+    if (expired) this.counters.routesExpired++;
+    if (!this.events.active) return;
+    const flow = { family: e.family, source: formatAddr(e.source), group: formatAddr(e.group), iif: e.iif };
+    this.events.emit(expired ? { event: 'expired', ...flow, reason: expiry } : { event: 'removed', ...flow });
   }
 }
 

@@ -25,11 +25,14 @@ import type { ConfigPlan } from '../core/config-plan.js';
 import { Links } from '../core/links.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { ResolveMemo } from '../core/resolve-memo.js';
+import type { Pending } from '../core/resolve.js';
 import { Forwarding, type Dirty } from './forwarding.js';
 import { Memberships } from './memberships.js';
 import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
 import { groupsView, interfacesView, routesView, type ViewState } from './views.js';
 import { Vifs, vifWord } from './vifs.js';
+import { Counters } from './counters.js';
+import { EventBus } from './events.js';
 
 export interface RouterOptions {
   /** Multicast routing table (-t). */
@@ -42,6 +45,17 @@ export interface RouterOptions {
   readonly mrdiscInterval?: number;
   /** Told of each route learned from a template (or moved after WRONGVIF) that now forwards. */
   readonly onLearned?: (route: LearnedRoute) => void;
+  /** Where the router tells what it does (for `smcroutectl monitor`); a bus of its own by default. */
+  readonly events?: EventBus;
+  /** Counted into these (for `Daemon.counters()`); counters of its own by default. */
+  readonly counters?: Counters;
+}
+
+/** What a configuration load changed. */
+export interface LoadSummary {
+  readonly routesAdded: number;
+  readonly routesRemoved: number;
+  readonly joinsChanged: number;
 }
 
 /** A flow a template covers, installed forwarding somewhere. */
@@ -74,6 +88,8 @@ export class Router {
   private readonly memberships: Memberships;
   private readonly forwarding: Forwarding;
   private readonly mrdisc: Mrdisc;
+  readonly events: EventBus;
+  readonly counters: Counters;
 
   constructor(
     private readonly kernel: Kernel,
@@ -82,9 +98,11 @@ export class Router {
     clock: () => number = () => performance.now(),
     timers: Timers = realTimers,
   ) {
-    this.vifs = new Vifs(kernel, log);
+    this.events = opts.events ?? new EventBus();
+    this.counters = opts.counters ?? new Counters();
+    this.vifs = new Vifs(kernel, log, this.events);
     this.memberships = new Memberships(kernel, log);
-    this.forwarding = new Forwarding(kernel, log, this.vifs, clock, opts.maxLearned);
+    this.forwarding = new Forwarding(kernel, log, this.vifs, clock, this.events, this.counters, opts.maxLearned);
     this.mrdisc = new Mrdisc(kernel, log, opts.mrdiscInterval ?? MRDISC_INTERVAL.default, clock, timers);
   }
 
@@ -107,13 +125,13 @@ export class Router {
   }
 
   /** Replaces the configuration: runtime additions are dropped, differences applied. */
-  loadConfig(conf: ConfIntents): void {
+  loadConfig(conf: ConfIntents): LoadSummary {
     this.conf = conf;
     this.commands.clear();
     this.problems.clear(); // a reload reports everything again
     // As upstream re-reads interfaces on reload, in case an event was missed.
     this.links = new Links(this.kernel.links());
-    this.rebuild(true);
+    return this.rebuild(true);
   }
 
   /** Interfaces came or went: re-resolve everything against what exists now. */
@@ -124,7 +142,23 @@ export class Router {
     // Netlink also reports changes that do not matter here (up/down, MTU, ...).
     if (links.sameAs(this.links)) return;
     this.links = links;
+    const pendingBefore = this.events.active ? this.desired.pending : [];
     this.rebuild();
+    if (pendingBefore.length > 0) this.announceActivated(pendingBefore);
+  }
+
+  /**
+   * The configuration is the same across a link event, so a rule no longer pending is one whose
+   * interface appeared.
+   */
+  private announceActivated(before: readonly Pending[]): void {
+    const key = (p: Pending) => JSON.stringify([p.kind, p.iif, p.source, p.group, p.oifs]);
+    const still = new Set(this.desired.pending.map(key));
+    for (const p of before) {
+      if (still.has(key(p))) continue;
+      const { kind, iif, group, oifs } = p;
+      this.events.emit({ event: 'pending-activated', kind, iif, source: p.source ?? null, group, oifs });
+    }
   }
 
   /** A runtime command: planned on the desired state, then applied as a reload is. */
@@ -166,7 +200,7 @@ export class Router {
   }
 
   /** `retry`: routes the kernel refused before are tried again, as an operator's reload expects. */
-  private rebuild(retry = false): void {
+  private rebuild(retry = false): LoadSummary {
     const next = buildDesired(this.conf, this.links, this.commands.replay(), this.resolved);
     // Link events re-resolve everything; say each problem once, not at every event.
     const problems = new Set(next.problems.map((p) => `${p.origin}: ${p.message}`));
@@ -177,6 +211,13 @@ export class Router {
     this.desired = next;
     this.converge(rules, next.vifNeeds, retry);
     this.mrdisc.sync(this.mrdiscLinks(), this.links);
+    let routesAdded = 0;
+    let routesRemoved = 0;
+    for (const r of rules) {
+      if (r.after) routesAdded++;
+      if (r.before) routesRemoved++;
+    }
+    return { routesAdded, routesRemoved, joinsChanged: joins.join.length + joins.leave.length };
   }
 
   /**
@@ -225,13 +266,17 @@ export class Router {
   }
 
   upcalls(batch: readonly Upcall[]): void {
+    const counters = this.counters;
     for (const u of batch) {
+      counters.upcalls[u.kind]++;
       if (!this.open.has(u.family)) continue;
       const slot = this.vifs.tables[u.family].at(u.vif);
       if (!slot) {
         this.log.warning(`No matching interface for ${vifWord(u.family)} ${u.vif}, cannot handle upcall ${u.type}`);
         continue;
       }
+      const resolved = counters.upcallsResolved;
+      if (this.events.active) this.announceUpcall('upcall', u, slot.name);
       switch (u.kind) {
         case 'nocache':
           if (this.forwarding.learn(u, slot.name, this.desired.rules)) this.learned(u, slot.name);
@@ -245,7 +290,13 @@ export class Router {
         default:
           this.log.debug(`Unknown upcall ${u.type} from kernel`);
       }
+      if (counters.upcallsResolved !== resolved && this.events.active) this.announceUpcall('resolved', u, slot.name);
     }
+  }
+
+  private announceUpcall(event: 'upcall' | 'resolved', u: Upcall, iif: string): void {
+    const { family, kind } = u;
+    this.events.emit({ event, family, kind, iif, source: formatAddr(u.source), group: formatAddr(u.group) });
   }
 
   private learned(u: Upcall, iif: string): void {

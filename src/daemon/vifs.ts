@@ -12,6 +12,7 @@ import type { Links } from '../core/links.js';
 import type { IfaceSettings } from '../core/resolve.js';
 import { planVifs, type VifStep } from '../core/vif-plan.js';
 import { VifTable, type VifSlot } from '../core/vif-table.js';
+import type { EventBus } from './events.js';
 
 /** An interface whose VIF/MIF came or went: the routes using it need a new look. */
 export interface VifChange {
@@ -37,6 +38,7 @@ export class Vifs {
   constructor(
     private readonly kernel: Kernel,
     private readonly log: Logger,
+    private readonly events: EventBus,
   ) {}
 
   /**
@@ -99,6 +101,7 @@ export class Vifs {
     }
     table.put({ vif, name, ifindex, threshold });
     this.generation++;
+    if (this.events.active) this.events.emit({ event: 'vif-added', family, ifname: name, vif });
     this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${ifindex} TTL threshold ${threshold}`);
     return ok();
   }
@@ -109,7 +112,7 @@ export class Vifs {
    * MFC entries keep pointing at the number; the router updates their TTLs.
    */
   private rethreshold(family: Family, slot: VifSlot, threshold: number): Result {
-    this.release(family, slot, true);
+    this.release(family, slot, true, false);
     try {
       this.kernel.addVif(family, slot.vif, slot.ifindex, threshold);
     } catch (err) {
@@ -123,9 +126,11 @@ export class Vifs {
     return ok();
   }
 
-  private release(family: Family, slot: VifSlot, linkExists: boolean): void {
+  /** `announce` false: the VIF comes back under its number at once (a new threshold), which is no event. */
+  private release(family: Family, slot: VifSlot, linkExists: boolean, announce = true): void {
     this.tables[family].remove(slot.name);
     this.generation++;
+    if (announce && this.events.active) this.events.emit({ event: 'vif-released', family, ifname: slot.name, vif: slot.vif });
     try {
       this.kernel.delVif(family, slot.vif);
     } catch (err) {

@@ -70,18 +70,17 @@ class ReplyBuffer {
   }
 }
 
-function connectOnce(path: string, reply: ReplyBuffer): Promise<net.Socket> {
+/** Connects; with `reply`, the socket reads into it and emits no 'data' events. */
+function connectOnce(path: string, reply?: ReplyBuffer): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection({
-      path,
-      onread: {
-        buffer: () => reply.space(),
-        callback: (n: number) => {
-          reply.received(n);
-          return true;
-        },
+    const onread = reply && {
+      buffer: () => reply.space(),
+      callback: (n: number) => {
+        reply.received(n);
+        return true;
       },
-    });
+    };
+    const sock = net.createConnection(onread ? { path, onread } : { path });
     const onError = (err: Error) => {
       sock.destroy();
       reject(err);
@@ -94,7 +93,7 @@ function connectOnce(path: string, reply: ReplyBuffer): Promise<net.Socket> {
   });
 }
 
-async function connect(target: IpcTarget, reply: ReplyBuffer): Promise<net.Socket> {
+async function connect(target: IpcTarget, reply?: ReplyBuffer): Promise<net.Socket> {
   let attempts = target.attempts ?? 30;
   for (;;) {
     try {
@@ -220,4 +219,59 @@ export async function ipcPipeline(
   // A reply cut short still answers its request, as it would on a connection of its own.
   if (pos < all.length && replies.length < reqs.length) replies.push(all.subarray(pos));
   return replies;
+}
+
+/** How a stream of lines ended. */
+export type StreamEnd =
+  /** The client closed it (Ctrl-C). */
+  | { readonly by: 'client' }
+  /** The daemon ended it with its status: '' when it is exiting, else an error message. */
+  | { readonly by: 'daemon'; readonly status: string }
+  /** The connection went without the daemon's status: it died or was killed. */
+  | { readonly by: 'lost' };
+
+export interface IpcStream {
+  readonly ended: Promise<StreamEnd>;
+  close(): void;
+}
+
+/**
+ * A request whose reply is a stream of lines (`monitor`): `onLines` gets whole lines as they
+ * come, for as long as the daemon sends them. A NUL ends the stream, as it ends every reply;
+ * the text before it on its line is the daemon's status, which is how a daemon that does not
+ * know the command answers. Only the first reply is timed: a quiet router is no stuck daemon.
+ */
+export async function ipcStream(target: IpcTarget, cmd: string, onLines: (data: Buffer) => void): Promise<IpcStream> {
+  const frame = encodeRequest(cmd, []);
+  const sock = await connect(target);
+  let finish!: (end: StreamEnd) => void;
+  let settled = false;
+  const ended = new Promise<StreamEnd>((resolve) => {
+    finish = (end) => {
+      if (settled) return;
+      settled = true;
+      sock.destroy();
+      resolve(end);
+    };
+  });
+  let tail = Buffer.alloc(0);
+  const timeoutMs = target.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
+  sock.setTimeout(timeoutMs, () =>
+    finish({ by: 'daemon', status: `No reply from daemon for ${duration(timeoutMs)}, giving up` }),
+  );
+  sock.on('data', (chunk: Buffer) => {
+    sock.setTimeout(0);
+    const data = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+    const nul = data.indexOf(0);
+    const upTo = nul < 0 ? data.length : nul;
+    const lastNl = data.lastIndexOf(0x0a, upTo - 1);
+    if (lastNl >= 0) onLines(data.subarray(0, lastNl + 1));
+    if (nul >= 0) return finish({ by: 'daemon', status: data.subarray(lastNl + 1, nul).toString('utf8') });
+    tail = Buffer.from(data.subarray(lastNl + 1));
+  });
+  sock.on('end', () => finish({ by: 'lost' }));
+  sock.on('close', () => finish({ by: 'lost' }));
+  sock.on('error', () => finish({ by: 'lost' }));
+  sock.write(frame);
+  return { ended, close: () => finish({ by: 'client' }) };
 }

@@ -21,4 +21,16 @@ export interface Control {
   showGroups(mode: ShowMode): GroupsSnapshot;
   showInterfaces(mode: ShowMode): InterfacesSnapshot;
   showPending(mode: ShowMode): readonly PendingView[];
+  /**
+   * `smcroutectl monitor` ('m' text, 'M' JSON lines): `push` gets one line per event, newline
+   * included, until `stop` is called. A Control without it answers as to an unknown command.
+   */
+  monitor?(json: boolean, push: (line: string) => void): Promise<MonitorFeed>;
+}
+
+export interface MonitorFeed {
+  /** No more lines after this. */
+  stop(): void;
+  /** The line that tells the reader `count` events were dropped while it did not read. */
+  lostLine(count: number): string;
 }

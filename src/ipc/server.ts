@@ -6,7 +6,7 @@ import net from 'node:net';
 import { describeError, strerror } from '../errors.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
-import type { Control } from './control.js';
+import type { Control, MonitorFeed } from './control.js';
 import { dispatch, errorReply, type Reply } from './dispatch.js';
 import { checkSocketPath } from './socket-path.js';
 
@@ -32,6 +32,15 @@ export interface IpcServerOptions {
   /** Who is at the other end of an accepted socket's fd (SO_PEERCRED), for the log of each change. */
   readonly peerCredentials?: (fd: number) => PeerCredentials;
   readonly log?: IpcLogger;
+  /** Told of every request answered, by command letter, and whether it succeeded (the daemon's counters). */
+  readonly onAnswered?: (cmd: string, ok: boolean) => void;
+  /** Monitor streams at once; one more is refused. Default 16, well below maxConnections. */
+  readonly maxMonitors?: number;
+  /**
+   * Bytes a monitor's reader may leave unread; past that its events are dropped and counted,
+   * and one line says how many once it reads again. Default 256 KiB.
+   */
+  readonly maxMonitorOutput?: number;
 }
 
 /** The path is a live daemon's socket: a connection to it was accepted. */
@@ -46,7 +55,9 @@ export interface IpcServer {
   readonly path: string;
   /** Connections held now, and how many of them are idle (nothing half-received, queued or unsent). */
   connections(): { readonly open: number; readonly idle: number };
-  /** Stops accepting, lets open connections finish their replies, removes the socket file. */
+  /** Monitor streams open now. */
+  monitors(): number;
+  /** Stops accepting, ends monitor streams, lets open connections finish their replies, removes the socket file. */
   close(): Promise<void>;
 }
 
@@ -135,6 +146,10 @@ export async function startIpcServer(path: string, control: Control, opts: IpcSe
     maxPendingOutput: opts.maxPendingOutput ?? 1 << 20,
     peerCredentials: opts.peerCredentials,
     log,
+    onAnswered: opts.onAnswered,
+    maxMonitors: opts.maxMonitors ?? 16,
+    maxMonitorOutput: opts.maxMonitorOutput ?? 256 * 1024,
+    monitors: new Set(),
   };
   const maxConnections = opts.maxConnections ?? 256;
   /** Open connections, least recently heard from first (each is moved to the end on data). */
@@ -165,7 +180,12 @@ export async function startIpcServer(path: string, control: Control, opts: IpcSe
   return {
     path,
     connections: () => ({ open: open.size, idle: [...open.values()].filter((c) => c.idle()).length }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    monitors: () => conn.monitors.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const end of [...conn.monitors]) end(true);
+      }),
   };
 }
 
@@ -213,6 +233,11 @@ interface ConnOptions {
   readonly maxPendingOutput: number;
   readonly peerCredentials?: (fd: number) => PeerCredentials;
   readonly log: IpcLogger;
+  readonly onAnswered?: (cmd: string, ok: boolean) => void;
+  readonly maxMonitors: number;
+  readonly maxMonitorOutput: number;
+  /** How to end each open monitor stream; `farewell` sends the NUL that says the daemon ended it. */
+  readonly monitors: Set<(farewell: boolean) => void>;
 }
 
 /**
@@ -231,6 +256,8 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   /** A malformed frame, answered once the requests before it are. */
   let badFrame: FrameError | undefined;
   let closeCheck: NodeJS.Immediate | undefined;
+  /** Set once the connection became a monitor stream: how to end it. */
+  let monitoring: ((farewell: boolean) => void) | undefined;
 
   const stop = () => {
     finished = true;
@@ -255,7 +282,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   // With nothing buffered the client has had its answers; a partial frame keeps
   // the connection open for the rest (bounded by the idle timeout).
   const maybeClose = () => {
-    if (finished || queue.length > 0 || closeCheck || answering) return;
+    if (finished || monitoring || queue.length > 0 || closeCheck || answering) return;
     if (decoder.buffered > 0) {
       if (!peerEnded) return;
       const [item] = decoder.end();
@@ -274,6 +301,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
 
   const send = (frame: Frame, reply: Reply, who: { uid?: number; pid?: number }) => {
     if (finished) return;
+    opts.onAnswered?.(frame.cmd, reply.result.ok);
     // At warning, as upstream logs a refused command, so the default log level shows it.
     if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error, ...who }, 'IPC request failed');
     socket.write(reply.bytes);
@@ -295,6 +323,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
         return;
       }
       queue.shift();
+      if ((frame.cmd === 'm' || frame.cmd === 'M') && control.monitor) return startMonitor(frame.cmd);
       const who = logChange(frame);
       const reply = dispatch(frame, control);
       if (reply instanceof Promise) {
@@ -313,6 +342,73 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     if (badFrame) return refuse(badFrame.message, { code: badFrame.code });
     socket.resume();
     maybeClose();
+  };
+
+  /**
+   * The connection turns into a stream of event lines, with no idle timeout, until the client
+   * closes or the daemon stops. Requests after the monitor's are not read. A reader that falls
+   * behind by maxMonitorOutput loses events rather than growing the daemon's memory; it is told
+   * how many in one line once it reads again.
+   */
+  const startMonitor = (cmd: string) => {
+    queue.length = 0;
+    if (opts.monitors.size >= opts.maxMonitors) {
+      opts.onAnswered?.(cmd, false);
+      opts.log.warn({ monitors: opts.monitors.size }, 'IPC monitor refused: too many open');
+      socket.write(errorReply(`Too many monitors (${opts.maxMonitors}) open, try again later`));
+      return finish();
+    }
+    opts.onAnswered?.(cmd, true);
+    // No smaller than the stream's high-water mark: a 'drain' (when the lost line goes out) comes
+    // only after a write the stream refused.
+    const cap = Math.max(opts.maxMonitorOutput, socket.writableHighWaterMark);
+    let feed: MonitorFeed | undefined;
+    let lost = 0;
+    let ended = false;
+    const flushLost = () => {
+      if (lost === 0 || !feed || ended || socket.writableLength > cap) return;
+      socket.write(feed.lostLine(lost));
+      lost = 0;
+    };
+    const push = (line: string) => {
+      if (ended) return;
+      if (socket.writableLength > cap) {
+        lost++;
+        return;
+      }
+      flushLost();
+      socket.write(line);
+    };
+    const end = (farewell: boolean) => {
+      if (ended) return;
+      ended = true;
+      finished = true;
+      feed?.stop();
+      opts.monitors.delete(end);
+      if (!farewell || socket.destroyed) return;
+      // A client that stopped reading must not hold the daemon's exit: bounded as any connection.
+      socket.setTimeout(opts.idleTimeoutMs);
+      socket.end(Buffer.alloc(1));
+    };
+    monitoring = end;
+    opts.monitors.add(end);
+    socket.setTimeout(0);
+    socket.resume(); // to hear the client close
+    socket.on('drain', flushLost);
+    socket.once('close', () => end(false));
+    opts.log.debug({ cmd }, 'IPC monitor started');
+    control.monitor?.(cmd === 'M', push).then(
+      (f) => {
+        if (ended) f.stop();
+        else feed = f;
+      },
+      (err: unknown) => {
+        if (ended) return;
+        socket.write(errorReply(`Cannot start monitor: ${describeError(err)}`));
+        end(false);
+        socket.end();
+      },
+    );
   };
 
   let peer: Partial<PeerCredentials> | undefined;
@@ -358,7 +454,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   });
   socket.on('data', (chunk: Buffer) => {
     heard();
-    if (finished) return;
+    if (finished || monitoring) return;
     if (closeCheck) clearImmediate(closeCheck);
     closeCheck = undefined;
     for (const item of decoder.push(chunk)) {
@@ -370,12 +466,18 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   });
   socket.on('end', () => {
     peerEnded = true;
+    if (monitoring) {
+      monitoring(false);
+      return void socket.end();
+    }
     maybeClose();
   });
 
   return {
     socket,
-    idle: () => queue.length === 0 && decoder.buffered === 0 && !waitingDrain && !answering && socket.writableLength === 0,
+    // A monitor is never idle: it is the client's to close, and maxMonitors bounds how many there are.
+    idle: () =>
+      !monitoring && queue.length === 0 && decoder.buffered === 0 && !waitingDrain && !answering && socket.writableLength === 0,
     evict: () => {
       // Already answered and ended: its client has everything it asked for.
       if (finished) return void socket.destroy();
