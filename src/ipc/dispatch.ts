@@ -70,7 +70,24 @@ function cutAtNul(s: string): string {
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-/** Runs one request. Never throws: a Control that throws becomes an error reply. */
+/** 'x' (text) and 'X' (JSON), explain: answered by dispatchLater once its packet sample is done. */
+export function answersLater(frame: Frame): boolean {
+  return frame.code === 0x78 || frame.code === 0x58;
+}
+
+/** Runs a request answersLater picked. Never rejects: a Control that throws becomes an error reply. */
+export async function dispatchLater(frame: Frame, control: Control): Promise<Reply> {
+  let result: Result<string>;
+  try {
+    result = await control.explain(frame.args, frame.code === 0x58);
+  } catch (err) {
+    result = fail(`Internal error: ${describeError(err)}`);
+  }
+  if (!result.ok) return { bytes: errorReply(result.error), result };
+  return { bytes: Buffer.concat([Buffer.from(result.value, 'utf8'), Buffer.alloc(1)]), result: ok() };
+}
+
+/** Runs one request answered at once (all but answersLater's). Never throws: a Control that throws becomes an error reply. */
 export function dispatch(frame: Frame, control: Control): Reply {
   let outcome: { text: string; result: Result };
   try {

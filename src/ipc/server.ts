@@ -7,7 +7,7 @@ import { describeError, strerror } from '../errors.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import type { Control } from './control.js';
-import { dispatch, errorReply } from './dispatch.js';
+import { answersLater, dispatch, dispatchLater, errorReply, type Reply } from './dispatch.js';
 import { checkSocketPath } from './socket-path.js';
 
 export interface IpcLogger {
@@ -226,6 +226,8 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   let finished = false;
   let peerEnded = false;
   let waitingDrain = false;
+  /** A reply is being worked out (explain); nothing else is answered or closed meanwhile. */
+  let answering = false;
   /** A malformed frame, answered once the requests before it are. */
   let badFrame: FrameError | undefined;
   let closeCheck: NodeJS.Immediate | undefined;
@@ -253,7 +255,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   // With nothing buffered the client has had its answers; a partial frame keeps
   // the connection open for the rest (bounded by the idle timeout).
   const maybeClose = () => {
-    if (finished || queue.length > 0 || closeCheck) return;
+    if (finished || answering || queue.length > 0 || closeCheck) return;
     if (decoder.buffered > 0) {
       if (!peerEnded) return;
       const [item] = decoder.end();
@@ -265,13 +267,20 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     // as upstream, the connection ends: clients read the reply until EOF.
     closeCheck = setImmediate(() => {
       closeCheck = undefined;
-      if (queue.length > 0 || decoder.buffered > 0 || peerEnded) maybeClose();
+      if (answering || queue.length > 0 || decoder.buffered > 0 || peerEnded) maybeClose();
       else finish();
     });
   };
 
+  const send = (frame: Frame, reply: Reply, who: { uid?: number; pid?: number }) => {
+    // At warning, as upstream logs a refused command, so the default log level shows it.
+    if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error, ...who }, 'IPC request failed');
+    socket.write(reply.bytes);
+  };
+
   // Answers queued requests in order, pausing while the peer is slow to read replies.
   const drainQueue = () => {
+    if (answering) return;
     while (!finished) {
       const frame = queue[0];
       if (frame === undefined) break;
@@ -286,10 +295,18 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       }
       queue.shift();
       const who = logChange(frame);
-      const reply = dispatch(frame, control);
-      // At warning, as upstream logs a refused command, so the default log level shows it.
-      if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error, ...who }, 'IPC request failed');
-      socket.write(reply.bytes);
+      if (answersLater(frame)) {
+        // A reply that takes time (explain's packet sample): the requests after it wait, in order.
+        answering = true;
+        void dispatchLater(frame, control).then((r) => {
+          answering = false;
+          if (finished) return;
+          send(frame, r, who);
+          drainQueue();
+        });
+        return;
+      }
+      send(frame, dispatch(frame, control), who);
     }
     if (finished) return;
     if (badFrame) return refuse(badFrame.message, { code: badFrame.code });
@@ -357,7 +374,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
 
   return {
     socket,
-    idle: () => queue.length === 0 && decoder.buffered === 0 && !waitingDrain && socket.writableLength === 0,
+    idle: () => !answering && queue.length === 0 && decoder.buffered === 0 && !waitingDrain && socket.writableLength === 0,
     evict: () => {
       // Already answered and ended: its client has everything it asked for.
       if (finished) return void socket.destroy();
