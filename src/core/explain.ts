@@ -223,26 +223,22 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
     }
   }
 
-  if (here.length === 0) {
-    if (waiting.length === 0) {
-      const stop =
-        entry && entry.iif === iif
+  const moved = entry && entry.iif !== iif ? entry.iif : undefined;
+  if (here.length === 0 && waiting.length === 0) {
+    const stop =
+      moved !== undefined
+        ? `the kernel's entry for it expects ${moved}, so what arrives on ${iif} is dropped`
+        : entry
           ? 'the kernel holds a stop filter for it'
           : 'the kernel gets a stop filter for it on its first packet';
-      say('no-rule', `No rule covers ${S} -> ${G} arriving on ${iif}: ${stop}. Add one: smcroutectl add ${iif} ${S} ${G} OIF...`);
-    }
-    const others = [...new Set(elsewhere.map((r) => r.iif))];
-    if (others.length > 0) {
-      say(
-        'wrong-iif',
-        `A rule covers this flow arriving on ${others.join(', ')}, not on ${iif}: check which interface the sender's packets really come in on (ip mroute), or add a rule for ${iif}.`,
-      );
-    }
+    say('no-rule', `No rule covers ${S} -> ${G} arriving on ${iif}: ${stop}. Add one: smcroutectl add ${iif} ${S} ${G} OIF...`);
   }
-  if (entry && entry.iif !== iif) {
+  const others = new Set(here.length === 0 ? elsewhere.map((r) => r.iif) : []);
+  if (moved !== undefined) others.add(moved);
+  if (others.size > 0) {
     say(
       'wrong-iif',
-      `The kernel's entry for ${S} -> ${G} expects it on ${entry.iif}: packets arriving on ${iif} are counted as wrong-interface and dropped.`,
+      `This flow is routed when it arrives on ${[...others].join(', ')}, not on ${iif}: packets on ${iif} count as wrong-interface and are dropped. Check which interface the sender's packets really come in on (ip mroute), or add a rule for ${iif}.`,
     );
   }
 

@@ -4,6 +4,7 @@
 
 import { chooseIif, explain, formatExplanation, type ExplainState, type OsFacts } from '../core/explain.js';
 import { isMulticast, parseAddr, type Addr } from '../model/addr.js';
+import { Links } from '../core/links.js';
 import { checkIfname } from '../model/ifname.js';
 import type { Kernel } from '../kernel/types.js';
 import { fail, ok, type Result } from '../result.js';
@@ -50,7 +51,7 @@ export async function explainFlow(
   if (!chosen.ok) return chosen;
   const { iif, from } = chosen.value;
   const os = await kernel.flowFacts();
-  const link = st.links.byName(iif);
+  const link = kernel.links().find((l) => l.name === iif);
   const facts: Mutable<OsFacts> = { counters: kernel.counters(source.family, source, group) };
   if (source.family === 'inet') {
     facts.rpFilter = os.rpFilter(iif);
@@ -65,7 +66,9 @@ export async function explainFlow(
     facts.sampleMs = SAMPLE_MS;
   }
   // The state may have moved during the sample (a reload, a link event): explain what holds now.
-  const e = explain(state(), iif, source, group, facts);
+  // Links are read afresh: the router keeps the list as of the last change that mattered to
+  // routing, and a link going down or up is not one.
+  const e = explain({ ...state(), links: new Links(kernel.links()) }, iif, source, group, facts);
   if (json) return ok(JSON.stringify(e) + '\n');
   return ok(formatExplanation(e, from, facts));
 }
