@@ -70,7 +70,14 @@ export const COMMANDS: readonly Command[] = [
   { name: 'del', minArgs: 2, val: 'r' },
   { name: 'join', minArgs: 2, val: 'j', help: 'Join a multicast group on an interface', example: 'eth0 239.1.2.3' },
   { name: 'leave', minArgs: 2, val: 'l', help: 'Leave a multicast group joined before', example: 'eth0 239.1.2.3' },
-  // Ours, after upstream's so that their abbreviations keep their meaning.
+  // Ours, after upstream's entries so that their abbreviations keep their meaning.
+  {
+    name: 'explain',
+    minArgs: 2,
+    val: 'x',
+    help: 'Say what the router does with a flow, and why',
+    example: 'eth0 192.0.2.10 239.1.2.3',
+  },
   { name: 'monitor', minArgs: 0, val: 'm', help: 'Print what the daemon does as it happens, until Ctrl-C', example: '-j' },
 ];
 
@@ -86,6 +93,9 @@ const ARGUMENTS = `Arguments:
   show   groups        Multicast groups joined
   show   pending       Rules waiting for their interfaces to appear
   show   routes        (*,G) and (S,G) rules and the kernel's routes (the default)
+
+  explain [IIF] SOURCE GROUP   Verdict and reasons for one flow (-j: JSON);
+                               IIF may be left out when a rule or the kernel names it
 
 Note:
   IIF and OIF take an interface name or a wildcard: "eth+" stands for any
@@ -125,7 +135,7 @@ export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[]
   },
   {
     short: 'j',
-    help: 'Print show and reload --dry-run output as JSON',
+    help: 'Print show, explain, monitor and reload --dry-run output as JSON',
     apply: (st) => {
       st.json = true;
     },
@@ -295,7 +305,21 @@ class Cli {
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
     if (!found) return this.checked(showCmd, []);
     if (found.val === 'm') return { cmd: st.json ? 'M' : 'm', args: [], alone: true };
+    if (found.val === 'x') return this.explainStep(words.slice(pos));
     return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
+  }
+
+  /** explain [IIF] SOURCE GROUP: only the word count is checked here; the daemon checks the rest. */
+  private explainStep(args: readonly string[]): Step {
+    if (args.length > 3) {
+      return {
+        local: () => {
+          this.warnx('Too many arguments to command explain: [IIF] SOURCE GROUP');
+          return 1;
+        },
+      };
+    }
+    return { cmd: this.st.json ? 'X' : 'x', args };
   }
 
   /**
@@ -394,6 +418,7 @@ class Cli {
   /** Prints what a reply says, as upstream's client does; returns the exit status it means. */
   private async answer(cmd: string, reply: Buffer): Promise<number> {
     if (isDryRunLetter(cmd)) return this.dryRunAnswer(cmd, reply);
+    if (cmd === 'x' || cmd === 'X') return this.explained(reply);
     if (reply.length <= 1) return 0;
     if (isShowLetter(cmd)) {
       // Upstream exits 0 here even when the daemon reported an error.
@@ -435,6 +460,28 @@ class Cli {
     }
     const [first, rest] = splitError(reply);
     this.warnx(first);
+    if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
+    return 1;
+  }
+
+  /**
+   * An explanation opens with its verdict (text) or a brace (JSON); anything else is an error,
+   * and "Unknown or malformed" is what a daemon without explain (upstream's, an older ours) says.
+   */
+  private explained(reply: Buffer): number {
+    const nul = reply.indexOf(0);
+    const text = nul < 0 ? reply : reply.subarray(0, nul);
+    const head = text.subarray(0, 9).toString('latin1');
+    if (head.startsWith('Verdict: ') || head.startsWith('{')) {
+      this.io.out(text);
+      return 0;
+    }
+    if (head.startsWith('Unknown o')) {
+      this.warnx(`explain: this daemon does not support explain (it answered: ${text.toString('utf8').trim()})`);
+      return 1;
+    }
+    const [first, rest] = splitError(reply);
+    this.warnx(first.length > 0 ? first : 'explain: empty reply from the daemon');
     if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
     return 1;
   }

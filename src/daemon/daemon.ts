@@ -395,6 +395,12 @@ export class Daemon implements Control {
     return ok();
   }
 
+  /** `smcroutectl explain`: the code is loaded on the first request, so a daemon never asked pays nothing. */
+  async explain(args: readonly string[], json: boolean): Promise<Result<string>> {
+    const { explainFlow } = await import('./explain-flow.js');
+    return explainFlow(() => this.router.explainState(), this.kernel, args, json);
+  }
+
   showRoutes(mode: ShowMode): RoutesSnapshot {
     return this.router.showRoutes(mode);
   }

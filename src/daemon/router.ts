@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { formatAddr, type Addr, type Family } from '../model/addr.js';
 import type { Command, ConfIntents } from '../model/intents.js';
 import { fail, ok, type Result } from '../result.js';
+import type { ExplainState } from '../core/explain.js';
 import type { Kernel, MrdiscHeard, Upcall } from '../kernel/types.js';
 import type { GroupsSnapshot, InterfacesSnapshot, PendingView, RoutesSnapshot, ShowMode } from '../show/types.js';
 import { buildDesired, planCommand } from '../core/changes.js';
@@ -336,6 +337,18 @@ export class Router {
       joins: this.memberships,
       links: this.links,
       kernel: this.kernel,
+    };
+  }
+
+  /** What `explain` reads; the tables themselves, read at once (they change with the next event). */
+  explainState(): ExplainState {
+    return {
+      rules: this.desired.rules,
+      mfc: this.forwarding.mfc,
+      vifs: this.vifs.tables,
+      links: this.links,
+      settings: this.desired.settings,
+      pending: this.desired.pending,
     };
   }
 

@@ -17,6 +17,8 @@ export interface Control {
   planReload(): ReloadPlan;
   /** `smcroutectl kill`: exit cleanly once the reply is sent. */
   kill(): Result;
+  /** `smcroutectl explain [IIF] SOURCE GROUP`: text, or JSON when `json`; waits up to a second for a packet. */
+  explain(args: readonly string[], json: boolean): Promise<Result<string>>;
   showRoutes(mode: ShowMode): RoutesSnapshot;
   showGroups(mode: ShowMode): GroupsSnapshot;
   showInterfaces(mode: ShowMode): InterfacesSnapshot;

@@ -52,6 +52,12 @@ async function dryRun(control: Control, json: boolean): Promise<Outcome> {
   return { text: reloadPlanText(plan), result: ok() };
 }
 
+/** `explain`, 'x' text and 'X' JSON: answered once its packet sample (up to a second) is done. */
+async function explain(frame: Frame, control: Control): Promise<Outcome> {
+  const result = await control.explain(frame.args, frame.code === 0x58);
+  return result.ok ? { text: result.value, result: ok() } : { text: '', result };
+}
+
 function run(frame: Frame, control: Control): Outcome | Promise<Outcome> {
   const done = (result: Result) => ({ text: '', result });
   if (isCommandLetter(frame.cmd)) {
@@ -70,6 +76,9 @@ function run(frame: Frame, control: Control): Outcome | Promise<Outcome> {
       return dryRun(control, false); // 'n'
     case 0x4e:
       return dryRun(control, true); // 'N'
+    case 0x78: // 'x'
+    case 0x58: // 'X'
+      return explain(frame, control);
     case 0x73:
       return { text: show(frame, control, 'brief'), result: ok() }; // 's'
     case 0x53:
@@ -95,7 +104,8 @@ function cutAtNul(s: string): string {
 /**
  * Runs one request. Never throws (nor rejects): a Control that throws becomes
  * an error reply. Answered at once, except a request whose code is loaded on
- * first use (reload --dry-run), which answers when it is there.
+ * first use (reload --dry-run) or that waits for the network (explain), which
+ * answers when it is there.
  */
 export function dispatch(frame: Frame, control: Control): Reply | Promise<Reply> {
   let outcome: Outcome | Promise<Outcome>;

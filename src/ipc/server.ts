@@ -294,7 +294,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     // as upstream, the connection ends: clients read the reply until EOF.
     closeCheck = setImmediate(() => {
       closeCheck = undefined;
-      if (queue.length > 0 || decoder.buffered > 0 || peerEnded) maybeClose();
+      if (answering || queue.length > 0 || decoder.buffered > 0 || peerEnded) maybeClose();
       else finish();
     });
   };

@@ -2,9 +2,11 @@
 // depend on it, plus helpers to drive and inspect it. Argument rules are contract.ts's; no OS calls.
 
 import { kernelError, type ErrnoName } from '../errors.js';
-import { addrKey, type Addr, type Family } from '../model/addr.js';
+import { addrKey, formatAddr, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import type {
+  FlowFacts,
+  RouteBack,
   Kernel,
   LinkInfo,
   MfcSpec,
@@ -145,7 +147,32 @@ export class FakeNetns {
   }
 }
 
+/** What a test says the OS would answer to explain: set the fields, every answer is read from them. */
+export class FakeFlowFacts implements FlowFacts {
+  /** rp_filter by interface name, and conf/all. */
+  readonly rpFilters = new Map<string, number>();
+  rpFilterAll = 0;
+  /** Route back to a source, by its text form (formatAddr); absent means the lookup fails. */
+  readonly routes = new Map<string, RouteBack>();
+  /** The TTL the next sample sees, or undefined for no packet. */
+  sampledTtl: number | undefined;
+
+  rpFilter(ifname: string): { effective: number; all: number; iface: number } | undefined {
+    const iface = this.rpFilters.get(ifname) ?? 0;
+    return { effective: Math.max(this.rpFilterAll, iface), all: this.rpFilterAll, iface };
+  }
+
+  routeBack(source: Addr): RouteBack | undefined {
+    return this.routes.get(formatAddr(source));
+  }
+
+  sampleTtl(): Promise<number | undefined> {
+    return Promise.resolve(this.sampledTtl);
+  }
+}
+
 export class FakeKernel implements Kernel {
+  readonly facts = new FakeFlowFacts();
   readonly ns: FakeNetns;
   private readonly tables: Record<Family, Table | undefined> = { inet: undefined, inet6: undefined };
   private readonly joined = new Map<string, FakeMembership>();
@@ -285,6 +312,10 @@ export class FakeKernel implements Kernel {
 
   onLinkChange(handler: () => void): void {
     if (!this.down) this.linkHandler = handler;
+  }
+
+  flowFacts(): Promise<FlowFacts> {
+    return Promise.resolve(this.facts);
   }
 
   shutdown(): void {

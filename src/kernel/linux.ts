@@ -61,6 +61,7 @@ import {
   decodeMrt6msg,
 } from './structs.js';
 import type {
+  FlowFacts,
   Kernel,
   LinkInfo,
   MfcSpec,
@@ -96,6 +97,9 @@ export class LinuxKernel implements Kernel {
   private netlink = -1;
   private loop: PollLoop | undefined;
   private down = false;
+  /** Sockets lent to explain's packet sampler, read on the same poll loop. */
+  private readonly lent = new Map<number, () => void>();
+  private facts: Promise<FlowFacts> | undefined;
 
   // Reused request buffers: control calls run thousands of times at start-up.
   private readonly vifBuf = Buffer.alloc(VIFCTL_SIZE);
@@ -270,6 +274,22 @@ export class LinuxKernel implements Kernel {
     this.rewatch();
   }
 
+  flowFacts(): Promise<FlowFacts> {
+    this.facts ??= import('./flow-facts.js').then(
+      (m) =>
+        new m.LinuxFlowFacts({
+          watch: (fd, onReadable) => {
+            this.lent.set(fd, onReadable);
+            this.rewatch();
+          },
+          unwatch: (fd) => {
+            if (this.lent.delete(fd)) this.rewatch();
+          },
+        }),
+    );
+    return this.facts;
+  }
+
   shutdown(): void {
     if (this.down) return;
     this.down = true;
@@ -331,6 +351,7 @@ export class LinuxKernel implements Kernel {
     }
     if (this.linkHandler && this.netlink >= 0) fds.push(this.netlink);
     if (this.mrdiscSink) fds.push(...this.mrdisc.watched());
+    fds.push(...this.lent.keys());
     if (fds.length === 0 && !this.loop) return;
     this.loop ??= new PollLoop(() => this.drain());
     this.loop.watch(fds);
@@ -351,6 +372,7 @@ export class LinuxKernel implements Kernel {
     if (batch.length > 0 && sink) sink(batch);
     for (const h of heard) mrdiscSink?.(h);
     if (linksChanged) this.linkHandler?.();
+    for (const onReadable of [...this.lent.values()]) onReadable();
   }
 
   private readUpcalls(fd: number, family: Family, batch: Upcall[]): void {

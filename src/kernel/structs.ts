@@ -150,7 +150,7 @@ export const LAYOUTS: Readonly<Record<string, Layout>> = {
 const U32 = 0xffffffffn;
 
 /** Writes the address in network byte order: 4 or 16 bytes. */
-function writeAddr(buf: Buffer, off: number, a: Addr): void {
+export function writeAddr(buf: Buffer, off: number, a: Addr): void {
   if (a.family === 'inet') {
     buf.writeUInt32BE(v4Bits(a), off);
     return;
@@ -162,7 +162,7 @@ function writeAddr(buf: Buffer, off: number, a: Addr): void {
   buf.writeUInt32BE(Number(v & U32), off + 12);
 }
 
-function readAddr(buf: Buffer, off: number, family: Family): Addr {
+export function readAddr(buf: Buffer, off: number, family: Family): Addr {
   if (family === 'inet') return inet4(buf.readUInt32BE(off));
   const value =
     (BigInt(buf.readUInt32BE(off)) << 96n) |
@@ -364,4 +364,80 @@ export function decodeMrt6msg(buf: Buffer, off: number, len: number): Upcall | u
     source: readAddr(buf, off + 8, 'inet6'),
     group: readAddr(buf, off + 24, 'inet6'),
   };
+}
+
+// ---- explain's facts: route lookup over netlink, packets from an AF_PACKET socket ----
+
+export const AF_PACKET = 17;
+export const SOL_PACKET = 263;
+export const PACKET_IGNORE_OUTGOING = 23;
+export const ETH_P_IP = 0x0800;
+export const ETH_P_IPV6 = 0x86dd;
+export const RTM_NEWROUTE = 24;
+export const RTM_GETROUTE = 26;
+export const NLMSG_ERROR = 2;
+export const NLM_F_REQUEST = 1;
+export const RTA_DST = 1;
+export const RTA_OIF = 4;
+const NLMSGHDR_SIZE = 16;
+const RTMSG_SIZE = 12;
+export const SOCKADDR_LL_SIZE = 20;
+
+/** struct sockaddr_ll binding a packet socket to one link and one EtherType. */
+export function encodeSockaddrLl(ifindex: number, ethertype: number): Buffer {
+  const buf = Buffer.alloc(SOCKADDR_LL_SIZE);
+  buf.writeUInt16LE(AF_PACKET, 0);
+  buf.writeUInt16BE(ethertype, 2);
+  buf.writeInt32LE(ifindex, 4);
+  return buf;
+}
+
+/** An RTM_GETROUTE request for the route towards `dst` (nlmsghdr, rtmsg, one RTA_DST). */
+export function encodeRouteRequest(dst: Addr, seq: number): Buffer {
+  const alen = dst.family === 'inet' ? 4 : 16;
+  const len = NLMSGHDR_SIZE + RTMSG_SIZE + 4 + alen;
+  const buf = Buffer.alloc(len);
+  buf.writeUInt32LE(len, 0);
+  buf.writeUInt16LE(RTM_GETROUTE, 4);
+  buf.writeUInt16LE(NLM_F_REQUEST, 6);
+  buf.writeUInt32LE(seq, 8);
+  buf.writeUInt8(dst.family === 'inet' ? AF_INET : AF_INET6, NLMSGHDR_SIZE);
+  buf.writeUInt8(alen * 8, NLMSGHDR_SIZE + 1);
+  buf.writeUInt16LE(4 + alen, NLMSGHDR_SIZE + RTMSG_SIZE);
+  buf.writeUInt16LE(RTA_DST, NLMSGHDR_SIZE + RTMSG_SIZE + 2);
+  writeAddr(buf, NLMSGHDR_SIZE + RTMSG_SIZE + 4, dst);
+  return buf;
+}
+
+/** The answer to encodeRouteRequest: the outbound ifindex, or the errno the kernel refused with. */
+export function decodeRouteReply(buf: Buffer, n: number): { oif: number } | { errno: number } | undefined {
+  if (n < NLMSGHDR_SIZE) return undefined;
+  const type = buf.readUInt16LE(4);
+  if (type === NLMSG_ERROR) return { errno: -buf.readInt32LE(NLMSGHDR_SIZE) };
+  if (type !== RTM_NEWROUTE) return undefined;
+  const end = Math.min(n, buf.readUInt32LE(0));
+  for (let off = NLMSGHDR_SIZE + RTMSG_SIZE; off + 4 <= end;) {
+    const alen = buf.readUInt16LE(off);
+    if (alen < 4) break;
+    if (buf.readUInt16LE(off + 2) === RTA_OIF && alen >= 8) return { oif: buf.readUInt32LE(off + 4) };
+    off += (alen + 3) & ~3;
+  }
+  return { oif: 0 };
+}
+
+/** TTL (hop limit) of an IP packet from `source` to `group`, or undefined for any other packet. */
+export function packetTtl(buf: Buffer, n: number, source: Addr, group: Addr): number | undefined {
+  if (source.family === 'inet') {
+    if (n < 20 || buf[0] === undefined || buf[0] >> 4 !== 4) return undefined;
+    if (!sameAt(buf, 12, source) || !sameAt(buf, 16, group)) return undefined;
+    return buf.readUInt8(8);
+  }
+  if (n < 40 || buf[0] === undefined || buf[0] >> 4 !== 6) return undefined;
+  if (!sameAt(buf, 8, source) || !sameAt(buf, 24, group)) return undefined;
+  return buf.readUInt8(7);
+}
+
+function sameAt(buf: Buffer, off: number, a: Addr): boolean {
+  const b = readAddr(buf, off, a.family);
+  return b.value === a.value;
 }

@@ -67,6 +67,27 @@ export interface MrdiscSink {
   (heard: MrdiscHeard): void;
 }
 
+/** Where the route back to a source leaves: an interface index, or none at all. */
+export type RouteBack = { readonly ifindex: number } | 'unreachable';
+
+/**
+ * What `smcroutectl explain` reads from the OS about one flow, beside the
+ * routing state: reverse-path filtering, the route back to the source, and
+ * one live packet. Each answer is undefined when the OS cannot tell.
+ */
+export interface FlowFacts {
+  /** Effective IPv4 rp_filter of the interface: the larger of conf/all and conf/NAME, as Linux applies them. */
+  rpFilter(ifname: string): { readonly effective: number; readonly all: number; readonly iface: number } | undefined;
+  /** The kernel's route lookup towards `source` (RTM_GETROUTE: policy rules and every table). */
+  routeBack(source: Addr): RouteBack | undefined;
+  /**
+   * Listens on the link for up to `ms` for one packet from `source` to
+   * `group` and resolves with its TTL (hop limit for IPv6) as it arrived;
+   * undefined when none came. Never blocks the event loop.
+   */
+  sampleTtl(ifindex: number, source: Addr, group: Addr, ms: number): Promise<number | undefined>;
+}
+
 /**
  * One kernel, as seen from the daemon. Control calls are synchronous (each
  * is a single setsockopt/ioctl) and throw KernelError on failure, carrying
@@ -118,6 +139,9 @@ export interface Kernel {
   onUpcall(sink: UpcallSink): void;
   /** Called (coalesced) whenever links appear, vanish or change state. */
   onLinkChange(handler: () => void): void;
+
+  /** The OS facts `explain` reads; loaded on first use, so a daemon never asked costs nothing. */
+  flowFacts(): Promise<FlowFacts>;
 
   /** Stops all background readers and closes every socket. */
   shutdown(): void;

@@ -27,6 +27,7 @@ export type Call =
   | { op: 'addRoute' | 'removeRoute'; args: RouteArgs }
   | { op: 'join' | 'leave'; args: FlowArgs }
   | { op: 'flush' | 'reload' | 'planReload' | 'kill' }
+  | { op: 'explain'; args: readonly string[]; json: boolean }
   | { op: 'showRoutes' | 'showGroups' | 'showInterfaces' | 'showPending'; mode: ShowMode };
 
 export class FakeControl implements Control {
@@ -94,6 +95,14 @@ export class FakeControl implements Control {
   kill(): Result {
     this.record({ op: 'kill' });
     return this.result;
+  }
+  /** Answered after `explainDelayMs`, as the daemon answers once its packet sample is done. */
+  explainDelayMs = 0;
+  explainReply = 'Verdict: forwarded\n';
+  async explain(args: readonly string[], json: boolean): Promise<Result<string>> {
+    this.record({ op: 'explain', args, json });
+    await new Promise((r) => setTimeout(r, this.explainDelayMs));
+    return this.result.ok ? ok(this.explainReply) : this.result;
   }
   showRoutes(mode: ShowMode): RoutesSnapshot {
     this.record({ op: 'showRoutes', mode });

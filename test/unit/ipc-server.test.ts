@@ -12,6 +12,7 @@ import { SocketInUseError, startIpcServer, type IpcServer } from '../../src/ipc/
 import { peerCredentials } from '../../src/kernel/peer-credentials.js';
 import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../../src/show/format.js';
 import { FakeControl } from '../lib/fake-control.js';
+import { fail } from '../../src/result.js';
 import { pollUntil } from '../lib/proc.js';
 
 let dir: string;
@@ -194,20 +195,20 @@ test('show: the first letter of argument 1 picks the table, the command picks th
 
 test('an unknown command letter gets an error', async () => {
   await withServer(async (path, control) => {
-    assert.deepEqual(await talk(path, [req('x', 'a')]), text("Unknown or malformed IPC message 'x' from client."));
+    assert.deepEqual(await talk(path, [req('q', 'a')]), text("Unknown or malformed IPC message 'q' from client."));
     assert.deepEqual(control.calls, []);
   });
 });
 
 test('several frames in one write are answered in order, then the server closes', async () => {
   await withServer(async (path, control) => {
-    const reply = await talk(path, [Buffer.concat([req('F'), req('s', 'i'), req('x'), req('H')])]);
+    const reply = await talk(path, [Buffer.concat([req('F'), req('s', 'i'), req('q'), req('H')])]);
     assert.deepEqual(
       reply,
       Buffer.concat([
         OK,
         text(formatInterfaces(control.interfaces, 'brief')),
-        text("Unknown or malformed IPC message 'x' from client."),
+        text("Unknown or malformed IPC message 'q' from client."),
         OK,
       ]),
     );
@@ -215,6 +216,26 @@ test('several frames in one write are answered in order, then the server closes'
       control.calls.map((c) => c.op),
       ['flush', 'showInterfaces', 'reload'],
     );
+  });
+});
+
+test('explain is answered when its reply is ready, in order with the requests around it, before the server closes', async () => {
+  await withServer(async (path, control) => {
+    control.explainDelayMs = 50;
+    const reply = await talk(path, [Buffer.concat([req('F'), req('X', 'eth0', '10.0.0.1', '225.1.1.1'), req('H')])]);
+    assert.deepEqual(reply, Buffer.concat([OK, text(control.explainReply), OK]));
+    assert.deepEqual(
+      control.calls.map((c) => c.op),
+      ['flush', 'explain', 'reload'],
+    );
+    assert.deepEqual(control.calls[1], { op: 'explain', args: ['eth0', '10.0.0.1', '225.1.1.1'], json: true });
+  });
+});
+
+test('a refused explain is an error reply', async () => {
+  await withServer(async (path, control) => {
+    control.result = fail('explain: usage: explain [IIF] SOURCE GROUP');
+    assert.deepEqual(await talk(path, [req('x', 'a')]), text('explain: usage: explain [IIF] SOURCE GROUP'));
   });
 });
 
