@@ -370,6 +370,11 @@ export class Daemon implements Control {
   showPending(): readonly PendingView[] {
     return this.router.showPending();
   }
+
+  async stats(): Promise<string> {
+    const [snapshot, { statsJson }] = await Promise.all([this.router.statsSnapshot(), import('./stats.js')]);
+    return statsJson(snapshot);
+  }
 }
 
 /** Why a reload changed nothing: one line for logs and systemd, and the errors as `-F` prints them. */

@@ -19,4 +19,6 @@ export interface Control {
   showGroups(mode: ShowMode): GroupsSnapshot;
   showInterfaces(mode: ShowMode): InterfacesSnapshot;
   showPending(mode: ShowMode): readonly PendingView[];
+  /** IPC 'T': the statistics snapshot (daemon/stats.ts) as compact JSON, for `smcroutectl top`. */
+  stats(): Promise<string>;
 }

@@ -59,6 +59,22 @@ function run(frame: Frame, control: Control): { text: string; result: Result } {
   }
 }
 
+/**
+ * The reply to a request answered asynchronously ('T': its module is loaded on first use), or
+ * undefined for every other request, which dispatch answers at once. Never rejects.
+ */
+export function deferredReply(frame: Frame, control: Control): Promise<Reply> | undefined {
+  if (frame.code !== 0x54 || frame.args.length > 0) return undefined; // 'T', no arguments
+  const reply = (text: string, result: Result): Reply => {
+    const status = result.ok ? Buffer.alloc(1) : errorReply(result.error);
+    return { bytes: Buffer.concat([Buffer.from(text, 'utf8'), status]), result };
+  };
+  return control.stats().then(
+    (json) => reply(json, ok()),
+    (err: unknown) => reply('', fail(`Internal error: ${describeError(err)}`)),
+  );
+}
+
 /** A failure reply for a frame that could not be decoded at all. */
 export function errorReply(message: string): Buffer {
   return Buffer.concat([Buffer.from(cutAtNul(message), 'utf8'), Buffer.alloc(1)]);

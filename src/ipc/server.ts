@@ -7,7 +7,7 @@ import { describeError, strerror } from '../errors.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import type { Control } from './control.js';
-import { dispatch, errorReply } from './dispatch.js';
+import { deferredReply, dispatch, errorReply, type Reply } from './dispatch.js';
 import { checkSocketPath } from './socket-path.js';
 
 export interface IpcLogger {
@@ -226,6 +226,8 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
   let finished = false;
   let peerEnded = false;
   let waitingDrain = false;
+  /** A reply on its way (deferredReply): its frame stays first in the queue until it is written. */
+  let answering = false;
   /** A malformed frame, answered once the requests before it are. */
   let badFrame: FrameError | undefined;
   let closeCheck: NodeJS.Immediate | undefined;
@@ -270,6 +272,12 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     });
   };
 
+  const send = (frame: Frame, reply: Reply, who: object) => {
+    // At warning, as upstream logs a refused command, so the default log level shows it.
+    if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error, ...who }, 'IPC request failed');
+    socket.write(reply.bytes);
+  };
+
   // Answers queued requests in order, pausing while the peer is slow to read replies.
   const drainQueue = () => {
     while (!finished) {
@@ -284,12 +292,22 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
         });
         return;
       }
+      const later = deferredReply(frame, control);
+      if (later) {
+        answering = true;
+        socket.pause();
+        void later.then((reply) => {
+          answering = false;
+          if (finished) return;
+          queue.shift();
+          send(frame, reply, {});
+          drainQueue();
+        });
+        return;
+      }
       queue.shift();
       const who = logChange(frame);
-      const reply = dispatch(frame, control);
-      // At warning, as upstream logs a refused command, so the default log level shows it.
-      if (!reply.result.ok) opts.log.warn({ cmd: frame.cmd, error: reply.result.error, ...who }, 'IPC request failed');
-      socket.write(reply.bytes);
+      send(frame, dispatch(frame, control), who);
     }
     if (finished) return;
     if (badFrame) return refuse(badFrame.message, { code: badFrame.code });
@@ -348,7 +366,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       if (item.ok) queue.push(item.value);
       else badFrame = item.error;
     }
-    if (!waitingDrain) drainQueue();
+    if (!waitingDrain && !answering) drainQueue();
   });
   socket.on('end', () => {
     peerEnded = true;

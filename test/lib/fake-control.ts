@@ -19,7 +19,7 @@ export function request(cmd: CommandLetter, ...words: string[]): Valid<Command> 
 export type Call =
   | { op: 'addRoute' | 'removeRoute'; args: RouteArgs }
   | { op: 'join' | 'leave'; args: FlowArgs }
-  | { op: 'flush' | 'reload' | 'kill' }
+  | { op: 'flush' | 'reload' | 'kill' | 'stats' }
   | { op: 'showRoutes' | 'showGroups' | 'showInterfaces' | 'showPending'; mode: ShowMode };
 
 export class FakeControl implements Control {
@@ -76,6 +76,13 @@ export class FakeControl implements Control {
   kill(): Result {
     this.record({ op: 'kill' });
     return this.result;
+  }
+  /** The reply to 'T'; a promise that settles later, as the daemon's does. */
+  statsText = '{"time":0,"routes":[],"interfaces":[],"counts":{"static":0,"learned":0,"stop":0}}';
+  async stats(): Promise<string> {
+    this.record({ op: 'stats' });
+    await new Promise((r) => setImmediate(r));
+    return this.statsText;
   }
   showRoutes(mode: ShowMode): RoutesSnapshot {
     this.record({ op: 'showRoutes', mode });
