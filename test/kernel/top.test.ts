@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { KernelView } from '../lib/kview.js';
 import { send } from '../lib/mcast.js';
 import { rootSkipReason, withLab } from '../lib/netns.js';
-import { ctl, startOurs } from '../lib/ours.js';
+import { startRouter, upstreamSkipReason } from '../lib/impls.js';
+import { ctl, ctlRun, startOurs } from '../lib/ours.js';
 import { buildStar, starAddrs } from '../lib/topology.js';
 
 const skip = rootSkipReason();
@@ -96,6 +97,25 @@ test(
 
       await Promise.all([fast, slow]);
       assert.equal((await ours.daemon.stop()).code, 0, ours.daemon.logs);
+    });
+  },
+);
+
+test(
+  "top against upstream's C smcrouted, which does not know 'T': a clear error and exit 1, no hang",
+  { timeout: 60_000, skip: skip ?? upstreamSkipReason() },
+  async () => {
+    await withLab(async (lab) => {
+      const t = buildStar(lab, { net: 79, families: ['inet'], receivers: 1 });
+      const router = await startRouter(lab, t.rtr, 'upstream', 'phyint r0 enable\nphyint r1 enable\n');
+      const r = ctlRun(lab, t.rtr, router.sock, 'top', '--once');
+      assert.equal(r.status, 1, r.stdout);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        /^smcroutectl: the daemon does not support top \(an older version\?\): Unknown or malformed IPC message/,
+      );
+      await router.daemon.stop();
     });
   },
 );
