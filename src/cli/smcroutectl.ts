@@ -7,12 +7,14 @@ import { checkSocketPath } from '../ipc/socket-path.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
 import { fdWriter, stdinGroups } from './stdio.js';
+import { fail, ok, type Result } from '../result.js';
 
 // Loaded when needed, so -v and -h load next to nothing. The reply renderer
 // is fetched while the daemon works on the request.
 const ipcClient = () => import('../ipc/client.js');
 const requestRules = () => import('../ipc/requests.js');
 const renderer = () => import('../show/render.js');
+const topRunner = () => import('./top.js');
 
 const BUG_REPORT = 'https://github.com/troglobit/smcroute/issues';
 const HOMEPAGE = 'https://github.com/troglobit/smcroute/';
@@ -34,8 +36,13 @@ export interface CliIo {
   readonly retryDelayMs?: number;
   /** How long the daemon may send nothing before the client gives up; 10 s by default. */
   readonly replyTimeoutMs?: number;
-  /** Calls `stop` on Ctrl-C or SIGTERM, until the returned function is called (for `monitor`). */
-  readonly onInterrupt?: (stop: () => void) => () => void;
+  /**
+   * Calls `handler` on each of `signals` (Ctrl-C, SIGTERM, a terminal resize) until the returned
+   * function is called; for `monitor` and `top`. Without it, signals keep their default action.
+   */
+  readonly onSignal?: (signals: readonly NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void) => () => void;
+  /** The output terminal's size for `top`; undefined (or absent) when stdout is not a terminal. */
+  readonly terminalSize?: () => { rows: number; columns: number } | undefined;
 }
 
 interface Command {
@@ -79,6 +86,7 @@ export const COMMANDS: readonly Command[] = [
     example: 'eth0 192.0.2.10 239.1.2.3',
   },
   { name: 'monitor', minArgs: 0, val: 'm', help: 'Print what the daemon does as it happens, until Ctrl-C', example: '-j' },
+  { name: 'top', minArgs: 0, val: 'T', help: 'Live view of routes and interfaces by packet rate', example: '--once -s 2' },
 ];
 
 const ARGUMENTS = `Arguments:
@@ -96,6 +104,9 @@ const ARGUMENTS = `Arguments:
 
   explain [IIF] SOURCE GROUP   Verdict and reasons for one flow (-j: JSON);
                                IIF may be left out when a rule or the kernel names it
+
+  top    [-s SEC] [--once [-j]]   Routes by packets/s and bits/s, refreshed every
+                                  SEC seconds (1); --once prints one table
 
 Note:
   IIF and OIF take an interface name or a wildcard: "eth+" stands for any
@@ -115,6 +126,10 @@ interface State {
   version: boolean;
   /** --dry-run: with reload, ask what it would change ('n', or 'N' with -j). */
   dryRun: boolean;
+  /** top: seconds between samples, as given (checked when top runs). */
+  interval?: string;
+  /** top: one table and exit. */
+  once: boolean;
 }
 
 /** Options in upstream's letters; those with help text are listed by usage, in this order. */
@@ -168,6 +183,23 @@ export const OPTIONS: readonly (OptionDef<State> & { readonly help?: string })[]
     help: 'Leave out table headings in show output',
     apply: (st) => {
       st.heading = false;
+    },
+  },
+  // top's: letters upstream's client does not have, so its command lines keep their meaning.
+  {
+    short: 's',
+    long: 'interval',
+    arg: 'SEC',
+    help: 'top: seconds between samples (--interval), default 1',
+    apply: (st, v) => {
+      st.interval = v;
+    },
+  },
+  {
+    long: 'once',
+    help: 'top: print one table, from two samples one interval apart, and exit',
+    apply: (st) => {
+      st.once = true;
     },
   },
   {
@@ -227,7 +259,11 @@ class Cli {
 
   usage(code: number): number {
     let text = `Usage:\n  ${this.prognm} [OPTIONS] CMD [ARGS]\n\nOptions:\n`;
-    for (const o of OPTIONS) if (o.help) text += `  -${o.short ?? ''} ${(o.arg ?? '').padEnd(10)} ${o.help}\n`;
+    for (const o of OPTIONS) {
+      if (!o.help) continue;
+      const name = o.short ? `-${o.short}` : `--${o.long ?? ''}`;
+      text += `  ${`${name} ${o.arg ?? ''}`.padEnd(13)} ${o.help}\n`;
+    }
     text += '\nCommands:\n';
     for (const c of COMMANDS) {
       if (c.help) text += `  ${c.name.padEnd(7)} ${c.minArgs ? 'ARGS' : '    '}  ${c.help}\n`;
@@ -254,7 +290,47 @@ class Cli {
   /** One command line (after the options), as upstream's parse(). */
   async run(words: readonly string[]): Promise<number> {
     const step = await this.plan(words);
-    return 'local' in step ? step.local() : this.request(step.cmd, step.args);
+    if ('local' in step) return step.local();
+    return step.cmd === 'T' ? this.top(step.args) : this.request(step.cmd, step.args);
+  }
+
+  /** `top`: rates from samples of the daemon's stats, until Ctrl-C or once. */
+  private async top(args: readonly string[]): Promise<number> {
+    if (args.length > 0) {
+      this.warnx(`Too many arguments to command top: ${args.join(' ')}`);
+      return 1;
+    }
+    const { DEFAULT_INTERVAL, parseInterval, runTop } = await topRunner();
+    const interval = this.st.interval === undefined ? ok(DEFAULT_INTERVAL) : parseInterval(this.st.interval);
+    if (!interval.ok) {
+      this.warnx(interval.error);
+      return 1;
+    }
+    const { IpcClientError, ipcRequest } = await ipcClient();
+    const fetch = async (): Promise<Result<string, readonly string[]>> => {
+      try {
+        const reply = await ipcRequest(this.target(), 'T', []);
+        const nul = reply.indexOf(0);
+        return ok((nul < 0 ? reply : reply.subarray(0, nul)).toString('utf8'));
+      } catch (err) {
+        if (!(err instanceof IpcClientError)) throw err;
+        return fail(err.lines);
+      }
+    };
+    const out = this.io.out;
+    const res = await runTop(
+      {
+        fetch,
+        out: (text) => out(Buffer.from(text, 'utf8')),
+        size: this.io.terminalSize ?? (() => undefined),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        onSignal: this.io.onSignal ?? (() => () => {}),
+      },
+      { interval: interval.value, once: this.st.once || this.io.terminalSize?.() === undefined, json: this.st.json },
+    );
+    if (res.ok) return res.value;
+    for (const line of res.error) this.warnx(line);
+    return 1;
   }
 
   /**
@@ -397,7 +473,7 @@ class Cli {
       for (const line of err.lines) this.warnx(line);
       return 1;
     }
-    const unhook = this.io.onInterrupt?.(() => stream.close());
+    const unhook = this.io.onSignal?.(['SIGINT', 'SIGTERM'], () => stream.close());
     const end = await stream.ended;
     unhook?.();
     switch (end.by) {
@@ -504,13 +580,14 @@ class Cli {
         if (first === undefined || first.startsWith('#')) continue;
         this.st.help = initialHelp;
         const step = await this.plan(words);
-        if (!('local' in step) && !step.alone) {
+        if (!('local' in step) && !step.alone && step.cmd !== 'T') {
           pending.push(step);
           continue;
         }
         rc += await this.pipeline(pending);
         pending = [];
-        rc += 'local' in step ? step.local() : await this.request(step.cmd, step.args);
+        if ('local' in step) rc += step.local();
+        else rc += step.cmd === 'T' ? await this.top(step.args) : await this.request(step.cmd, step.args);
       }
       rc += await this.pipeline(pending);
     }
@@ -596,6 +673,7 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
     batch: false,
     version: false,
     dryRun: false,
+    once: false,
   };
   const cli = new Cli(io, st, argv0);
   const { operands, error } = getopt(args, OPTIONS, st, posixlyCorrect);
@@ -613,15 +691,17 @@ export async function main(args: readonly string[], io: CliIo, argv0 = 'smcroute
 export async function runFromProcess(): Promise<void> {
   const stdout = fdWriter(1);
   const stderr = fdWriter(2);
-  const onInterrupt = (stop: () => void) => {
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const onSignal = (signals: readonly NodeJS.Signals[], handler: (signal: NodeJS.Signals) => void) => {
+    for (const sig of signals) process.on(sig, handler);
     return () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      for (const sig of signals) process.off(sig, handler);
     };
   };
-  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinGroups, onInterrupt };
+  const terminalSize = () => {
+    const { isTTY, rows, columns } = process.stdout;
+    return isTTY && rows > 0 && columns > 0 ? { rows, columns } : undefined;
+  };
+  const io: CliIo = { out: stdout.write, err: stderr.write, lines: stdinGroups, onSignal, terminalSize };
   const argv0 = process.argv[1] ?? 'smcroutectl';
   const status = (await main(process.argv.slice(2), io, argv0, process.env.POSIXLY_CORRECT !== undefined)) & 0xff;
   // Everything is written; exit now rather than wait for the event loop to wind down.

@@ -424,6 +424,11 @@ export class Daemon implements Control {
     const stop = this.events.listen((e) => push(formatEvent(e, json)));
     return { stop, lostLine: (count) => formatEvent({ event: 'lost', count }, json) };
   }
+
+  async stats(): Promise<string> {
+    const [snapshot, { statsJson }] = await Promise.all([this.router.statsSnapshot(), import('./stats.js')]);
+    return statsJson(snapshot);
+  }
 }
 
 /** Why a reload changed nothing: one line for logs and systemd, and the errors as `-F` prints them. */

@@ -30,6 +30,7 @@ import type { Pending } from '../core/resolve.js';
 import { Forwarding, type Dirty } from './forwarding.js';
 import { Memberships } from './memberships.js';
 import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
+import type { StatsSnapshot } from './stats.js';
 import { groupsView, interfacesView, routesView, type ViewState } from './views.js';
 import { Vifs, vifWord } from './vifs.js';
 import { Counters } from './counters.js';
@@ -366,6 +367,15 @@ export class Router {
 
   showPending(): readonly PendingView[] {
     return this.desired.pending;
+  }
+
+  /**
+   * The statistics snapshot (daemon/stats.ts), the one source for `smcroutectl top` and metrics.
+   * Its module is loaded on the first call: a daemon nobody asks pays nothing for it.
+   */
+  async statsSnapshot(): Promise<StatsSnapshot> {
+    const { statsSnapshot } = await import('./stats.js');
+    return statsSnapshot({ mfc: this.forwarding.mfc, vifs: this.vifs.tables, kernel: this.kernel });
   }
 
   /** Counts for logs and tests. */

@@ -23,6 +23,8 @@ export interface Control {
   showGroups(mode: ShowMode): GroupsSnapshot;
   showInterfaces(mode: ShowMode): InterfacesSnapshot;
   showPending(mode: ShowMode): readonly PendingView[];
+  /** IPC 'T': the statistics snapshot (daemon/stats.ts) as compact JSON, for `smcroutectl top`. */
+  stats(): Promise<string>;
   /**
    * `smcroutectl monitor` ('m' text, 'M' JSON lines): `push` gets one line per event, newline
    * included, until `stop` is called. A Control without it answers as to an unknown command.

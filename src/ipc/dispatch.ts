@@ -52,6 +52,11 @@ async function dryRun(control: Control, json: boolean): Promise<Outcome> {
   return { text: reloadPlanText(plan), result: ok() };
 }
 
+/** The stats snapshot as JSON ('T'); its module is loaded on first use. */
+async function stats(control: Control): Promise<Outcome> {
+  return { text: await control.stats(), result: ok() };
+}
+
 /** `explain`, 'x' text and 'X' JSON: answered once its packet sample (up to a second) is done. */
 async function explain(frame: Frame, control: Control): Promise<Outcome> {
   const result = await control.explain(frame.args, frame.code === 0x58);
@@ -76,6 +81,8 @@ function run(frame: Frame, control: Control): Outcome | Promise<Outcome> {
       return dryRun(control, false); // 'n'
     case 0x4e:
       return dryRun(control, true); // 'N'
+    case 0x54: // 'T', the stats snapshot for top; it takes no arguments
+      return frame.args.length > 0 ? done(fail(malformedMessage(frame.code))) : stats(control);
     case 0x78: // 'x'
     case 0x58: // 'X'
       return explain(frame, control);

@@ -462,7 +462,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       if (item.ok) queue.push(item.value);
       else badFrame = item.error;
     }
-    if (!waitingDrain) drainQueue();
+    if (!waitingDrain && !answering) drainQueue();
   });
   socket.on('end', () => {
     peerEnded = true;

@@ -17,6 +17,7 @@ export const OPS = {
     addMfc: 'MRT_ADD_MFC',
     delMfc: 'MRT_DEL_MFC',
     counters: 'SIOCGETSGCNT',
+    vifCounters: 'SIOCGETVIFCNT',
   },
   inet6: {
     init: 'MRT6_INIT',
@@ -27,6 +28,7 @@ export const OPS = {
     addMfc: 'MRT6_ADD_MFC',
     delMfc: 'MRT6_DEL_MFC',
     counters: 'SIOCGETSGCNT_IN6',
+    vifCounters: 'SIOCGETMIFCNT_IN6',
   },
 } as const;
 
@@ -117,6 +119,14 @@ export const precheck = {
     const op = OPS[family].counters;
     const s = open(socket, op);
     if (!sameFamily(family, source, group)) invalid(op);
+    return s;
+  },
+
+  /** vifi and mifi are 16 bits. */
+  vifCounters<S>(family: Family, socket: S | undefined, vif: number): S {
+    const op = OPS[family].vifCounters;
+    const s = open(socket, op);
+    if (!fitsUint(vif, U16)) invalid(op);
     return s;
   },
 

@@ -16,6 +16,7 @@ import type {
   SgCounters,
   Upcall,
   UpcallSink,
+  VifCounters,
 } from './types.js';
 import { MRDISC_OPS, OPS, joinOp, kernelRules, precheck } from './contract.js';
 
@@ -29,6 +30,13 @@ export interface FakeVif {
   readonly vif: number;
   readonly ifindex: number;
   readonly threshold: number;
+}
+
+interface VifEntry extends FakeVif {
+  packetsIn: bigint;
+  packetsOut: bigint;
+  bytesIn: bigint;
+  bytesOut: bigint;
 }
 
 export interface FakeMfc {
@@ -63,7 +71,7 @@ interface MfcEntry {
 
 interface Table {
   readonly id: number;
-  readonly vifs: Map<number, FakeVif>;
+  readonly vifs: Map<number, VifEntry>;
   readonly mfc: Map<string, MfcEntry>;
   /** (S,G) already reported NOCACHE and not yet resolved by an MFC entry. */
   readonly unresolved: Set<string>;
@@ -218,7 +226,7 @@ export class FakeKernel implements Kernel {
     const op = OPS[family].addVif;
     if (t.vifs.has(vif)) throw kernelError(op, 'EADDRINUSE');
     if (!this.ns.hasLink(ifindex)) throw kernelError(op, 'EADDRNOTAVAIL');
-    t.vifs.set(vif, { vif, ifindex, threshold });
+    t.vifs.set(vif, { vif, ifindex, threshold, packetsIn: 0n, packetsOut: 0n, bytesIn: 0n, bytesOut: 0n });
   }
 
   delVif(family: Family, vif: number): void {
@@ -260,6 +268,12 @@ export class FakeKernel implements Kernel {
     const t = precheck.counters(family, this.tables[family], source, group);
     const e = t.mfc.get(sgKey(source, group));
     return e ? { packets: e.packets, bytes: e.bytes, wrongIf: e.wrongIf } : undefined;
+  }
+
+  vifCounters(family: Family, vif: number): VifCounters | undefined {
+    const t = precheck.vifCounters(family, this.tables[family], vif);
+    const v = t.vifs.get(vif);
+    return v ? { packetsIn: v.packetsIn, packetsOut: v.packetsOut, bytesIn: v.bytesIn, bytesOut: v.bytesOut } : undefined;
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {
@@ -366,7 +380,9 @@ export class FakeKernel implements Kernel {
   }
 
   vifs(family: Family): FakeVif[] {
-    return [...(this.tables[family]?.vifs.values() ?? [])].sort((a, b) => a.vif - b.vif);
+    return [...(this.tables[family]?.vifs.values() ?? [])]
+      .map(({ vif, ifindex, threshold }) => ({ vif, ifindex, threshold }))
+      .sort((a, b) => a.vif - b.vif);
   }
 
   mfcs(family: Family): FakeMfc[] {
@@ -435,6 +451,21 @@ export class FakeKernel implements Kernel {
       if (e.iif !== vif) {
         e.wrongIf += BigInt(packets);
         if (family === 'inet') up.push({ family, kind: 'wrongvif', type: 2, vif, source, group });
+      } else {
+        // Like Linux, a VIF counts only what is forwarded: in on the entry's VIF, out on each OIF.
+        const n = BigInt(packets);
+        const size = n * BigInt(bytes);
+        const inVif = t.vifs.get(vif);
+        if (inVif) {
+          inVif.packetsIn += n;
+          inVif.bytesIn += size;
+        }
+        e.ttls.forEach((ttl, oif) => {
+          const out = ttl > 0 ? t.vifs.get(oif) : undefined;
+          if (!out) return;
+          out.packetsOut += n;
+          out.bytesOut += size;
+        });
       }
     } else if (!t.unresolved.has(key)) {
       t.unresolved.add(key);

@@ -35,6 +35,10 @@ import {
   MRT_PIM,
   MRT_TABLE,
   SIOCGETSGCNT,
+  SIOCGETVIFCNT,
+  SIOC_VIF_REQ_SIZE,
+  encodeVifReq,
+  decodeVifReq,
   SIOCGIFFLAGS,
   IFF_UP,
   IFF_MULTICAST,
@@ -71,6 +75,7 @@ import type {
   SgCounters,
   Upcall,
   UpcallSink,
+  VifCounters,
 } from './types.js';
 
 /** Room for a burst of tens of thousands of upcalls (the kernel doubles it). */
@@ -108,6 +113,7 @@ export class LinuxKernel implements Kernel {
   private readonly mfcBuf = Buffer.alloc(MFCCTL_SIZE);
   private readonly mf6cBuf = Buffer.alloc(MF6CCTL_SIZE);
   private readonly sgBuf = Buffer.alloc(SIOC_SG_REQ6_SIZE);
+  private readonly vifReqBuf = Buffer.alloc(SIOC_VIF_REQ_SIZE);
   private readonly ifreqBuf = Buffer.alloc(IFREQ_SIZE);
   private readonly ring = new ffi.DatagramRing(UPCALL_SLOTS, UPCALL_SLOT);
   private readonly nlBuf = Buffer.alloc(32 * 1024);
@@ -230,6 +236,15 @@ export class LinuxKernel implements Kernel {
     if (errno === ERRNO.EADDRNOTAVAIL) return undefined;
     if (errno) throw kernelError(OPS[family].counters, errno);
     return decodeSgReq(this.sgBuf, family);
+  }
+
+  vifCounters(family: Family, vif: number): VifCounters | undefined {
+    const fd = precheck.vifCounters(family, this.socket(family), vif);
+    encodeVifReq(this.vifReqBuf, vif);
+    const errno = ffi.tryIoctl(fd, SIOCGETVIFCNT, this.vifReqBuf);
+    if (errno === ERRNO.EADDRNOTAVAIL || errno === ERRNO.EINVAL) return undefined;
+    if (errno) throw kernelError(OPS[family].vifCounters, errno);
+    return decodeVifReq(this.vifReqBuf);
   }
 
   join(ifindex: number, group: Addr, source?: Addr): void {

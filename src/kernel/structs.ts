@@ -2,7 +2,7 @@
 // and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux (LAYOUTS lists them).
 
 import { inet4, v4Bits, type Addr, type Family } from '../model/addr.js';
-import type { SgCounters, Upcall, UpcallKind, TtlVector } from './types.js';
+import type { SgCounters, Upcall, UpcallKind, TtlVector, VifCounters } from './types.js';
 import { MAX_VIFS } from '../model/limits.js';
 
 // Sizes and offsets below were checked against <linux/mroute.h>,
@@ -57,6 +57,8 @@ export const VIFF_USE_IFINDEX = 0x8;
 export const SIOCGIFFLAGS = 0x8913;
 /** SIOCPROTOPRIVATE + 1; the same number serves SIOCGETSGCNT_IN6. */
 export const SIOCGETSGCNT = 0x89e1;
+/** SIOCPROTOPRIVATE; the same number serves SIOCGETMIFCNT_IN6. */
+export const SIOCGETVIFCNT = 0x89e0;
 export const IFF_UP = 0x1;
 export const IFF_MULTICAST = 0x1000;
 
@@ -74,6 +76,8 @@ export const VIFCTL_SIZE = 16;
 export const MFCCTL_SIZE = 60;
 const MFCCTL_TTLS_OFFSET = 10;
 export const SIOC_SG_REQ_SIZE = 32;
+/** struct sioc_vif_req and sioc_mif_req6: a 16-bit index, then four unsigned longs. */
+export const SIOC_VIF_REQ_SIZE = 40;
 export const MIF6CTL_SIZE = 12;
 export const MF6CCTL_SIZE = 92;
 export const SIOC_SG_REQ6_SIZE = 80;
@@ -125,6 +129,8 @@ export const LAYOUTS: Readonly<Record<string, Layout>> = {
   mf6cctl: { size: MF6CCTL_SIZE, offsets: { mf6cc_mcastgrp: 28, mf6cc_parent: 56, mf6cc_ifset: 60 } },
   sioc_sg_req: { size: SIOC_SG_REQ_SIZE, offsets: { pktcnt: 8 } },
   sioc_sg_req6: { size: SIOC_SG_REQ6_SIZE, offsets: { pktcnt: 56 } },
+  sioc_vif_req: { size: SIOC_VIF_REQ_SIZE, offsets: { icount: 8, ocount: 16, ibytes: 24, obytes: 32 } },
+  sioc_mif_req6: { size: SIOC_VIF_REQ_SIZE, offsets: { icount: 8, ocount: 16, ibytes: 24, obytes: 32 } },
   group_req: { size: GROUP_REQ_SIZE, offsets: { gr_group: 8 } },
   group_source_req: { size: GROUP_SOURCE_REQ_SIZE, offsets: { gsr_group: 8, gsr_source: 136 } },
   sockaddr_in: { size: SOCKADDR_IN_SIZE, offsets: { sin_addr: 4 } },
@@ -250,6 +256,21 @@ export function decodeSgReq(buf: Buffer, family: Family): SgCounters {
     packets: buf.readBigUInt64LE(off),
     bytes: buf.readBigUInt64LE(off + 8),
     wrongIf: buf.readBigUInt64LE(off + 16),
+  };
+}
+
+/** struct sioc_vif_req or sioc_mif_req6 (the same layout) asking for one VIF/MIF. */
+export function encodeVifReq(buf: Buffer, vif: number): void {
+  buf.fill(0, 0, SIOC_VIF_REQ_SIZE);
+  buf.writeUInt16LE(vif, 0);
+}
+
+export function decodeVifReq(buf: Buffer): VifCounters {
+  return {
+    packetsIn: buf.readBigUInt64LE(8),
+    packetsOut: buf.readBigUInt64LE(16),
+    bytesIn: buf.readBigUInt64LE(24),
+    bytesOut: buf.readBigUInt64LE(32),
   };
 }
 

@@ -28,6 +28,14 @@ export interface SgCounters {
   readonly wrongIf: bigint;
 }
 
+/** What a VIF/MIF has carried: packets and bytes received on it and sent out of it. */
+export interface VifCounters {
+  readonly packetsIn: bigint;
+  readonly packetsOut: bigint;
+  readonly bytesIn: bigint;
+  readonly bytesOut: bigint;
+}
+
 export type UpcallKind = 'nocache' | 'wrongvif' | 'wholepkt' | 'other';
 
 export interface Upcall {
@@ -116,6 +124,11 @@ export interface Kernel {
   delMfc(family: Family, source: Addr, group: Addr, iif: number): void;
   /** SIOCGETSGCNT / SIOCGETSGCNT_IN6; undefined when the (S,G) is unknown. */
   counters(family: Family, source: Addr, group: Addr): SgCounters | undefined;
+  /**
+   * SIOCGETVIFCNT / SIOCGETMIFCNT_IN6; undefined when no VIF/MIF has that
+   * index (Linux says EADDRNOTAVAIL below its highest VIF, EINVAL above it).
+   */
+  vifCounters(family: Family, vif: number): VifCounters | undefined;
 
   /** ASM join when `source` is undefined, else SSM (source-specific) join. */
   join(ifindex: number, group: Addr, source?: Addr): void;

@@ -26,7 +26,7 @@ export function request(cmd: CommandLetter, ...words: string[]): Valid<Command> 
 export type Call =
   | { op: 'addRoute' | 'removeRoute'; args: RouteArgs }
   | { op: 'join' | 'leave'; args: FlowArgs }
-  | { op: 'flush' | 'reload' | 'planReload' | 'kill' }
+  | { op: 'flush' | 'reload' | 'planReload' | 'kill' | 'stats' }
   | { op: 'explain'; args: readonly string[]; json: boolean }
   | { op: 'showRoutes' | 'showGroups' | 'showInterfaces' | 'showPending'; mode: ShowMode };
 
@@ -103,6 +103,13 @@ export class FakeControl implements Control {
     this.record({ op: 'explain', args, json });
     await new Promise((r) => setTimeout(r, this.explainDelayMs));
     return this.result.ok ? ok(this.explainReply) : this.result;
+  }
+  /** The reply to 'T'; a promise that settles later, as the daemon's does. */
+  statsText = '{"time":0,"routes":[],"interfaces":[],"counts":{"static":0,"learned":0,"stop":0}}';
+  async stats(): Promise<string> {
+    this.record({ op: 'stats' });
+    await new Promise((r) => setImmediate(r));
+    return this.statsText;
   }
   showRoutes(mode: ShowMode): RoutesSnapshot {
     this.record({ op: 'showRoutes', mode });

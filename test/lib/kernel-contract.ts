@@ -173,6 +173,7 @@ export const kernelContract: readonly ContractCase[] = [
           expectCode(() => k.addMfc(f, { source: A(p.src), group: A(p.group), iif: 0, ttls: ttlsTo() }), 'EBADF', 'addMfc');
           expectCode(() => k.delMfc(f, A(p.src), A(p.group), 0), 'EBADF', 'delMfc');
           expectCode(() => k.counters(f, A(p.src), A(p.group)), 'EBADF', 'counters');
+          expectCode(() => k.vifCounters(f, 0), 'EBADF', 'vifCounters');
           expectCode(() => k.closeMroute(f), 'EBADF', 'closeMroute');
           k.openMroute(f, 0);
           k.shutdown();
@@ -306,6 +307,38 @@ export const kernelContract: readonly ContractCase[] = [
             const u = got.find((x) => x.kind === 'wrongvif')!;
             assert.deepEqual(u, { family: 'inet', kind: 'wrongvif', type: 2, vif: 1, source: S1, group: G });
           }
+        });
+      }
+    },
+  },
+  {
+    name: 'VIF/MIF counters: zero when made, unknown index undefined, in on the IIF and out on the OIF as traffic is forwarded',
+    async run(env) {
+      const [i0, i1] = env.ifaces;
+      for (const f of FAMILIES) {
+        await withKernels(env, 1, async (k) => {
+          const G = A(PLAN[f].group);
+          const S0 = env.sources(f, 0)[0]!;
+          k.openMroute(f, 0);
+          expectCode(() => k.vifCounters(f, 0x10000), 'EINVAL', 'index wider than 16 bits');
+          assert.equal(k.vifCounters(f, 0), undefined, 'no VIF yet');
+          k.addVif(f, 0, i0.index, 1);
+          k.addVif(f, 2, i1.index, 1);
+          const zero = { packetsIn: 0n, packetsOut: 0n, bytesIn: 0n, bytesOut: 0n };
+          assert.deepEqual(k.vifCounters(f, 0), zero);
+          assert.deepEqual(k.vifCounters(f, 2), zero);
+          assert.equal(k.vifCounters(f, 1), undefined, 'a gap below the highest VIF');
+          assert.equal(k.vifCounters(f, 3), undefined, 'above the highest VIF');
+          assert.equal(k.vifCounters(f, MAX_VIFS), undefined, 'beyond the limit');
+          k.addMfc(f, { source: S0, group: G, iif: 0, ttls: ttlsTo(2) });
+          const payload = 100;
+          await env.send(f, 0, [S0], G, 4, payload);
+          await waitFor(() => (k.vifCounters(f, 2)?.packetsOut ?? 0n) >= 4n, `${f} 4 packets out`);
+          const size = BigInt(ipHeader(f) + 8 + payload);
+          assert.deepEqual(k.vifCounters(f, 0), { packetsIn: 4n, packetsOut: 0n, bytesIn: 4n * size, bytesOut: 0n });
+          assert.deepEqual(k.vifCounters(f, 2), { packetsIn: 0n, packetsOut: 4n, bytesIn: 0n, bytesOut: 4n * size });
+          k.delVif(f, 2);
+          assert.equal(k.vifCounters(f, 2), undefined, 'gone with its VIF');
         });
       }
     },

@@ -21,7 +21,7 @@ interface Packed {
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'ENOTCACHED']);
 
 /** What the tarball may hold besides package.json, README.md and LICENSE, which npm always adds. */
-const SHIPPED_DIRS = ['bin/', 'dist/smcrouted.cjs', 'dist/smcroutectl.cjs', 'man/', 'conf/', 'systemd/'];
+const SHIPPED_DIRS = ['bin/', 'dist/smcrouted.cjs', 'dist/smcroutectl.cjs', 'man/', 'conf/', 'systemd/', 'completion/'];
 
 function npmSkipReason(): string | undefined {
   const r = spawnSync('npm', ['--version'], { encoding: 'utf8' });
@@ -102,6 +102,8 @@ test('npm pack ships the built programs, man pages, conf/, systemd/ and README, 
     'man/smcroute.conf.5',
     'conf/smcroute.conf',
     'systemd/smcroute.service',
+    'completion/smcroutectl.bash',
+    'completion/_smcroutectl',
   ];
   for (const f of wanted) assert.ok(files.has(f), `${f} is missing from the tarball`);
   for (const f of files) {
@@ -139,6 +141,18 @@ test(
     const help = sh(join(into, 'bin/smcroutectl'), ['-h']);
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /^Usage:\n {2}smcroutectl \[OPTIONS\] CMD/);
+
+    // The completion scripts, where README and smcroutectl(8) say to copy them from.
+    const completion = join(into, 'lib/node_modules/smcroute/completion');
+    for (const [shell, file] of [
+      ['bash', 'smcroutectl.bash'],
+      ['zsh', '_smcroutectl'],
+    ] as const) {
+      assert.ok(existsSync(join(completion, file)), `${file} is not in ${completion}`);
+      const parsed = spawnSync(shell, ['-n', join(completion, file)], { encoding: 'utf8' });
+      if (parsed.error) t.diagnostic(`${shell} is missing: ${file} not parsed`);
+      else assert.equal(parsed.status, 0, `${shell} -n ${file}: ${parsed.stderr}`);
+    }
 
     for (const [sub, page] of [
       ['man8', 'smcrouted.8'],

@@ -239,6 +239,33 @@ test('a refused explain is an error reply', async () => {
   });
 });
 
+test("'T' is answered when the stats are ready, in order with the requests around it; with arguments it is malformed", async () => {
+  await withServer(async (path, control) => {
+    const reply = await talk(path, [Buffer.concat([req('F'), req('T'), req('H'), req('T', 'x')])]);
+    assert.deepEqual(
+      reply,
+      Buffer.concat([OK, text(control.statsText), OK, text("Unknown or malformed IPC message 'T' from client.")]),
+    );
+    assert.deepEqual(
+      control.calls.map((c) => c.op),
+      ['flush', 'stats', 'reload'],
+    );
+    // A client that leaves before the answer is ready does not disturb the server.
+    const sock = net.createConnection({ path });
+    await new Promise((r) => sock.once('connect', r));
+    sock.end(req('T'));
+    sock.destroy();
+    assert.deepEqual(await talk(path, [req('T')]), text(control.statsText));
+  });
+});
+
+test('a Control whose stats fail gets an error reply', async () => {
+  await withServer(async (path, control) => {
+    control.stats = () => Promise.reject(new Error('boom'));
+    assert.deepEqual(await talk(path, [req('T')]), text('Internal error: boom'));
+  });
+});
+
 test('a frame arriving in pieces is answered once complete', async () => {
   await withServer(async (path, control) => {
     const frame = req('a', 'eth0', '10.0.0.1', '225.1.1.1', 'eth1');

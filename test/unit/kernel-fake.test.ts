@@ -7,6 +7,9 @@ import {
   decodeIgmpmsg,
   decodeMrt6msg,
   decodeSgReq,
+  decodeVifReq,
+  encodeVifReq,
+  SIOC_VIF_REQ_SIZE,
   encodeGroupReq,
   encodeIfreqName,
   decodeIfreqFlags,
@@ -235,6 +238,17 @@ describe('structs: byte layouts', () => {
     b.writeBigUInt64LE(2n, 64);
     b.writeBigUInt64LE(3n, 72);
     assert.deepEqual(decodeSgReq(b, 'inet6'), { packets: 1n, bytes: 2n, wrongIf: 3n });
+  });
+
+  test('sioc_vif_req / sioc_mif_req6 (40 bytes): index in, four counters out', () => {
+    const b = Buffer.alloc(SIOC_VIF_REQ_SIZE, 0xee);
+    encodeVifReq(b, 0x1f);
+    assert.equal(b.toString('hex'), '1f00' + '00'.repeat(38));
+    b.writeBigUInt64LE(1n, 8);
+    b.writeBigUInt64LE(2n, 16);
+    b.writeBigUInt64LE(3n, 24);
+    b.writeBigUInt64LE(2n ** 64n - 1n, 32);
+    assert.deepEqual(decodeVifReq(b), { packetsIn: 1n, packetsOut: 2n, bytesIn: 3n, bytesOut: 2n ** 64n - 1n });
   });
 
   test('group_req (136 bytes) and group_source_req (264 bytes)', () => {
