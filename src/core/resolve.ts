@@ -9,7 +9,7 @@ import type { JoinIntent, Origin, RouteIntent } from '../model/intents.js';
 import { isWildcard } from '../model/ifname.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Links } from './links.js';
-import { makeRule, ruleKey, type Rule } from './rule.js';
+import { internOifs, makeRule, ruleKey, type Rule } from './rule.js';
 
 export interface IfaceSettings {
   readonly threshold: number;
@@ -65,8 +65,8 @@ export interface ResolvedRoute {
   /** The inbound pattern matched no interface at all: the whole route waits. */
   readonly iifMissing: boolean;
   /** Outbound names that do not exist yet: the route waits for them too. */
-  readonly oifsMissing: string[];
-  readonly problems: Problem[];
+  readonly oifsMissing: readonly string[];
+  readonly problems: readonly Problem[];
 }
 
 /** One interface, if a route or join may use it; else why not. */
@@ -76,21 +76,70 @@ function usable(l: LinkInfo, settings: ReadonlyMap<string, IfaceSettings>): Resu
   return ok(l);
 }
 
-export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap<string, IfaceSettings>): ResolvedRoute {
-  const problems: Problem[] = [];
-  const iifs = links.resolve(r.iif);
-  if (iifs.length === 0) return { rules: [], iifMissing: true, oifsMissing: [], problems };
-  const oifsMissing: string[] = [];
-  const oifLinks: LinkInfo[] = [];
-  for (const pattern of r.oifs) {
-    const found = links.resolve(pattern);
-    if (found.length === 0) oifsMissing.push(pattern);
-    for (const l of found) {
+/** What one outbound list comes to against one set of interfaces and phyint settings. */
+interface Outbound {
+  readonly usable: readonly LinkInfo[];
+  readonly missing: readonly string[];
+  /** Why some matching interfaces cannot be used, as messages. */
+  readonly refused: readonly string[];
+  /** The outbound set of a rule on each inbound interface ("*" marks a wildcard route), shared. */
+  readonly sets: Map<string, ReadonlySet<string>>;
+}
+
+const NO_PROBLEMS: readonly Problem[] = [];
+
+/**
+ * Outbound lists resolved, per interface list and settings map. Tens of thousands of routes
+ * name the same few lists (the .conf reader hands them one array per distinct list), and
+ * resolving each route's list anew was a fifth of a large start-up's garbage. A settings map
+ * is filled by its phyint lines before any route is resolved against it, then only read: a
+ * new configuration or new interfaces come with new objects, so nothing here goes stale.
+ */
+const outboundCache = new WeakMap<Links, WeakMap<ReadonlyMap<string, IfaceSettings>, Map<readonly string[], Outbound>>>();
+
+function outbound(oifs: readonly string[], links: Links, settings: ReadonlyMap<string, IfaceSettings>): Outbound {
+  let bySettings = outboundCache.get(links);
+  if (!bySettings)
+    outboundCache.set(links, (bySettings = new WeakMap<ReadonlyMap<string, IfaceSettings>, Map<readonly string[], Outbound>>()));
+  let byList = bySettings.get(settings);
+  if (!byList) bySettings.set(settings, (byList = new Map<readonly string[], Outbound>()));
+  const known = byList.get(oifs);
+  if (known) return known;
+  const found: LinkInfo[] = [];
+  const missing: string[] = [];
+  const refused: string[] = [];
+  for (const pattern of oifs) {
+    const matched = links.resolve(pattern);
+    if (matched.length === 0) missing.push(pattern);
+    for (const l of matched) {
       const use = usable(l, settings);
-      if (use.ok) oifLinks.push(l);
-      else problems.push({ origin: r.origin, message: `outbound ${use.error}` });
+      if (use.ok) found.push(l);
+      else refused.push(`outbound ${use.error}`);
     }
   }
+  const made: Outbound = { usable: found, missing, refused, sets: new Map() };
+  byList.set(oifs, made);
+  return made;
+}
+
+/** The outbound set of a rule on `iif`: a wildcard that also matches the inbound interface must not send traffic back. */
+function outboundSet(out: Outbound, iif: string, wildcard: boolean): ReadonlySet<string> {
+  const key = wildcard ? `${iif}*` : iif;
+  let set = out.sets.get(key);
+  if (!set) {
+    const names = out.usable.filter((o) => !(wildcard && o.name === iif)).map((o) => o.name);
+    set = internOifs(names);
+    out.sets.set(key, set);
+  }
+  return set;
+}
+
+export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap<string, IfaceSettings>): ResolvedRoute {
+  const iifs = links.resolve(r.iif);
+  if (iifs.length === 0) return { rules: [], iifMissing: true, oifsMissing: [], problems: NO_PROBLEMS };
+  const out = outbound(r.oifs, links, settings);
+  const problems: Problem[] = out.refused.map((message) => ({ origin: r.origin, message }));
+  const wildcard = isWildcard(r.iif) || r.oifs.some(isWildcard);
   const rules: Rule[] = [];
   for (const iif of iifs) {
     const use = usable(iif, settings);
@@ -98,16 +147,9 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
       problems.push({ origin: r.origin, message: `inbound ${use.error}` });
       continue;
     }
-    const oifs = new Set<string>();
-    for (const o of oifLinks) {
-      // A wildcard that also matches the inbound interface must not send
-      // traffic back where it came from.
-      if (o.name === iif.name && (isWildcard(r.iif) || r.oifs.some(isWildcard))) continue;
-      oifs.add(o.name);
-    }
-    rules.push(makeRule(iif.name, r.source ?? null, r.group, oifs));
+    rules.push(makeRule(iif.name, r.source ?? null, r.group, outboundSet(out, iif.name, wildcard)));
   }
-  return { rules, iifMissing: false, oifsMissing, problems };
+  return { rules, iifMissing: false, oifsMissing: out.missing, problems: problems.length > 0 ? problems : NO_PROBLEMS };
 }
 
 export function routePending(r: RouteIntent, res: ResolvedRoute): Pending | undefined {

@@ -78,10 +78,14 @@ export function sameOifs(a: ReadonlySet<string>, b: ReadonlySet<string>): boolea
  * few interfaces, and a Set per rule would cost more than the rest of the rule.
  */
 const oifSets = new Map<string, ReadonlySet<string>>();
+/** Every set internOifs has handed out: given one back, it is the answer already. */
+const interned = new WeakSet<ReadonlySet<string>>();
 /** Distinct sets remembered; past that the memo starts over (sets in use stay valid). */
 const MAX_OIF_SETS = 4096;
 
-function internOifs(oifs: Iterable<string>): ReadonlySet<string> {
+/** The shared set of these names, in the order given. */
+export function internOifs(oifs: Iterable<string>): ReadonlySet<string> {
+  if (oifs instanceof Set && interned.has(oifs)) return oifs as ReadonlySet<string>;
   // In the order given: it decides which interface gets a VIF first.
   const names = [...new Set(oifs)];
   // Interface names hold no whitespace (ifname.ts), so a space separates them unambiguously.
@@ -91,5 +95,6 @@ function internOifs(oifs: Iterable<string>): ReadonlySet<string> {
   if (oifSets.size >= MAX_OIF_SETS) oifSets.clear();
   const set: ReadonlySet<string> = new Set(names);
   oifSets.set(key, set);
+  interned.add(set);
   return set;
 }

@@ -86,7 +86,8 @@ export class Forwarding {
 
   recompute(dirty: Dirty, rules: RuleTable): void {
     const now = this.now();
-    for (const [key, d] of dirty) {
+    // forEach rather than for-of: no [key, value] pair is made per entry (50,000 at a large start-up).
+    dirty.forEach((d, key) => {
       const rule = d instanceof MfcEntry ? undefined : d;
       const source = d instanceof MfcEntry ? d.source : d.source.addr;
       const group = d instanceof MfcEntry ? d.group : d.group.addr;
@@ -98,15 +99,15 @@ export class Forwarding {
       const exactKey = rule?.iif === iif ? rule.key : sgRuleKey(iif, key);
       const matched = rules.match(d.family, iif, source, group, exactKey);
       const configured = matched.some(isSingleSG);
-      if (!e && !configured) continue;
+      if (!e && !configured) return;
       if (matched.length === 0) {
         this.remove(key);
-        continue;
+        return;
       }
       const entry = this.mfc.upsert(e, key, source, group, iif, now);
       entry.learned = !configured;
       this.install(entry, matched);
-    }
+    });
   }
 
   /**
@@ -278,14 +279,14 @@ export class Forwarding {
 
   /** Outbound TTLs by VIF for a flow the `matched` rules cover: the union of their outbound sets. */
   private ttlsOf(family: Family, matched: readonly Rule[]): Uint8Array {
-    const [only, ...more] = matched;
+    // One rule, as for every configured (S,G): its outbound set was worked out before.
+    const only = matched.length === 1 ? matched[0] : undefined;
     if (this.vectorsOf !== this.vifs.generation) {
       this.byOifs.inet.clear();
       this.byOifs.inet6.clear();
       this.vectorsOf = this.vifs.generation;
     }
-    // One rule, as for every configured (S,G): its outbound set was worked out before.
-    const known = only && more.length === 0 ? this.byOifs[family].get(only.oifs) : undefined;
+    const known = only ? this.byOifs[family].get(only.oifs) : undefined;
     if (known) return known;
     const table = this.vifs.tables[family];
     const ttls = this.scratch.fill(0);
@@ -296,7 +297,7 @@ export class Forwarding {
       }
     }
     const shared = this.ttlVector(ttls);
-    if (only && more.length === 0 && this.byOifs[family].size < MAX_TTL_VECTORS) this.byOifs[family].set(only.oifs, shared);
+    if (only && this.byOifs[family].size < MAX_TTL_VECTORS) this.byOifs[family].set(only.oifs, shared);
     return shared;
   }
 

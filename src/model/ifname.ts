@@ -36,6 +36,9 @@ export function matchIfname(pattern: string, name: string): boolean {
  * `:` stays legal because alias labels use it.
  */
 export function checkIfname(name: string): Result<string> {
+  // A configuration names the same few interfaces on every line: each is checked once.
+  const known = validNames.get(name);
+  if (known) return known;
   if (name.length === 0) return fail('empty interface name');
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > IFNAMSIZ - 1) {
@@ -43,5 +46,12 @@ export function checkIfname(name: string): Result<string> {
   }
   if (name === '.' || name === '..') return fail(`"${name}" is not a valid interface name`);
   if (/[/\s]/.test(name)) return fail(`interface name "${name}" contains "/" or whitespace`);
-  return ok(name);
+  const valid = ok(name);
+  if (validNames.size >= MAX_VALID_NAMES) validNames.clear();
+  validNames.set(name, valid);
+  return valid;
 }
+
+/** Names checkIfname accepted, with the answer it gave (a Result is never changed). */
+const validNames = new Map<string, Result<string>>();
+const MAX_VALID_NAMES = 1024;
