@@ -2,7 +2,8 @@
 // renders, 404 elsewhere. Owns the listener only; what the text says is metrics-format.ts's job.
 
 import http from 'node:http';
-import { chmodSync, unlinkSync } from '../node-fs.js';
+import { dirname } from 'node:path';
+import { chmodSync, statSync, unlinkSync } from '../node-fs.js';
 import { claimPath } from '../ipc/server.js';
 import { formatMetricsAddr, type MetricsAddr } from './metrics-addr.js';
 import { OPENMETRICS_TYPE, PROMETHEUS_TYPE, wantsOpenMetrics } from './metrics-format.js';
@@ -60,7 +61,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, opts: Metri
  * endpoint is exactly as open as a loopback port, which any local user can reach.
  */
 export async function startMetricsServer(addr: MetricsAddr, opts: MetricsServerOptions): Promise<MetricsServer> {
-  if (addr.kind === 'unix') await claimPath(addr.path);
+  if (addr.kind === 'unix') {
+    // libuv reports a missing directory as EACCES; asking first gives the operator ENOENT.
+    statSync(dirname(addr.path));
+    await claimPath(addr.path);
+  }
   const server = http.createServer(
     { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxHeaderSize: 8192 },
     (req, res) => handle(req, res, opts),
