@@ -9,7 +9,7 @@ import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/load.js';
 import { KernelError, describeError, describeSystemError } from '../errors.js';
 import type { Control, MonitorFeed } from '../ipc/control.js';
-import { SocketInUseError, startIpcServer, type IpcServer } from '../ipc/server.js';
+import { SocketInUseError, claimPath, startIpcServer, type IpcServer } from '../ipc/server.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
@@ -24,7 +24,7 @@ import { PidFile } from './pid-file.js';
 import { realTimers, type Timers } from './mrdisc.js';
 import { compactSoon } from './heap.js';
 import { Router, type LoadSummary } from './router.js';
-import { Counters, type CountersSnapshot } from './counters.js';
+import { Counters, IPC_COMMANDS, type CountersSnapshot } from './counters.js';
 import { EventBus } from './events.js';
 import { formatMetricsAddr, type MetricsAddr } from './metrics-addr.js';
 import type { MetricsServer } from './metrics-server.js';
@@ -246,20 +246,22 @@ export class Daemon implements Control {
       this.metricsServer = await startMetricsServer(addr, {
         render: (openMetrics) => this.renderMetrics(openMetrics),
         warn: (m) => this.log.warning(m),
+        claimPath,
       });
     } catch (err) {
       const why = err instanceof SocketInUseError ? 'a running program serves there' : describeSystemError(err);
       this.log.err(`Cannot serve metrics on ${formatMetricsAddr(addr)}: ${why}`);
       return EX.UNAVAILABLE;
     }
-    this.log.notice(`Serving metrics on ${this.metricsServer.address}, GET /metrics`);
+    this.log.notice(`Serving metrics on ${formatMetricsAddr(addr)}, GET /metrics`);
     return undefined;
   }
 
   /** One scrape: the stats snapshot (one ioctl per route and VIF) and the counters, as text. */
   private async renderMetrics(openMetrics: boolean): Promise<string> {
     const [stats, { formatMetrics }] = await Promise.all([this.router.statsSnapshot(), import('./metrics-format.js')]);
-    return formatMetrics({ stats, counters: this.counters(), version: VERSION }, openMetrics);
+    const ipcCommands = Object.values(IPC_COMMANDS);
+    return formatMetrics({ stats, counters: this.counters(), version: VERSION, ipcCommands }, openMetrics);
   }
 
   /** The sizes `systemctl status` shows, as the log's "applied" line gives them. */

@@ -2,7 +2,6 @@
 // Prometheus 0.0.4 text. Pure: no I/O, no clock; loaded on the first scrape, never before.
 
 import type { CountersSnapshot } from './counters.js';
-import { IPC_COMMANDS } from './counters.js';
 import type { RouteKind, StatsSnapshot } from './stats.js';
 
 export const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -20,6 +19,11 @@ export interface MetricsInput {
   readonly stats: StatsSnapshot;
   readonly counters: CountersSnapshot;
   readonly version: string;
+  /**
+   * The IPC command names counted (counters.ts `IPC_COMMANDS`), each listed even at zero. Handed
+   * in, not imported: see metrics-server.ts `claimPath`.
+   */
+  readonly ipcCommands: readonly string[];
   /** Default MAX_ROUTE_SERIES; tests lower it. */
   readonly maxRouteSeries?: number;
 }
@@ -146,7 +150,7 @@ function metricFamilies(input: MetricsInput): MetricFamily[] {
     stats.interfaces.flatMap((i) => (['in', 'out'] as const).map((d): [Labels, Value] => [ifLabels(i, d), get(i, d)]));
 
   // Every command name and both results, zeros included, so a series exists before its first increase.
-  const commands = [...new Set([...Object.values(IPC_COMMANDS), 'other', ...Object.keys(c.ipc)])].sort();
+  const commands = [...new Set([...input.ipcCommands, 'other', ...Object.keys(c.ipc)])].sort();
   const ipcSamples = commands.flatMap((command) =>
     (['ok', 'failed'] as const).map((result): [Labels, Value] => [
       [

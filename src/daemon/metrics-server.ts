@@ -4,13 +4,10 @@
 import http from 'node:http';
 import { dirname } from 'node:path';
 import { chmodSync, statSync, unlinkSync } from '../node-fs.js';
-import { claimPath } from '../ipc/server.js';
-import { formatMetricsAddr, type MetricsAddr } from './metrics-addr.js';
+import type { MetricsAddr } from './metrics-addr.js';
 import { OPENMETRICS_TYPE, PROMETHEUS_TYPE, wantsOpenMetrics } from './metrics-format.js';
 
 export interface MetricsServer {
-  /** As the operator wrote it: 127.0.0.1:9544, [::1]:9544, unix:/run/x.sock. */
-  readonly address: string;
   /** Stops listening, ends open connections, removes a unix socket file. */
   close(): Promise<void>;
 }
@@ -20,6 +17,13 @@ export interface MetricsServerOptions {
   readonly render: (openMetrics: boolean) => Promise<string>;
   /** A scrape that could not be rendered (answered 500); the daemon serves on. */
   readonly warn: (msg: string) => void;
+  /**
+   * Frees a unix path for the socket, or throws (ipc/server.ts `claimPath`, the IPC socket's
+   * rule). Handed in rather than imported: a static import from this lazy module would make the
+   * bundler wrap the IPC server and everything it imports for lazy loading, about 100 KiB more
+   * resident in every daemon, with --metrics or without.
+   */
+  readonly claimPath: (path: string) => Promise<void>;
 }
 
 /** Scrapers hold one connection each; more than this at once is someone else. */
@@ -64,7 +68,7 @@ export async function startMetricsServer(addr: MetricsAddr, opts: MetricsServerO
   if (addr.kind === 'unix') {
     // libuv reports a missing directory as EACCES; asking first gives the operator ENOENT.
     statSync(dirname(addr.path));
-    await claimPath(addr.path);
+    await opts.claimPath(addr.path);
   }
   const server = http.createServer(
     { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, maxHeaderSize: 8192 },
@@ -91,7 +95,6 @@ export async function startMetricsServer(addr: MetricsAddr, opts: MetricsServerO
     }
   }
   return {
-    address: formatMetricsAddr(addr),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -12,9 +12,9 @@ import { parseOptions } from '../../src/cli/smcrouted-options.js';
 import { parseMetricsAddr } from '../../src/daemon/metrics-addr.js';
 import { escapeLabelValue, formatMetrics, wantsOpenMetrics, type MetricsInput } from '../../src/daemon/metrics-format.js';
 import { startMetricsServer } from '../../src/daemon/metrics-server.js';
-import type { CountersSnapshot } from '../../src/daemon/counters.js';
+import { IPC_COMMANDS, type CountersSnapshot } from '../../src/daemon/counters.js';
 import type { RouteStats, StatsSnapshot } from '../../src/daemon/stats.js';
-import { SocketInUseError } from '../../src/ipc/server.js';
+import { SocketInUseError, claimPath } from '../../src/ipc/server.js';
 import { parseExposition, sampleOf } from '../lib/exposition.js';
 
 test('--metrics takes a loopback HOST:PORT, [::1]:PORT or unix:/PATH, and names the argument when it refuses', () => {
@@ -106,7 +106,7 @@ const STATS: StatsSnapshot = {
   counts: { static: 2, learned: 1, stop: 1 },
 };
 
-const INPUT: MetricsInput = { stats: STATS, counters: COUNTERS, version: '2.6.0' };
+const INPUT: MetricsInput = { stats: STATS, counters: COUNTERS, version: '2.6.0', ipcCommands: Object.values(IPC_COMMANDS) };
 
 test('OpenMetrics: parses by the rules, ends with # EOF, counters as _total with UNIT on bytes, every value in place', () => {
   const text = formatMetrics(INPUT, true);
@@ -258,10 +258,10 @@ test('the server: GET and HEAD /metrics in the negotiated format, 404 elsewhere,
     {
       render: (om) => (failNext ? Promise.reject(new Error('boom')) : Promise.resolve(om ? 'om\n# EOF\n' : 'prom\n')),
       warn: (m) => warnings.push(m),
+      claimPath,
     },
   );
   try {
-    assert.equal(server.address, `unix:${path}`);
     assert.equal(statSync(path).mode & 0o777, 0o666);
     const prom = await request(path, 'GET', '/metrics');
     assert.deepEqual([prom.status, prom.type, prom.body], [200, 'text/plain; version=0.0.4; charset=utf-8', 'prom\n']);
@@ -282,13 +282,16 @@ test('the server: GET and HEAD /metrics in the negotiated format, 404 elsewhere,
 
     // The same path again is a live server's: refused, never taken over.
     await assert.rejects(
-      startMetricsServer({ kind: 'unix', path }, { render: () => Promise.resolve(''), warn: () => {} }),
+      startMetricsServer({ kind: 'unix', path }, { render: () => Promise.resolve(''), warn: () => {}, claimPath }),
       SocketInUseError,
     );
     // A file that is not a socket is never replaced.
     writeFileSync(join(dir, 'plain'), 'x');
     await assert.rejects(
-      startMetricsServer({ kind: 'unix', path: join(dir, 'plain') }, { render: () => Promise.resolve(''), warn: () => {} }),
+      startMetricsServer(
+        { kind: 'unix', path: join(dir, 'plain') },
+        { render: () => Promise.resolve(''), warn: () => {}, claimPath },
+      ),
       /not a socket/,
     );
   } finally {
@@ -304,7 +307,10 @@ test('the server: a TCP port in use is an EADDRINUSE error at start', async () =
   const port = (other.address() as net.AddressInfo).port;
   try {
     await assert.rejects(
-      startMetricsServer({ kind: 'tcp', host: '127.0.0.1', port }, { render: () => Promise.resolve(''), warn: () => {} }),
+      startMetricsServer(
+        { kind: 'tcp', host: '127.0.0.1', port },
+        { render: () => Promise.resolve(''), warn: () => {}, claimPath },
+      ),
       { code: 'EADDRINUSE' },
     );
   } finally {
