@@ -1,8 +1,10 @@
 // `sudo npm run demo`: a guided tour on a throwaway lab: our smcrouted routing multicast between
-// namespaces, what it routed and what it did not. Owns the tour only; the lab comes from test/lib.
+// namespaces, what it routed and what it did not and why (explain), what a reload would change
+// (reload --dry-run), and its metrics. Owns the tour only; the lab comes from test/lib.
 import { Receiver, send } from '../test/lib/mcast.js';
-import { isRoot, run, withLab } from '../test/lib/netns.js';
+import { isRoot, withLab } from '../test/lib/netns.js';
 import { SMCROUTECTL, SMCROUTED } from '../test/lib/ours.js';
+import { scrapeIn } from '../test/lib/scrape.js';
 import { buildStar } from '../test/lib/topology.js';
 
 const CONF = `# The demo's smcroute.conf: one (S,G) route, one (*,G/LEN) template,
@@ -34,7 +36,7 @@ async function main(): Promise<number> {
     const daemon = await lab.startDaemon({
       ns: rtr,
       cmd: SMCROUTED,
-      args: ['-n', '-f', conf, '-u', sock, '-P', pid, '-i', `demo-${lab.id}`, '-l', 'info'],
+      args: ['-n', '-f', conf, '-u', sock, '-P', pid, '-i', `demo-${lab.id}`, '-l', 'info', '--metrics', '127.0.0.1:9544'],
       readyFiles: [sock, pid],
       label: 'smcrouted',
     });
@@ -61,11 +63,30 @@ async function main(): Promise<number> {
 
     say('smcroutectl show (routes, with kernel counters)');
     process.stdout.write(lab.exec(rtr, SMCROUTECTL, ['-u', sock, '-p', '-d', 'show']).stdout);
-    say('smcroutectl show groups / interfaces');
-    process.stdout.write(lab.exec(rtr, SMCROUTECTL, ['-u', sock, '-p', 'show', 'groups']).stdout);
-    process.stdout.write(lab.exec(rtr, SMCROUTECTL, ['-u', sock, '-p', 'show', 'interfaces']).stdout);
-    say('The kernel view (ip mroute show)');
-    process.stdout.write(run('ip', ['-n', rtr, 'mroute', 'show']).stdout + run('ip', ['-n', rtr, '-6', 'mroute', 'show']).stdout);
+    const ctl = (...args: string[]) => lab.exec(rtr, SMCROUTECTL, ['-u', sock, ...args], { check: false }).stdout;
+    say('smcroutectl explain 10.10.1.2 225.1.2.3: a forwarded flow');
+    process.stdout.write(ctl('explain', '10.10.1.2', '225.1.2.3'));
+    say('smcroutectl explain 10.10.1.2 225.9.9.9: a flow no rule matches');
+    process.stdout.write(ctl('explain', '10.10.1.2', '225.9.9.9'));
+    say('smcroutectl explain r1 10.10.1.2 225.1.2.3: the same flow arriving on the wrong interface');
+    process.stdout.write(ctl('explain', 'r1', '10.10.1.2', '225.1.2.3'));
+
+    const edited = CONF.replace('mroute from r0 group 225.3.0.0/16 to r1 r2\n', 'mroute from r0 group 225.4.4.4 to r2\n');
+    lab.writeFile('smcroute.conf', edited);
+    say('Editing smcroute.conf (225.3.0.0/16 -> 225.4.4.4), then smcroutectl reload -n: what a reload would change');
+    process.stdout.write(ctl('reload', '-n'));
+
+    say('curl http://127.0.0.1:9544/metrics (smcrouted --metrics), a few lines');
+    const scraped = scrapeIn(lab, rtr, 'http://127.0.0.1:9544/metrics', false).body;
+    const wanted =
+      /^smcroute_(route_packets_total\{family="inet"|routes\{family="inet"|upcalls_total\{kind="nocache"|routes_learned_total|ipc_commands_total\{command="explain",result="ok")/;
+    process.stdout.write(
+      scraped
+        .split('\n')
+        .filter((l) => wanted.test(l))
+        .map((l) => `  ${l}`)
+        .join('\n') + '\n',
+    );
 
     say('Stopping smcrouted and removing the lab');
     await daemon.stop();

@@ -200,6 +200,9 @@ const STRERROR: Readonly<Partial<Record<string, string>>> = {
   ENOSPC: 'No space left on device',
   EROFS: 'Read-only file system',
   EDQUOT: 'Disk quota exceeded',
+  // For the --metrics listener.
+  EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
 };
 
 /** glibc's message for an errno name; the name itself when it has none here, 'Unknown error' for none. */

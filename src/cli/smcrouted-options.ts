@@ -6,6 +6,7 @@ import type { RunAsSpec } from '../kernel/privileges.js';
 import { checkSocketPath } from '../ipc/socket-path.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { DEFAULT_MAX_LEARNED, MAX_MAX_LEARNED } from '../core/learned-cap.js';
+import { parseMetricsAddr, type MetricsAddr } from '../daemon/metrics-addr.js';
 import { getopt, type OptionDef, type Verdict } from './getopt.js';
 
 export const RUNSTATEDIR = '/run';
@@ -23,6 +24,8 @@ export interface Options {
   mrdiscInterval: number;
   /** --max-learned: learned and stop-filter routes kept at most; the least recently active go first. */
   maxLearned: number;
+  /** --metrics ADDR: serve metrics over HTTP there; off when absent. */
+  metrics?: MetricsAddr;
   pidFile?: string;
   syslog: boolean;
   table: number;
@@ -166,6 +169,17 @@ export const OPTIONS: readonly OptionDef<Options>[] = [
     }),
   },
   {
+    // No letter, as --max-learned: upstream has no metrics.
+    long: 'metrics',
+    arg: 'ADDR',
+    apply: (o, v) => {
+      const addr = parseMetricsAddr(v);
+      if (!addr.ok) return { error: addr.error };
+      o.metrics = addr.value;
+      return undefined;
+    },
+  },
+  {
     short: 'm',
     arg: 'SEC',
     apply: (o, v) => {
@@ -270,7 +284,7 @@ export function usage(prog: string, o: Options): string {
   return `Usage:
   ${prog} [-hnNsv] [-c SEC] [-d SEC] [-e CMD] [-f FILE] [-i NAME] [-l LVL]
                     [-m SEC] [-p USER[:GROUP]] [-P FILE] [-t ID] [-u FILE]
-                    [--log-format text|json] [--max-learned N]
+                    [--log-format text|json] [--max-learned N] [--metrics ADDR]
 
 Options:
   -c SEC          Flush learned (*,G) routes idle for SEC seconds, default 60,
@@ -289,6 +303,9 @@ Options:
   --max-learned N Keep at most N routes learned from (*,G) rules or stopping
                   unmatched flows, default ${DEFAULT_MAX_LEARNED}; the least recently active
                   go first, configured routes never
+  --metrics ADDR  Serve OpenMetrics/Prometheus text at http://ADDR/metrics, where
+                  ADDR is a loopback HOST:PORT (127.0.0.1:9544, [::1]:9544) or
+                  unix:PATH; off by default
   -m SEC          Multicast router discovery (RFC 4286) advertisement interval on
                   phyints marked mrdisc, ${MRDISC_INTERVAL.min}-${MRDISC_INTERVAL.max} seconds, default: ${MRDISC_INTERVAL.default}
   -n              Run in the foreground, as under systemd or finit

@@ -9,7 +9,7 @@ import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/load.js';
 import { KernelError, describeError, describeSystemError } from '../errors.js';
 import type { Control, MonitorFeed } from '../ipc/control.js';
-import { SocketInUseError, startIpcServer, type IpcServer } from '../ipc/server.js';
+import { SocketInUseError, claimPath, startIpcServer, type IpcServer } from '../ipc/server.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
@@ -24,8 +24,11 @@ import { PidFile } from './pid-file.js';
 import { realTimers, type Timers } from './mrdisc.js';
 import { compactSoon } from './heap.js';
 import { Router, type LoadSummary } from './router.js';
-import { Counters, type CountersSnapshot } from './counters.js';
+import { Counters, IPC_COMMANDS, type CountersSnapshot } from './counters.js';
 import { EventBus } from './events.js';
+import { formatMetricsAddr, type MetricsAddr } from './metrics-addr.js';
+import type { MetricsServer } from './metrics-server.js';
+import { VERSION } from '../version.js';
 
 export interface DaemonOptions {
   readonly confFile: string;
@@ -53,6 +56,8 @@ export interface DaemonOptions {
   readonly service?: ServiceManager;
   /** SO_PEERCRED of an IPC connection, so that each change is logged with who sent it. */
   readonly peerCredentials?: (fd: number) => PeerCredentials;
+  /** --metrics: where to serve metrics over HTTP; the server's code is loaded only then. */
+  readonly metrics?: MetricsAddr;
 }
 
 /** The service manager as the daemon sees it; `status` is one line for `systemctl status`. */
@@ -80,6 +85,7 @@ export class Daemon implements Control {
   readonly router: Router;
   private readonly reader: ConfReader;
   private server?: IpcServer;
+  private metricsServer?: MetricsServer;
   private timer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
   private hook?: HookScript;
@@ -185,7 +191,7 @@ export class Daemon implements Control {
   }
 
   /**
-   * The IPC socket and the PID file, made before any route is installed, so that a start that
+   * The IPC socket, the --metrics listener and the PID file, made before any route is installed, so that a start that
    * cannot make them (a read-only or full /run, a live daemon's socket) exits having changed
    * nothing. Upstream warns and serves on without them; but a daemon no smcroutectl or
    * `systemctl reload` can reach, or whose PID file names nobody (or a stale PID), is half
@@ -213,12 +219,49 @@ export class Daemon implements Control {
       this.log.err(`Cannot create IPC socket ${sock}: ${describeSystemError(err)}`);
       return EX.CANTCREAT;
     }
-    const staged = this.pidFile.stage();
-    if (staged.ok) return undefined;
-    this.log.err(staged.error);
+    let failed = await this.openMetrics();
+    if (failed === undefined) {
+      const staged = this.pidFile.stage();
+      if (staged.ok) return undefined;
+      this.log.err(staged.error);
+      failed = EX.CANTCREAT;
+    }
+    await this.metricsServer?.close();
+    this.metricsServer = undefined;
     await this.server.close();
     this.server = undefined;
-    return EX.CANTCREAT;
+    return failed;
+  }
+
+  /**
+   * --metrics, opened with the IPC socket and as strictly: an operator who asked for metrics and
+   * silently got none would find out only when the graphs are needed, so a port in use or a bad
+   * path ends the start (69) before any route is installed; systemd shows why.
+   */
+  private async openMetrics(): Promise<number | undefined> {
+    const addr = this.opts.metrics;
+    if (addr === undefined) return undefined;
+    const { startMetricsServer } = await import('./metrics-server.js');
+    try {
+      this.metricsServer = await startMetricsServer(addr, {
+        render: (openMetrics) => this.renderMetrics(openMetrics),
+        warn: (m) => this.log.warning(m),
+        claimPath,
+      });
+    } catch (err) {
+      const why = err instanceof SocketInUseError ? 'a running program serves there' : describeSystemError(err);
+      this.log.err(`Cannot serve metrics on ${formatMetricsAddr(addr)}: ${why}`);
+      return EX.UNAVAILABLE;
+    }
+    this.log.notice(`Serving metrics on ${formatMetricsAddr(addr)}, GET /metrics`);
+    return undefined;
+  }
+
+  /** One scrape: the stats snapshot (one ioctl per route and VIF) and the counters, as text. */
+  private async renderMetrics(openMetrics: boolean): Promise<string> {
+    const [stats, { formatMetrics }] = await Promise.all([this.router.statsSnapshot(), import('./metrics-format.js')]);
+    const ipcCommands = Object.values(IPC_COMMANDS);
+    return formatMetrics({ stats, counters: this.counters(), version: VERSION, ipcCommands }, openMetrics);
   }
 
   /** The sizes `systemctl status` shows, as the log's "applied" line gives them. */
@@ -332,7 +375,7 @@ export class Daemon implements Control {
       if (dropped > 0) this.log.notice(`${dropped} script runs not started`);
       this.router.stop();
       this.kernel.shutdown();
-      await this.server?.close();
+      await Promise.all([this.server?.close(), this.metricsServer?.close()]);
       this.removeFiles();
       this.resolveExit(code);
     })();

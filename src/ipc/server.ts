@@ -83,7 +83,7 @@ function probe(path: string): Promise<string | undefined> {
  * daemon killed hard), which is removed. A socket that accepts a connection belongs to a live
  * daemon and is never taken over; anything that is not a socket is never deleted.
  */
-async function claimPath(path: string): Promise<void> {
+export async function claimPath(path: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
