@@ -53,6 +53,28 @@ function byFirstChar<T>(list: readonly T[], word: (t: T) => string): ReadonlyMap
 const COMMANDS_BY_CHAR = byFirstChar(COMMANDS, ([k]) => k);
 const KEYWORDS_BY_CHAR = byFirstChar(KEYWORDS, (k) => k);
 
+/** The command `word` starts with, as upstream matches it. A loop, not find(): run for every line. */
+function commandOf(word: string): Command | undefined {
+  const candidates = COMMANDS_BY_CHAR.get(word.charAt(0));
+  if (!candidates) return undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const entry = candidates[i];
+    if (entry && word.startsWith(entry[0])) return entry[1];
+  }
+  return undefined;
+}
+
+/** The keyword `token` starts with, as upstream matches it. A loop, not find(): run for every word. */
+function keywordOf(token: string): Keyword | undefined {
+  const candidates = KEYWORDS_BY_CHAR.get(token.charAt(0));
+  if (!candidates) return undefined;
+  for (let i = 0; i < candidates.length; i++) {
+    const k = candidates[i];
+    if (k !== undefined && token.startsWith(k)) return k;
+  }
+  return undefined;
+}
+
 /** isspace() in the C locale: space, \t, \n, \v, \f, \r. */
 function isSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
@@ -91,7 +113,7 @@ interface Fields {
   mrdisc: boolean;
   ttl?: string;
   /** Keywords given without the value they need. */
-  missing: Keyword[];
+  missing: readonly Keyword[];
 }
 
 /** Where parseLine puts what it finds; load.ts's sink also enforces the per-load bounds. */
@@ -100,6 +122,9 @@ export interface LineSink {
   directive(d: Directive, clean: boolean): void;
   diagnostic(d: Diagnostic): void;
 }
+
+/** Shared by the lines that lack no value, nearly all. */
+const NO_KEYWORDS: readonly Keyword[] = [];
 
 /** Collects diagnostics for one line; `failed` once any error was reported. */
 class LineReport {
@@ -136,11 +161,11 @@ function byteLength(line: string): number {
  * swallow `# ...` after `to` as interface names.
  */
 function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: number, report: LineReport): Fields {
-  const f: Fields = { mrdisc: false, missing: [] };
+  const f: Fields = { mrdisc: false, missing: NO_KEYWORDS };
   for (let i = start; ; i++) {
     const token = tokens[i];
     if (token === undefined || isComment(token)) break; // the end of the line, or a comment
-    const kw = KEYWORDS_BY_CHAR.get(token.charAt(0))?.find((k) => token.startsWith(k));
+    const kw = keywordOf(token);
     if (!kw) {
       report.warn(`${op}: unexpected "${token}", ignored`);
       continue;
@@ -148,17 +173,16 @@ function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: nu
     const applies = APPLIES[op].has(kw);
     if (!applies) report.warn(`${op}: "${kw}" does not apply here, ignored`);
     if (kw === 'to') {
-      const rest = tokens.slice(i + 1);
-      const comment = rest.findIndex(isComment);
-      const oifs = comment < 0 ? rest : rest.slice(0, comment);
-      i += oifs.length;
-      if (applies) f.oifs = oifs;
+      let end = i + 1;
+      while (end < tokens.length && !isComment(tokens[end])) end++;
+      if (applies) f.oifs = tokens.slice(i + 1, end);
+      i = end - 1;
       continue;
     }
     let value: string | undefined;
     if (TAKES_VALUE.has(kw)) {
       const next = tokens[i + 1];
-      if (next === undefined || isComment(next)) f.missing.push(kw);
+      if (next === undefined || isComment(next)) f.missing = [...f.missing, kw];
       else {
         value = next;
         i++;
@@ -284,7 +308,7 @@ export function parseLine(line: string, where: Where, out: LineSink): string | u
   const first = tokens[0];
   if (first === undefined || isComment(first)) return undefined;
 
-  const op = COMMANDS_BY_CHAR.get(first.charAt(0))?.find(([k]) => first.startsWith(k))?.[1];
+  const op = commandOf(first);
   if (!op) {
     report.error(`unknown command "${first}"`);
     return undefined;

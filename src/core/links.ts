@@ -4,13 +4,20 @@
 import type { LinkInfo } from '../kernel/types.js';
 import { foldAlias, isWildcard, matchIfname } from '../model/ifname.js';
 
+const NONE: readonly LinkInfo[] = [];
+
 export class Links {
   private readonly byNameMap = new Map<string, LinkInfo>();
+  /** Each interface as the one-element answer to its own name, made once: every route resolves its names. */
+  private readonly alone = new Map<string, readonly LinkInfo[]>();
   readonly list: readonly LinkInfo[];
 
   constructor(links: readonly LinkInfo[]) {
     this.list = [...links].sort((a, b) => a.index - b.index);
-    for (const l of this.list) this.byNameMap.set(l.name, l);
+    for (const l of this.list) {
+      this.byNameMap.set(l.name, l);
+      this.alone.set(l.name, [l]);
+    }
   }
 
   byName(name: string): LinkInfo | undefined {
@@ -18,11 +25,8 @@ export class Links {
   }
 
   /** Existing interfaces a pattern names, in ifindex order. */
-  resolve(pattern: string): LinkInfo[] {
-    if (!isWildcard(pattern)) {
-      const l = this.byNameMap.get(foldAlias(pattern));
-      return l ? [l] : [];
-    }
+  resolve(pattern: string): readonly LinkInfo[] {
+    if (!isWildcard(pattern)) return this.alone.get(foldAlias(pattern)) ?? NONE;
     return this.list.filter((l) => matchIfname(pattern, l.name));
   }
 

@@ -138,18 +138,22 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
   const iifs = links.resolve(r.iif);
   if (iifs.length === 0) return { rules: [], iifMissing: true, oifsMissing: [], problems: NO_PROBLEMS };
   const out = outbound(r.oifs, links, settings);
-  const problems: Problem[] = out.refused.map((message) => ({ origin: r.origin, message }));
+  let problems: Problem[] | undefined;
+  for (let i = 0; i < out.refused.length; i++) (problems ??= []).push({ origin: r.origin, message: out.refused[i] ?? '' });
   const wildcard = isWildcard(r.iif) || r.oifs.some(isWildcard);
   const rules: Rule[] = [];
-  for (const iif of iifs) {
+  // Index loops: this runs for every configured route, and an iterator per loop is garbage.
+  for (let i = 0; i < iifs.length; i++) {
+    const iif = iifs[i];
+    if (!iif) continue;
     const use = usable(iif, settings);
     if (!use.ok) {
-      problems.push({ origin: r.origin, message: `inbound ${use.error}` });
+      (problems ??= []).push({ origin: r.origin, message: `inbound ${use.error}` });
       continue;
     }
     rules.push(makeRule(iif.name, r.source ?? null, r.group, outboundSet(out, iif.name, wildcard)));
   }
-  return { rules, iifMissing: false, oifsMissing: out.missing, problems: problems.length > 0 ? problems : NO_PROBLEMS };
+  return { rules, iifMissing: false, oifsMissing: out.missing, problems: problems ?? NO_PROBLEMS };
 }
 
 export function routePending(r: RouteIntent, res: ResolvedRoute): Pending | undefined {

@@ -62,8 +62,9 @@ function open<S>(socket: S | undefined, op: string): S {
   return socket;
 }
 
-function sameFamily(family: Family, ...addrs: Addr[]): boolean {
-  return addrs.every((a) => a.family === family);
+// Two fixed arguments, not a rest list: called for every route installed.
+function sameFamily(family: Family, a: Addr, b: Addr): boolean {
+  return a.family === family && b.family === family;
 }
 
 /**

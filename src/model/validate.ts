@@ -90,8 +90,8 @@ export function checkFlow(args: FlowArgs): Checked<Flow> {
 export function checkRoute(args: RouteArgs): Checked<RouteFlow> {
   const flow = checkFlow(args);
   let errors: Invalid[] | undefined = flow.ok ? undefined : [...flow.error];
-  for (const oif of args.oifs) {
-    const name = checkIfname(oif);
+  for (let i = 0; i < args.oifs.length; i++) {
+    const name = checkIfname(args.oifs[i] ?? '');
     if (!name.ok) (errors ??= []).push({ code: 'oif', message: `invalid outbound interface: ${name.error}` });
   }
   if (args.oifs.length > MAX_VIFS) {
