@@ -34,43 +34,40 @@ export function readConfig(path: string, fs: ConfFs): LoadedConfig {
  * are kept between reads.
  */
 export class ConfReader {
-  private last?: { readonly texts: ReadonlyMap<string, string>; readonly routes: readonly ConfRoute[] };
+  /** The clean route lines of the last accepted read, and the text of each. */
+  private last?: { readonly routes: readonly ConfRoute[]; readonly texts: readonly string[] };
 
   constructor(private readonly fs: ConfFs) {}
 
   read(path: string): ReadConfig {
-    const texts = new Map<string, string>();
-    const fs: ConfFs = {
-      readFile: (file) => {
-        const text = this.fs.readFile(file);
-        texts.set(file, text);
-        return text;
-      },
-      glob: (pattern) => this.fs.glob(pattern),
-    };
     const intents = new IntentsBuilder(this.previous());
-    const res = loadConfig(path, fs, { sink: intents });
+    const res = loadConfig(path, this.fs, { sink: intents });
     return {
       intents: intents.result(),
       diagnostics: res.diagnostics,
       files: res.files,
       accept: () => {
         intents.moveKept();
-        this.last = { texts, routes: intents.clean };
+        this.last = { routes: intents.clean, texts: intents.cleanTexts };
       },
     };
   }
 
   /** The clean route lines of the last accepted read, file by file. */
   private previous(): Map<string, PreviousLines> {
-    const byFile = new Map<string, ConfRoute[]>();
-    for (const r of this.last?.routes ?? []) {
-      let routes = byFile.get(r.file);
-      if (!routes) byFile.set(r.file, (routes = []));
-      routes.push(r);
+    const byFile = new Map<string, { routes: ConfRoute[]; texts: string[] }>();
+    const routes = this.last?.routes ?? [];
+    const texts = this.last?.texts ?? [];
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i];
+      if (!r) continue;
+      let lines = byFile.get(r.file);
+      if (!lines) byFile.set(r.file, (lines = { routes: [], texts: [] }));
+      lines.routes.push(r);
+      lines.texts.push(texts[i] ?? '');
     }
     const out = new Map<string, PreviousLines>();
-    for (const [file, routes] of byFile) out.set(file, new PreviousLines(this.last?.texts.get(file) ?? '', routes));
+    for (const [file, lines] of byFile) out.set(file, new PreviousLines(lines.texts, lines.routes));
     return out;
   }
 }
@@ -87,24 +84,24 @@ const LOOKAHEAD = 4;
  * often than the old one is read again.
  */
 class PreviousLines {
-  private readonly texts: string[];
   private readonly taken: Uint8Array;
+  private untaken: number;
   private next = 0;
   /** The first line not taken yet of each text, and for each line the next line with the same text (-1: none). */
   private index?: { readonly first: Map<string, number>; readonly same: Int32Array };
 
   constructor(
-    text: string,
+    private readonly texts: readonly string[],
     private readonly routes: readonly ConfRoute[],
   ) {
-    const lines = text.split('\n');
-    this.texts = routes.map((r) => lines[r.line - 1] ?? '');
     this.taken = new Uint8Array(routes.length);
+    this.untaken = routes.length;
   }
 
   take(line: string): ConfRoute | undefined {
     const end = Math.min(this.next + LOOKAHEAD, this.texts.length);
     for (let i = this.next; i < end; i++) if (this.taken[i] === 0 && this.texts[i] === line) return this.takeAt(i);
+    if (this.untaken === 0) return undefined;
     const index = (this.index ??= this.makeIndex());
     let i = index.first.get(line) ?? -1;
     while (i >= 0 && this.taken[i] === 1) i = index.same[i] ?? -1;
@@ -118,14 +115,21 @@ class PreviousLines {
 
   private takeAt(i: number): ConfRoute | undefined {
     this.taken[i] = 1;
+    this.untaken--;
     this.next = i + 1;
     return this.routes[i];
   }
 
+  /**
+   * Made when a line is not where the walk expects it: of the lines not taken yet only. New
+   * lines appended after a walk that found the rest in place (the usual edit) then cost an
+   * index of the few lines left over, not of the whole file.
+   */
   private makeIndex(): { first: Map<string, number>; same: Int32Array } {
     const first = new Map<string, number>();
     const same = new Int32Array(this.texts.length);
     for (let i = this.texts.length - 1; i >= 0; i--) {
+      if (this.taken[i] === 1) continue;
       const text = this.texts[i] ?? '';
       same[i] = first.get(text) ?? -1;
       first.set(text, i);
@@ -150,14 +154,20 @@ class IntentsBuilder implements DirectiveSink {
   private readonly moved: ConfRoute[] = [];
   private readonly movedFile: string[] = [];
   private readonly movedLine: number[] = [];
-  /** Routes whose line was clean, for the next read to start from. */
+  /** Routes whose line was clean, for the next read to start from, and the text of each line. */
   readonly clean: ConfRoute[] = [];
+  readonly cleanTexts: string[] = [];
+  /** The route line offered last and not known: the directive taken next is made from it. */
+  private offered?: { readonly line: string; readonly file: string; readonly lineNo: number };
 
   constructor(private readonly previous: ReadonlyMap<string, PreviousLines>) {}
 
   known(line: string, file: string, lineNo: number): boolean {
     const route = this.previous.get(file)?.take(line);
-    if (!route) return false;
+    if (!route) {
+      this.offered = { line, file, lineNo };
+      return false;
+    }
     if (route.file !== file || route.line !== lineNo) {
       this.moved.push(route);
       this.movedFile.push(file);
@@ -165,6 +175,7 @@ class IntentsBuilder implements DirectiveSink {
     }
     this.routes.push(route);
     this.clean.push(route);
+    this.cleanTexts.push(line);
     return true;
   }
 
@@ -182,7 +193,13 @@ class IntentsBuilder implements DirectiveSink {
       case 'mroute': {
         const route = new ConfRoute(d, d.where, this.shared);
         this.routes.push(route);
-        if (clean) this.clean.push(route);
+        // Kept for the next read only with its line's text, which the loader offered just before.
+        const offered = this.offered;
+        if (clean && offered && offered.file === d.where.file && offered.lineNo === d.where.line) {
+          this.clean.push(route);
+          this.cleanTexts.push(offered.line);
+        }
+        this.offered = undefined;
         break;
       }
       case 'mgroup':
