@@ -108,7 +108,8 @@ interface Fields {
   iif?: string;
   source?: string;
   group?: string;
-  oifs?: string[];
+  /** Outbound interfaces after `to`; none without it. */
+  oifs: readonly string[];
   enable?: boolean;
   mrdisc: boolean;
   ttl?: string;
@@ -125,6 +126,7 @@ export interface LineSink {
 
 /** Shared by the lines that lack no value, nearly all. */
 const NO_KEYWORDS: readonly Keyword[] = [];
+const NO_OIFS: readonly string[] = [];
 
 /** Collects diagnostics for one line; `failed` once any error was reported. */
 class LineReport {
@@ -161,7 +163,7 @@ function byteLength(line: string): number {
  * swallow `# ...` after `to` as interface names.
  */
 function readFields(op: Exclude<Command, 'include'>, tokens: string[], start: number, report: LineReport): Fields {
-  const f: Fields = { mrdisc: false, missing: NO_KEYWORDS };
+  const f: Fields = { mrdisc: false, missing: NO_KEYWORDS, oifs: NO_OIFS };
   for (let i = start; ; i++) {
     const token = tokens[i];
     if (token === undefined || isComment(token)) break; // the end of the line, or a comment
@@ -247,23 +249,22 @@ function checked<T>(op: 'mgroup' | 'mroute', res: Checked<T>, report: LineReport
     for (const e of res.error) report.error(`${op}: ${e.message}`);
     return undefined;
   }
-  for (const w of res.value.warnings) report.warn(`${op}: ${w}`);
+  const warnings = res.value.warnings;
+  for (let i = 0; i < warnings.length; i++) report.warn(`${op}: ${warnings[i] ?? ''}`);
   return res.value.value;
 }
 
 /** The from/source/group words both mgroup and mroute need, or an error for each one missing. */
-function flowArgs(op: 'mgroup' | 'mroute', f: Fields, report: LineReport): FlowArgs | undefined {
+function hasFlow(op: 'mgroup' | 'mroute', f: Fields, report: LineReport): f is Fields & FlowArgs {
   if (f.iif === undefined) report.error(`${op}: missing inbound interface, expected "from IFNAME"`);
   if (f.group === undefined) report.error(`${op}: missing multicast group, expected "group GROUP[/LEN]"`);
   if (f.missing.includes('source')) report.error(`${op}: "source" needs an address`);
-  if (f.iif === undefined || f.group === undefined) return undefined;
-  return f.source === undefined ? { iif: f.iif, group: f.group } : { iif: f.iif, source: f.source, group: f.group };
+  return f.iif !== undefined && f.group !== undefined;
 }
 
 function mgroup(f: Fields, report: LineReport): MGroupDirective | undefined {
-  const args = flowArgs('mgroup', f, report);
-  if (!args) return undefined;
-  const flow = checked('mgroup', checkJoin(args), report);
+  if (!hasFlow('mgroup', f, report)) return undefined;
+  const flow = checked('mgroup', checkJoin(f), report);
   if (!flow || report.failed) return undefined;
   const { iif, source, group, text } = flow;
   const where = report.where;
@@ -272,13 +273,9 @@ function mgroup(f: Fields, report: LineReport): MGroupDirective | undefined {
 }
 
 function mroute(f: Fields, report: LineReport): MRouteDirective | undefined {
-  const args = flowArgs('mroute', f, report);
-  if (!args) return undefined;
-  const route = checked(
-    'mroute',
-    checkRoute({ iif: args.iif, source: args.source, group: args.group, oifs: f.oifs ?? [] }),
-    report,
-  );
+  if (!hasFlow('mroute', f, report)) return undefined;
+  // The fields themselves are the validator's arguments: no copy per line.
+  const route = checked('mroute', checkRoute(f), report);
   if (!route || report.failed) return undefined;
   if (route.oifs.length === 0) {
     report.warn('mroute: no outbound interfaces ("to OIF ..."); matching traffic will be dropped (stop filter)');

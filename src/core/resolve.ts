@@ -141,6 +141,12 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
   let problems: Problem[] | undefined;
   for (let i = 0; i < out.refused.length; i++) (problems ??= []).push({ origin: r.origin, message: out.refused[i] ?? '' });
   const wildcard = isWildcard(r.iif) || r.oifs.some(isWildcard);
+  // A route names one inbound interface, nearly always: its one rule goes in an array of one.
+  const only = iifs.length === 1 ? iifs[0] : undefined;
+  if (only && !problems && usable(only, settings).ok) {
+    const rule = makeRule(only.name, r.source ?? null, r.group, outboundSet(out, only.name, wildcard));
+    return { rules: [rule], iifMissing: false, oifsMissing: out.missing, problems: NO_PROBLEMS };
+  }
   const rules: Rule[] = [];
   // Index loops: this runs for every configured route, and an iterator per loop is garbage.
   for (let i = 0; i < iifs.length; i++) {
