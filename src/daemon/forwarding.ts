@@ -22,6 +22,17 @@ import { vifWord, type Vifs } from './vifs.js';
  */
 export type Dirty = Map<string, SingleRule | MfcEntry>;
 
+/** An entry's kernel state worked out (Forwarding.place), to be put in the kernel (Forwarding.put). */
+interface Placement {
+  readonly e: MfcEntry;
+  /** Inbound VIF/MIF. */
+  readonly parent: number;
+  readonly ttls: Uint8Array;
+  readonly forwards: boolean;
+  /** Tell the event bus (a learn or a move says it in its own words). */
+  readonly announce: boolean;
+}
+
 /** Distinct TTL vectors remembered; past that the memo starts over (vectors in use stay valid). */
 const MAX_TTL_VECTORS = 4096;
 
@@ -86,6 +97,7 @@ export class Forwarding {
 
   recompute(dirty: Dirty, rules: RuleTable): void {
     const now = this.now();
+    const placements: Placement[] = [];
     // forEach rather than for-of: no [key, value] pair is made per entry (50,000 at a large start-up).
     dirty.forEach((d, key) => {
       const rule = d instanceof MfcEntry ? undefined : d;
@@ -106,8 +118,15 @@ export class Forwarding {
       }
       const entry = this.mfc.upsert(e, key, source, group, iif, now);
       entry.learned = !configured;
-      this.install(entry, matched);
+      const p = this.place(entry, matched, true);
+      if (typeof p !== 'boolean') placements.push(p);
     });
+    // The kernel is told after the work, call after call: a system call that follows a stretch
+    // of JavaScript finds the caches cold, and 50,000 of them took about 6% longer interleaved.
+    for (let i = 0; i < placements.length; i++) {
+      const p = placements[i];
+      if (p) this.put(p);
+    }
   }
 
   /**
@@ -234,6 +253,15 @@ export class Forwarding {
    * `announce` false: the caller tells the event bus itself (a move is one event, not an install).
    */
   private install(e: MfcEntry, matched: readonly Rule[], announce = true): boolean {
+    const p = this.place(e, matched, announce);
+    return typeof p === 'boolean' ? p : this.put(p);
+  }
+
+  /**
+   * What the kernel must be told for the entry to be as `matched` says, or, when nothing
+   * (it is there already, or has no VIF to come in on and was dropped), whether it forwards.
+   */
+  private place(e: MfcEntry, matched: readonly Rule[], announce: boolean): Placement | boolean {
     const table = this.vifs.tables[e.family];
     const parent = table.get(e.iif);
     if (!parent) {
@@ -241,13 +269,18 @@ export class Forwarding {
       this.remove(e.key);
       return false;
     }
-    const shared = this.ttlsOf(e.family, matched);
-    const forwards = shared.some((t) => t > 0);
-    if (e.parent === parent.vif && (e.ttls === shared || equalBytes(e.ttls, shared))) return forwards;
+    const ttls = this.ttlsOf(e.family, matched);
+    const forwards = ttls.some((t) => t > 0);
+    if (e.parent === parent.vif && (e.ttls === ttls || equalBytes(e.ttls, ttls))) return forwards;
+    return { e, parent: parent.vif, ttls, forwards, announce };
+  }
+
+  /** Tells the kernel; true when the entry is there and forwards somewhere. */
+  private put({ e, parent, ttls, forwards, announce }: Placement): boolean {
     try {
-      this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent.vif, ttls: shared });
-      e.parent = parent.vif;
-      e.ttls = shared;
+      this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent, ttls });
+      e.parent = parent;
+      e.ttls = ttls;
       this.refused.delete(e.key);
       if (announce && this.events.active) this.announce(e, forwards);
       return forwards;
