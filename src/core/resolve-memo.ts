@@ -9,6 +9,13 @@ import type { Rule } from './rule.js';
 
 export class ResolveMemo {
   private rules = new Map<RouteIntent, Rule>();
+  /**
+   * Remembered during the rebuild under way, entered in `rules` when the next one begins: a
+   * route is never asked for twice in one rebuild, and 50,000 map entries made at start-up
+   * would be on the way to the PID file for nothing but the first reload.
+   */
+  private pendingRoutes: RouteIntent[] = [];
+  private pendingRules: Rule[] = [];
   private links?: Links;
   private settings?: ReadonlyMap<string, IfaceSettings>;
 
@@ -19,7 +26,8 @@ export class ResolveMemo {
       this.settings !== undefined &&
       links.sameAs(this.links) &&
       sameSettings(settings, this.settings);
-    if (!same) this.rules = new Map();
+    if (same) this.settle();
+    else this.forget();
     this.links = links;
     this.settings = settings;
   }
@@ -31,7 +39,8 @@ export class ResolveMemo {
 
   /** `route` resolved to exactly `rule`, with nothing missing and nothing to report. */
   remember(route: RouteIntent, rule: Rule): void {
-    this.rules.set(route, rule);
+    this.pendingRoutes.push(route);
+    this.pendingRules.push(rule);
   }
 
   /**
@@ -40,13 +49,30 @@ export class ResolveMemo {
    * rarely, and the memo never holds much more than the configuration).
    */
   end(routes: readonly RouteIntent[]): void {
-    if (this.rules.size <= routes.length + routes.length / 4 + 64) return;
+    if (this.rules.size + this.pendingRoutes.length <= routes.length + routes.length / 4 + 64) return;
+    this.settle();
     const kept = new Map<RouteIntent, Rule>();
     for (const r of routes) {
       const rule = this.rules.get(r);
       if (rule) kept.set(r, rule);
     }
     this.rules = kept;
+  }
+
+  private settle(): void {
+    for (let i = 0; i < this.pendingRoutes.length; i++) {
+      const route = this.pendingRoutes[i];
+      const rule = this.pendingRules[i];
+      if (route && rule) this.rules.set(route, rule);
+    }
+    this.pendingRoutes = [];
+    this.pendingRules = [];
+  }
+
+  private forget(): void {
+    this.rules = new Map();
+    this.pendingRoutes = [];
+    this.pendingRules = [];
   }
 }
 
