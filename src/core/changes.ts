@@ -152,7 +152,8 @@ function merged(d: Desired, rule: Rule): RuleChange {
 function addRule(d: Desired, rule: Rule, needs: VifNeeds): void {
   const before = d.rules.get(rule.key);
   const after = before ? withMoreOifs(before, rule.oifs) : rule;
-  d.rules.set(after);
+  if (before) d.rules.set(after);
+  else d.rules.insert(after);
   needs.add(after);
 }
 

@@ -36,6 +36,12 @@ export class RuleTable {
     return this.rules.values();
   }
 
+  /** Adds a rule the caller knows is not there yet (a state being built): no lookup first. */
+  insert(rule: Rule): void {
+    this.rules.set(rule.key, rule);
+    this.index(rule);
+  }
+
   /** Adds or replaces a rule; a replaced rule keeps its place in the order. */
   set(rule: Rule): void {
     const old = this.rules.get(rule.key);

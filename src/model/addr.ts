@@ -230,18 +230,27 @@ export function addrKey(a: Addr): string {
 
 /** "ADDR" or "ADDR/LEN" as typed in smcroute.conf or on the smcroutectl command line. */
 export function parsePrefix(text: string): Result<Prefix> {
+  const p = readPrefix(text);
+  return typeof p === 'string' ? fail(p) : ok(p);
+}
+
+/**
+ * parsePrefix without the Result around it: the prefix, or why not. For the validator, which
+ * reads two of these on every line of a configuration and reports through its own lists.
+ */
+export function readPrefix(text: string): Prefix | string {
   const slash = text.indexOf('/');
   const addrText = slash >= 0 ? text.slice(0, slash) : text;
   const addr = parseAddr(addrText);
-  if (!addr) return fail(`invalid address ${addrText}`);
+  if (!addr) return `invalid address ${addrText}`;
   const width = maxLen(addr.family);
-  if (slash < 0) return ok({ addr, len: width });
+  if (slash < 0) return { addr, len: width };
   const lenText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenText)) return fail(`invalid prefix length /${lenText}`);
+  if (!/^\d{1,3}$/.test(lenText)) return `invalid prefix length /${lenText}`;
   const len = Number(lenText);
-  if (len > width) return fail(`prefix length /${len} out of range (0-${width})`);
+  if (len > width) return `prefix length /${len} out of range (0-${width})`;
   // As upstream: "/0" means "no length given", i.e. a single address.
-  return ok({ addr, len: len === 0 ? width : len });
+  return { addr, len: len === 0 ? width : len };
 }
 
 /** Text as upstream's show prints it: "ADDR" for a full-width prefix, else "ADDR/LEN". */

@@ -3,7 +3,7 @@
 // command line. Pure: interfaces are only checked as names, never looked up.
 
 import { fail, ok, type Result } from '../result.js';
-import { isAny, isMulticast, maxLen, parsePrefix, type Prefix } from './addr.js';
+import { isAny, isMulticast, maxLen, readPrefix, type Prefix } from './addr.js';
 import { checkIfname } from './ifname.js';
 import type { Flow, RouteFlow } from './intents.js';
 import { MAX_JOIN_BITS, MAX_VIFS } from './limits.js';
@@ -54,12 +54,12 @@ export function checkFlow(args: FlowArgs): Checked<Flow> {
   if (!iif.ok) (errors ??= []).push({ code: 'iif', message: `invalid inbound interface: ${iif.error}` });
 
   let group: Prefix | undefined;
-  const g = parsePrefix(args.group);
-  if (!g.ok) (errors ??= []).push({ code: 'group', message: `group "${args.group}": ${g.error}` });
-  else if (!isMulticast(g.value.addr))
+  const g = readPrefix(args.group);
+  if (typeof g === 'string') (errors ??= []).push({ code: 'group', message: `group "${args.group}": ${g}` });
+  else if (!isMulticast(g.addr))
     (errors ??= []).push({ code: 'group', message: `group ${args.group} is not a multicast address` });
   else {
-    group = g.value;
+    group = g;
     if (group.len < MIN_GROUP_LEN[group.addr.family]) {
       warnings = [...warnings, `group range ${args.group} reaches outside the multicast address space`];
     }
@@ -67,14 +67,14 @@ export function checkFlow(args: FlowArgs): Checked<Flow> {
 
   let source: Prefix | undefined;
   if (args.source !== undefined) {
-    const s = parsePrefix(args.source);
-    if (!s.ok) (errors ??= []).push({ code: 'source', message: `source "${args.source}": ${s.error}` });
-    else if (group && s.value.addr.family !== group.addr.family) {
-      const message = `address families differ: source ${args.source} is ${familyName(s.value)} but group ${args.group} is ${familyName(group)}`;
+    const s = readPrefix(args.source);
+    if (typeof s === 'string') (errors ??= []).push({ code: 'source', message: `source "${args.source}": ${s}` });
+    else if (group && s.addr.family !== group.addr.family) {
+      const message = `address families differ: source ${args.source} is ${familyName(s)} but group ${args.group} is ${familyName(group)}`;
       (errors ??= []).push({ code: 'family', message });
-    } else if (!isAny(s.value.addr)) {
+    } else if (!isAny(s.addr)) {
       // Any all-zero source means "any source", whatever its length, as upstream.
-      source = s.value;
+      source = s;
       if (isMulticast(source.addr))
         warnings = [...warnings, `source ${args.source} is a multicast address; no traffic can match`];
     }
