@@ -74,11 +74,11 @@ export class RuleTable {
    * when the caller has it already.
    */
   match(family: Family, iif: string, source: Addr, group: Addr, exactKey: string = sgRuleKey(iif, sgKey(source, group))): Rule[] {
-    const out: Rule[] = [];
     const exact = this.rules.get(exactKey);
-    if (exact) out.push(exact);
     const bucket = this.templates.get(family)?.get(iif);
-    if (!bucket) return out;
+    // Without templates on `iif` (every configured (S,G) route) the answer is made at its size.
+    if (!bucket) return exact ? [exact] : [];
+    const out: Rule[] = exact ? [exact] : [];
     for (const len of bucket.lens) {
       const rules = bucket.byLen.get(len)?.get(addrKey(mask(group, len)));
       if (!rules) continue;
