@@ -34,40 +34,44 @@ export function readConfig(path: string, fs: ConfFs): LoadedConfig {
  * are kept between reads.
  */
 export class ConfReader {
-  /** The clean route lines of the last accepted read, and the text of each. */
-  private last?: { readonly routes: readonly ConfRoute[]; readonly texts: readonly string[] };
+  /** The files' texts and the clean route lines of the last accepted read. */
+  private last?: { readonly texts: ReadonlyMap<string, string>; readonly routes: readonly ConfRoute[] };
 
   constructor(private readonly fs: ConfFs) {}
 
   read(path: string): ReadConfig {
+    const texts = new Map<string, string>();
+    const fs: ConfFs = {
+      readFile: (file) => {
+        const text = this.fs.readFile(file);
+        texts.set(file, text);
+        return text;
+      },
+      glob: (pattern) => this.fs.glob(pattern),
+    };
     const intents = new IntentsBuilder(this.previous());
-    const res = loadConfig(path, this.fs, { sink: intents });
+    const res = loadConfig(path, fs, { sink: intents });
     return {
       intents: intents.result(),
       diagnostics: res.diagnostics,
       files: res.files,
       accept: () => {
         intents.moveKept();
-        this.last = { routes: intents.clean, texts: intents.cleanTexts };
+        this.last = { texts, routes: intents.clean };
       },
     };
   }
 
   /** The clean route lines of the last accepted read, file by file. */
   private previous(): Map<string, PreviousLines> {
-    const byFile = new Map<string, { routes: ConfRoute[]; texts: string[] }>();
-    const routes = this.last?.routes ?? [];
-    const texts = this.last?.texts ?? [];
-    for (let i = 0; i < routes.length; i++) {
-      const r = routes[i];
-      if (!r) continue;
-      let lines = byFile.get(r.file);
-      if (!lines) byFile.set(r.file, (lines = { routes: [], texts: [] }));
-      lines.routes.push(r);
-      lines.texts.push(texts[i] ?? '');
+    const byFile = new Map<string, ConfRoute[]>();
+    for (const r of this.last?.routes ?? []) {
+      let routes = byFile.get(r.file);
+      if (!routes) byFile.set(r.file, (routes = []));
+      routes.push(r);
     }
     const out = new Map<string, PreviousLines>();
-    for (const [file, lines] of byFile) out.set(file, new PreviousLines(lines.texts, lines.routes));
+    for (const [file, routes] of byFile) out.set(file, new PreviousLines(this.last?.texts.get(file) ?? '', routes));
     return out;
   }
 }
@@ -79,11 +83,15 @@ const LOOKAHEAD = 4;
  * The clean route lines of one file as last read, walked side by side with
  * the file's new lines: an unchanged line is found by one comparison, a
  * line after a few removed ones by a few; only a line from farther away
- * needs an index (made the first time), and the walk goes on from there.
- * Each old line is taken at most once, so a line the new file repeats more
- * often than the old one is read again.
+ * needs an index (made the first time, of the lines not taken by then), and
+ * the walk goes on from there. Each old line is taken at most once, so a
+ * line the new file repeats more often than the old one is read again. Old
+ * lines are compared in place in the old text: no string is made per line.
  */
 class PreviousLines {
+  /** Where each route's line starts and ends in `text`. */
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
   private readonly taken: Uint8Array;
   private untaken: number;
   private next = 0;
@@ -91,16 +99,31 @@ class PreviousLines {
   private index?: { readonly first: Map<string, number>; readonly same: Int32Array };
 
   constructor(
-    private readonly texts: readonly string[],
+    private readonly text: string,
     private readonly routes: readonly ConfRoute[],
   ) {
+    this.starts = new Int32Array(routes.length);
+    this.ends = new Int32Array(routes.length);
+    // Routes come in reading order, so one walk down the text finds every line.
+    let lineNo = 1;
+    let pos = 0;
+    routes.forEach((r, i) => {
+      if (r.line < lineNo) [lineNo, pos] = [1, 0];
+      for (; lineNo < r.line && pos <= text.length; lineNo++) {
+        const nl = text.indexOf('\n', pos);
+        pos = nl < 0 ? text.length + 1 : nl + 1;
+      }
+      const nl = text.indexOf('\n', pos);
+      this.starts[i] = pos;
+      this.ends[i] = Math.max(pos, nl < 0 ? text.length : nl);
+    });
     this.taken = new Uint8Array(routes.length);
     this.untaken = routes.length;
   }
 
   take(line: string): ConfRoute | undefined {
-    const end = Math.min(this.next + LOOKAHEAD, this.texts.length);
-    for (let i = this.next; i < end; i++) if (this.taken[i] === 0 && this.texts[i] === line) return this.takeAt(i);
+    const end = Math.min(this.next + LOOKAHEAD, this.routes.length);
+    for (let i = this.next; i < end; i++) if (this.taken[i] === 0 && this.sameText(i, line)) return this.takeAt(i);
     if (this.untaken === 0) return undefined;
     const index = (this.index ??= this.makeIndex());
     let i = index.first.get(line) ?? -1;
@@ -111,6 +134,11 @@ class PreviousLines {
     }
     index.first.set(line, i);
     return this.takeAt(i);
+  }
+
+  private sameText(i: number, line: string): boolean {
+    const start = this.starts[i] ?? 0;
+    return (this.ends[i] ?? 0) - start === line.length && this.text.startsWith(line, start);
   }
 
   private takeAt(i: number): ConfRoute | undefined {
@@ -127,10 +155,10 @@ class PreviousLines {
    */
   private makeIndex(): { first: Map<string, number>; same: Int32Array } {
     const first = new Map<string, number>();
-    const same = new Int32Array(this.texts.length);
-    for (let i = this.texts.length - 1; i >= 0; i--) {
+    const same = new Int32Array(this.routes.length);
+    for (let i = this.routes.length - 1; i >= 0; i--) {
       if (this.taken[i] === 1) continue;
-      const text = this.texts[i] ?? '';
+      const text = this.text.slice(this.starts[i] ?? 0, this.ends[i] ?? 0);
       same[i] = first.get(text) ?? -1;
       first.set(text, i);
     }
@@ -154,20 +182,14 @@ class IntentsBuilder implements DirectiveSink {
   private readonly moved: ConfRoute[] = [];
   private readonly movedFile: string[] = [];
   private readonly movedLine: number[] = [];
-  /** Routes whose line was clean, for the next read to start from, and the text of each line. */
+  /** Routes whose line was clean, for the next read to start from. */
   readonly clean: ConfRoute[] = [];
-  readonly cleanTexts: string[] = [];
-  /** The route line offered last and not known: the directive taken next is made from it. */
-  private offered?: { readonly line: string; readonly file: string; readonly lineNo: number };
 
   constructor(private readonly previous: ReadonlyMap<string, PreviousLines>) {}
 
   known(line: string, file: string, lineNo: number): boolean {
     const route = this.previous.get(file)?.take(line);
-    if (!route) {
-      this.offered = { line, file, lineNo };
-      return false;
-    }
+    if (!route) return false;
     if (route.file !== file || route.line !== lineNo) {
       this.moved.push(route);
       this.movedFile.push(file);
@@ -175,7 +197,6 @@ class IntentsBuilder implements DirectiveSink {
     }
     this.routes.push(route);
     this.clean.push(route);
-    this.cleanTexts.push(line);
     return true;
   }
 
@@ -193,13 +214,7 @@ class IntentsBuilder implements DirectiveSink {
       case 'mroute': {
         const route = new ConfRoute(d, d.where, this.shared);
         this.routes.push(route);
-        // Kept for the next read only with its line's text, which the loader offered just before.
-        const offered = this.offered;
-        if (clean && offered && offered.file === d.where.file && offered.lineNo === d.where.line) {
-          this.clean.push(route);
-          this.cleanTexts.push(offered.line);
-        }
-        this.offered = undefined;
+        if (clean) this.clean.push(route);
         break;
       }
       case 'mgroup':
