@@ -59,7 +59,8 @@ export class ResolveMemo {
     this.rules = kept;
   }
 
-  private settle(): void {
+  /** Enters what the last rebuild remembered now, in a quiet moment, rather than when the next one begins. */
+  settle(): void {
     for (let i = 0; i < this.pendingRoutes.length; i++) {
       const route = this.pendingRoutes[i];
       const rule = this.pendingRules[i];

@@ -317,6 +317,9 @@ export class Daemon implements Control {
     const summary = this.router.loadConfig(loaded.intents);
     this.log.notice(`Configuration ${file} applied: ${this.summary()}`);
     if (!initial && this.events.active) this.events.emit({ event: 'reload-applied', ...summary });
+    // Right after the PID file (and READY) or the reload's reply, before the collection below:
+    // the next reload then finds the routes of this one indexed.
+    setImmediate(() => this.guard('Indexing the configuration', () => this.router.settle()));
     compactSoon();
     return ok(summary);
   }

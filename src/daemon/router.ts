@@ -136,6 +136,14 @@ export class Router {
     return this.rebuild(true);
   }
 
+  /**
+   * Indexes what the last rebuild remembered for the next one (resolve-memo.ts). Loading puts
+   * it off so the routes reach the kernel first; the daemon calls this once the load is done.
+   */
+  settle(): void {
+    this.resolved.settle();
+  }
+
   /** Interfaces came or went: re-resolve everything against what exists now. */
   linksChanged(): void {
     const links = new Links(this.kernel.links());
