@@ -13,6 +13,7 @@
 //   --reps=NUM        timed idle `show` runs per client (default 7; env BENCH_REPS)
 //   --client-reps=NUM timed `-v` / `node -e 0` runs (default 15; env BENCH_CLIENT_REPS)
 //   --floor-reps=NUM  kernel floor loops per N and language (default 3; env BENCH_FLOOR_REPS)
+//   --startup-runs=NUM start-ups timed per daemon and N, median reported (default 3; env BENCH_STARTUP_RUNS)
 //   --only=PART       one part: floor, client, idle, routes (N, both daemons), big (large N, ours), burst, paced
 // Only a run with every default writes latest.*; --quick writes quick.*, any other override custom.*, so a
 // smoke run never replaces the committed full results.
@@ -52,6 +53,7 @@ interface Config {
   reps: number;
   clientReps: number;
   floorReps: number;
+  startupRuns: number;
   only?: Part;
   kind: Results['kind'];
 }
@@ -73,10 +75,12 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     reps: 7,
     clientReps: 15,
     floorReps: 3,
+    startupRuns: 3,
     kind: 'full',
   };
   const int =
-    (key: 'n' | 'nBig' | 'batch' | 'pacedK' | 'change' | 'reps' | 'clientReps' | 'floorReps', name: string) => (v: string) => {
+    (key: 'n' | 'nBig' | 'batch' | 'pacedK' | 'change' | 'reps' | 'clientReps' | 'floorReps' | 'startupRuns', name: string) =>
+    (v: string) => {
       c[key] = positiveInt(name, v);
     };
   const list = (key: 'k' | 'rates', name: string) => (v: string) => {
@@ -93,6 +97,7 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     reps: int('reps', 'reps'),
     'client-reps': int('clientReps', 'client-reps'),
     'floor-reps': int('floorReps', 'floor-reps'),
+    'startup-runs': int('startupRuns', 'startup-runs'),
   };
   const custom = () => {
     if (c.kind === 'full') c.kind = 'custom';
@@ -108,6 +113,7 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
       reps: 3,
       clientReps: 5,
       floorReps: 1,
+      startupRuns: 1,
     });
     c.kind = 'quick';
   }
@@ -154,7 +160,14 @@ async function main(): Promise<void> {
   const scrubbed = SCRUB.filter((v) => process.env[v] !== undefined);
   for (const v of SCRUB) delete process.env[v];
 
-  const routesBase = { change: cfg.change, showReps: cfg.reps, capMs: 120_000, pollMs: 20, batch: cfg.batch };
+  const routesBase = {
+    change: cfg.change,
+    showReps: cfg.reps,
+    capMs: 120_000,
+    pollMs: 20,
+    batch: cfg.batch,
+    startupRuns: cfg.startupRuns,
+  };
   const burstParams: Omit<BurstParams, 'k'> = { capMs: 120_000, quietMs: 3000, pollMs: 50 };
   const results: Results = {
     kind: cfg.kind,
