@@ -76,7 +76,7 @@ async function main(): Promise<number> {
     say('Editing smcroute.conf (225.3.0.0/16 -> 225.4.4.4), then smcroutectl reload -n: what a reload would change');
     process.stdout.write(ctl('reload', '-n'));
 
-    say('curl http://127.0.0.1:9544/metrics (smcrouted --metrics), a few lines');
+    say('GET http://127.0.0.1:9544/metrics (smcrouted --metrics), as Prometheus scrapes it: a few lines');
     const scraped = scrapeIn(lab, rtr, 'http://127.0.0.1:9544/metrics', false).body;
     const wanted =
       /^smcroute_(route_packets_total\{family="inet"|routes\{family="inet"|upcalls_total\{kind="nocache"|routes_learned_total|ipc_commands_total\{command="explain",result="ok")/;
