@@ -1,28 +1,8 @@
 // Monotonic counters the daemon always keeps (upcalls, learned and expired routes, reloads, IPC
 // commands), read by `Daemon.counters()`. Plain integers bumped in place; no formatting, no I/O.
 
+import { COMMAND_NAMES } from '../ipc/command-names.js';
 import type { UpcallKind } from '../kernel/types.js';
-
-/** IPC commands counted by name; anything else is `other`, so the set of names stays bounded. */
-export const IPC_COMMANDS: Readonly<Record<string, string>> = {
-  a: 'add',
-  r: 'remove',
-  j: 'join',
-  l: 'leave',
-  F: 'flush',
-  H: 'reload',
-  k: 'kill',
-  s: 'show',
-  S: 'show',
-  J: 'show',
-  m: 'monitor',
-  M: 'monitor',
-  x: 'explain',
-  X: 'explain',
-  n: 'dry-run',
-  N: 'dry-run',
-  T: 'stats',
-};
 
 export interface IpcCount {
   ok: number;
@@ -56,7 +36,8 @@ export class Counters {
 
   /** One IPC request answered, by its command letter. */
   ipc(letter: string, ok: boolean): void {
-    const name = IPC_COMMANDS[letter] ?? 'other';
+    // Anything else is `other`, so the set of names stays bounded.
+    const name = COMMAND_NAMES[letter] ?? 'other';
     let c = this.ipcCounts.get(name);
     if (!c) this.ipcCounts.set(name, (c = { ok: 0, failed: 0 }));
     if (ok) c.ok++;

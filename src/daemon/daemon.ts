@@ -24,7 +24,8 @@ import { PidFile } from './pid-file.js';
 import { realTimers, type Timers } from './mrdisc.js';
 import { compactSoon } from './heap.js';
 import { Router, type LoadSummary } from './router.js';
-import { Counters, IPC_COMMANDS, type CountersSnapshot } from './counters.js';
+import { COMMAND_NAMES } from '../ipc/command-names.js';
+import { Counters, type CountersSnapshot } from './counters.js';
 import { EventBus } from './events.js';
 import { formatMetricsAddr, type MetricsAddr } from './metrics-addr.js';
 import type { MetricsServer } from './metrics-server.js';
@@ -260,7 +261,7 @@ export class Daemon implements Control {
   /** One scrape: the stats snapshot (one ioctl per route and VIF) and the counters, as text. */
   private async renderMetrics(openMetrics: boolean): Promise<string> {
     const [stats, { formatMetrics }] = await Promise.all([this.router.statsSnapshot(), import('./metrics-format.js')]);
-    const ipcCommands = Object.values(IPC_COMMANDS);
+    const ipcCommands = Object.values(COMMAND_NAMES);
     return formatMetrics({ stats, counters: this.counters(), version: VERSION, ipcCommands }, openMetrics);
   }
 

@@ -20,7 +20,7 @@ export interface MetricsInput {
   readonly counters: CountersSnapshot;
   readonly version: string;
   /**
-   * The IPC command names counted (counters.ts `IPC_COMMANDS`), each listed even at zero. Handed
+   * The IPC command names counted (ipc/command-names.ts `COMMAND_NAMES`), each listed even at zero. Handed
    * in, not imported: see metrics-server.ts `claimPath`.
    */
   readonly ipcCommands: readonly string[];

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { describeError, strerror } from '../errors.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';
 import { FrameDecoder, type Frame, type FrameError } from './codec.js';
+import { COMMAND_NAMES, STATE_CHANGES } from './command-names.js';
 import type { Control, MonitorFeed } from './control.js';
 import { dispatch, errorReply, type Reply } from './dispatch.js';
 import { checkSocketPath } from './socket-path.js';
@@ -210,17 +211,6 @@ interface Connection {
   /** Closes it for a newer client, with a message its client prints. */
   evict(): void;
 }
-
-/** State-changing commands, by letter: each is logged with who sent it. */
-const CHANGES: Readonly<Record<string, string>> = {
-  a: 'add',
-  r: 'remove',
-  j: 'join',
-  l: 'leave',
-  F: 'flush',
-  H: 'reload',
-  k: 'kill',
-};
 
 /** The file descriptor behind a Node socket; Node keeps it on the handle on Unix, not in its API. */
 function socketFd(socket: net.Socket): number | undefined {
@@ -431,8 +421,8 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
    * at info; a flush, reload or kill touches everything and is logged at notice.
    */
   const logChange = (frame: Frame): { uid?: number; pid?: number } => {
-    const name = CHANGES[frame.cmd];
-    if (name === undefined) return {};
+    const name = COMMAND_NAMES[frame.cmd];
+    if (name === undefined || !STATE_CHANGES.has(frame.cmd)) return {};
     const { uid, pid } = peerOf();
     const who = uid === undefined ? {} : { uid, pid };
     const fields = { cmd: [name, ...frame.args].join(' '), ...who };

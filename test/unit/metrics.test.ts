@@ -12,7 +12,8 @@ import { parseOptions } from '../../src/cli/smcrouted-options.js';
 import { parseMetricsAddr } from '../../src/daemon/metrics-addr.js';
 import { escapeLabelValue, formatMetrics, wantsOpenMetrics, type MetricsInput } from '../../src/daemon/metrics-format.js';
 import { startMetricsServer } from '../../src/daemon/metrics-server.js';
-import { IPC_COMMANDS, type CountersSnapshot } from '../../src/daemon/counters.js';
+import type { CountersSnapshot } from '../../src/daemon/counters.js';
+import { COMMAND_NAMES } from '../../src/ipc/command-names.js';
 import type { RouteStats, StatsSnapshot } from '../../src/daemon/stats.js';
 import { SocketInUseError, claimPath } from '../../src/ipc/server.js';
 import { parseExposition, sampleOf } from '../lib/exposition.js';
@@ -106,7 +107,7 @@ const STATS: StatsSnapshot = {
   counts: { static: 2, learned: 1, stop: 1 },
 };
 
-const INPUT: MetricsInput = { stats: STATS, counters: COUNTERS, version: '2.6.0', ipcCommands: Object.values(IPC_COMMANDS) };
+const INPUT: MetricsInput = { stats: STATS, counters: COUNTERS, version: '2.6.0', ipcCommands: Object.values(COMMAND_NAMES) };
 
 test('OpenMetrics: parses by the rules, ends with # EOF, counters as _total with UNIT on bytes, every value in place', () => {
   const text = formatMetrics(INPUT, true);
