@@ -123,12 +123,8 @@ function rpSysctl(iif: string): string {
 }
 
 function oifsOfEntry(st: ExplainState, e: MfcEntry): { name: string; ttl: number }[] {
-  const out: { name: string; ttl: number }[] = [];
-  e.ttls.forEach((ttl, vif) => {
-    const slot = ttl > 0 ? st.vifs[e.family].at(vif) : undefined;
-    if (slot) out.push({ name: slot.name, ttl });
-  });
-  return out;
+  const table = st.vifs[e.family];
+  return table.namesOf(e.ttls).map((name) => ({ name, ttl: e.ttls[table.get(name)?.vif ?? -1] ?? 0 }));
 }
 
 /** A rule's outbound interfaces that hold a VIF, in VIF order, with the threshold the kernel would get. */

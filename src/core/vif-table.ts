@@ -22,6 +22,16 @@ export class VifTable {
     return this.slots[vif];
   }
 
+  /** The interfaces a kernel TTL vector sends to (a TTL set and a VIF there), in VIF order. */
+  namesOf(ttls: Uint8Array): string[] {
+    const names: string[] = [];
+    for (let vif = 0; vif < ttls.length; vif++) {
+      const slot = (ttls[vif] ?? 0) > 0 ? this.slots[vif] : undefined;
+      if (slot) names.push(slot.name);
+    }
+    return names;
+  }
+
   /** Lowest free index, or undefined when all MAX_VIFS are taken. */
   freeIndex(): number | undefined {
     const i = this.slots.indexOf(undefined);

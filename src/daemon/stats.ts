@@ -58,11 +58,7 @@ export function statsSnapshot(st: StatsState, now: () => number = () => performa
   const counts: Record<RouteKind, number> = { static: 0, learned: 0, stop: 0 };
   for (const e of st.mfc.values()) {
     if (!e.installed) continue;
-    const oifs: string[] = [];
-    e.ttls.forEach((ttl, vif) => {
-      const slot = ttl > 0 ? st.vifs[e.family].at(vif) : undefined;
-      if (slot) oifs.push(slot.name);
-    });
+    const oifs = st.vifs[e.family].namesOf(e.ttls);
     const kind: RouteKind = oifs.length === 0 ? 'stop' : e.learned ? 'learned' : 'static';
     counts[kind]++;
     const c = st.kernel.counters(e.family, e.source, e.group);

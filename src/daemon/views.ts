@@ -42,11 +42,7 @@ export function routesView(st: ViewState, mode: ShowMode): RoutesSnapshot {
   const installed: { view: RouteView; forwards: boolean }[] = [];
   for (const e of st.mfc.values()) {
     if (!e.installed) continue;
-    const oifs: string[] = [];
-    e.ttls.forEach((ttl, vif) => {
-      const slot = ttl > 0 ? st.vifs[e.family].at(vif) : undefined;
-      if (slot) oifs.push(slot.name);
-    });
+    const oifs = st.vifs[e.family].namesOf(e.ttls);
     const w = maxLen(e.family);
     const view: RouteView = {
       source: { addr: e.source, len: w },
