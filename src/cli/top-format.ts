@@ -1,37 +1,15 @@
 // `smcroutectl top`'s arithmetic and layout: the daemon's stats JSON (IPC 'T') read back, rates from
 // two samples, sorting, and the text and JSON it prints. Pure: no I/O, no clock, no terminal codes.
 
+import type { InterfaceStats, RouteKind, RouteStats, StatsSnapshot } from '../daemon/stats.js';
+import type { Family } from '../model/addr.js';
 import { fail, ok, type Result } from '../result.js';
 
-export interface RouteSample {
-  readonly family: string;
-  readonly source: string;
-  readonly group: string;
-  readonly iif: string;
-  readonly oifs: readonly string[];
-  readonly kind: string;
-  readonly packets: bigint;
-  readonly bytes: bigint;
-  readonly wrongIf: bigint;
-}
-
-export interface InterfaceSample {
-  readonly family: string;
-  readonly name: string;
-  readonly vif: number;
-  readonly packetsIn: bigint;
-  readonly packetsOut: bigint;
-  readonly bytesIn: bigint;
-  readonly bytesOut: bigint;
-}
-
+// The daemon's own shapes (daemon/stats.ts), as read back from its JSON: types only, no daemon code.
+export type RouteSample = RouteStats;
+export type InterfaceSample = InterfaceStats;
 /** One stats snapshot as the client holds it; `time` is the daemon's monotonic clock in ms. */
-export interface Sample {
-  readonly time: number;
-  readonly routes: readonly RouteSample[];
-  readonly interfaces: readonly InterfaceSample[];
-  readonly counts: { readonly static: number; readonly learned: number; readonly stop: number };
-}
+export type Sample = StatsSnapshot;
 
 export interface RouteRate extends RouteSample {
   readonly packetsPerSecond: number;
@@ -73,6 +51,15 @@ function str(v: unknown, what: string): string {
   return v;
 }
 
+function oneOf<T extends string>(v: unknown, values: readonly T[], what: string): T {
+  const found = values.find((x) => x === v);
+  if (found === undefined) throw new Error(`${what}: not one of ${values.join(', ')}`);
+  return found;
+}
+
+const FAMILIES: readonly Family[] = ['inet', 'inet6'];
+const KINDS: readonly RouteKind[] = ['static', 'learned', 'stop'];
+
 function num(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what}: not a number`);
   return v;
@@ -96,12 +83,12 @@ export function parseSample(text: string): Result<Sample> {
       const r = obj(x, `routes[${i}]`);
       const at = `routes[${i}]`;
       return {
-        family: str(r.family, `${at}.family`),
+        family: oneOf(r.family, FAMILIES, `${at}.family`),
         source: str(r.source, `${at}.source`),
         group: str(r.group, `${at}.group`),
         iif: str(r.iif, `${at}.iif`),
         oifs: list(r.oifs, `${at}.oifs`).map((o, k) => str(o, `${at}.oifs[${k}]`)),
-        kind: str(r.kind, `${at}.kind`),
+        kind: oneOf(r.kind, KINDS, `${at}.kind`),
         packets: counter(r.packets, `${at}.packets`),
         bytes: counter(r.bytes, `${at}.bytes`),
         wrongIf: counter(r.wrongIf, `${at}.wrongIf`),
@@ -111,7 +98,7 @@ export function parseSample(text: string): Result<Sample> {
       const r = obj(x, `interfaces[${i}]`);
       const at = `interfaces[${i}]`;
       return {
-        family: str(r.family, `${at}.family`),
+        family: oneOf(r.family, FAMILIES, `${at}.family`),
         name: str(r.name, `${at}.name`),
         vif: num(r.vif, `${at}.vif`),
         packetsIn: counter(r.packetsIn, `${at}.packetsIn`),

@@ -32,7 +32,15 @@ function route(group: string, packets: bigint, bytes: bigint, over: Partial<Rout
 }
 
 function sample(time: number, routes: RouteSample[], packetsIn = 0n, bytesIn = 0n): Sample {
-  const eth0 = { family: 'inet', name: 'eth0', vif: 0, packetsIn, packetsOut: 0n, bytesIn, bytesOut: 0n };
+  const eth0: Sample['interfaces'][number] = {
+    family: 'inet',
+    name: 'eth0',
+    vif: 0,
+    packetsIn,
+    packetsOut: 0n,
+    bytesIn,
+    bytesOut: 0n,
+  };
   return { time, routes, interfaces: [eth0], counts: { static: routes.length, learned: 0, stop: 0 } };
 }
 
