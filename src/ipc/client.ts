@@ -51,9 +51,12 @@ class ReplyBuffer {
   private buf = Buffer.allocUnsafe(1 << 20);
   private length = 0;
 
-  /** The free space the next read lands in: at least 64 KiB, grown by doubling. */
+  /**
+   * The free space the next read lands in, grown by doubling once under a page: a reply that
+   * nearly fills the buffer is not copied into a bigger one just for the read that finds its end.
+   */
   space(): Buffer {
-    if (this.buf.length - this.length < 1 << 16) {
+    if (this.buf.length - this.length < 4096) {
       const bigger = Buffer.allocUnsafe(this.buf.length * 2);
       this.buf.copy(bigger, 0, 0, this.length);
       this.buf = bigger;
