@@ -141,14 +141,9 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
   let problems: Problem[] | undefined;
   for (let i = 0; i < out.refused.length; i++) (problems ??= []).push({ origin: r.origin, message: out.refused[i] ?? '' });
   const wildcard = isWildcard(r.iif) || r.oifs.some(isWildcard);
-  // A route names one inbound interface, nearly always: its one rule goes in an array of one.
-  const only = iifs.length === 1 ? iifs[0] : undefined;
-  if (only && !problems && usable(only, settings).ok) {
-    const rule = makeRule(only.name, r.source ?? null, r.group, outboundSet(out, only.name, wildcard));
-    return { rules: [rule], iifMissing: false, oifsMissing: out.missing, problems: NO_PROBLEMS };
-  }
-  const rules: Rule[] = [];
-  // Index loops: this runs for every configured route, and an iterator per loop is garbage.
+  // Index loops: this runs for every configured route, and an iterator per loop is garbage. A
+  // route names one inbound interface, nearly always: its one rule goes in an array of one.
+  let rules: Rule[] | undefined;
   for (let i = 0; i < iifs.length; i++) {
     const iif = iifs[i];
     if (!iif) continue;
@@ -157,9 +152,11 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
       (problems ??= []).push({ origin: r.origin, message: `inbound ${use.error}` });
       continue;
     }
-    rules.push(makeRule(iif.name, r.source ?? null, r.group, outboundSet(out, iif.name, wildcard)));
+    const rule = makeRule(iif.name, r.source ?? null, r.group, outboundSet(out, iif.name, wildcard));
+    if (rules) rules.push(rule);
+    else rules = [rule];
   }
-  return { rules, iifMissing: false, oifsMissing: out.missing, problems: problems ?? NO_PROBLEMS };
+  return { rules: rules ?? [], iifMissing: false, oifsMissing: out.missing, problems: problems ?? NO_PROBLEMS };
 }
 
 export function routePending(r: RouteIntent, res: ResolvedRoute): Pending | undefined {
