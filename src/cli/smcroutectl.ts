@@ -3,6 +3,7 @@
 
 import { basename } from 'node:path';
 import type { IpcTarget } from '../ipc/client.js';
+import { UNKNOWN_COMMAND } from '../ipc/command-names.js';
 import { checkSocketPath } from '../ipc/socket-path.js';
 import { VERSION } from '../version.js';
 import { getopt, type OptionDef } from './getopt.js';
@@ -484,7 +485,7 @@ class Cli {
         return 1;
       case 'daemon':
         if (end.status === '') this.warnx('The daemon ended the monitor stream: it is shutting down');
-        else if (end.status.startsWith('Unknown or malformed IPC message'))
+        else if (end.status.startsWith(UNKNOWN_COMMAND))
           this.warnx(`This daemon does not support monitor (an older or upstream smcrouted?): ${end.status}`);
         else this.warnx(end.status);
         return 1;
@@ -520,7 +521,7 @@ class Cli {
   private dryRunAnswer(cmd: string, reply: Buffer): number {
     const nul = reply.indexOf(0);
     const text = (nul < 0 ? reply : reply.subarray(0, nul)).toString('utf8');
-    if (text.startsWith('Unknown or malformed IPC message')) {
+    if (text.startsWith(UNKNOWN_COMMAND)) {
       this.warnx('The daemon does not support reload --dry-run (upstream smcrouted, or an older version); nothing was reloaded');
       return 1;
     }
@@ -552,7 +553,7 @@ class Cli {
       this.io.out(text);
       return 0;
     }
-    if (head.startsWith('Unknown o')) {
+    if (text.toString('latin1', 0, UNKNOWN_COMMAND.length) === UNKNOWN_COMMAND) {
       this.warnx(`explain: this daemon does not support explain (it answered: ${text.toString('utf8').trim()})`);
       return 1;
     }

@@ -24,3 +24,9 @@ export const COMMAND_NAMES: Readonly<Record<string, string>> = {
 
 /** The letters that change the daemon's state: each is logged with who sent it. */
 export const STATE_CHANGES: ReadonlySet<string> = new Set(['a', 'r', 'j', 'l', 'F', 'H', 'k']);
+
+/**
+ * How a daemon (upstream's, and ours) begins its answer to a letter it does not know: how the
+ * client tells that a daemon lacks one of our own commands.
+ */
+export const UNKNOWN_COMMAND = 'Unknown or malformed IPC message';

@@ -6,6 +6,7 @@ import { fail, ok, type Result } from '../result.js';
 import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../show/format.js';
 import type { ShowMode } from '../show/types.js';
 import type { Frame } from './codec.js';
+import { UNKNOWN_COMMAND } from './command-names.js';
 import type { Control } from './control.js';
 import { decodeCommand, isCommandLetter } from './requests.js';
 
@@ -17,7 +18,7 @@ export interface Reply {
 
 /** What upstream answers for an unknown command or a wrong argument count. */
 export function malformedMessage(code: number): string {
-  return `Unknown or malformed IPC message '${String.fromCharCode(code & 0xff)}' from client.`;
+  return `${UNKNOWN_COMMAND} '${String.fromCharCode(code & 0xff)}' from client.`;
 }
 
 function show(frame: Frame, control: Control, mode: ShowMode): string {
