@@ -73,8 +73,13 @@ class ReplyBuffer {
   }
 }
 
-/** Connects; with `reply`, the socket reads into it and emits no 'data' events. */
-function connectOnce(path: string, reply?: ReplyBuffer): Promise<net.Socket> {
+/**
+ * Connects and sends `frame`; with `reply`, the socket reads into it and emits no 'data' events.
+ * The frame is queued as the socket is made, so it goes out the moment the connection is up, in
+ * the same turn of the event loop: the daemon starts on it about a millisecond sooner than if it
+ * were written once 'connect' had been seen. Resolves once it is sent.
+ */
+function connectOnce(path: string, frame: Buffer, reply?: ReplyBuffer): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const onread = reply && {
       buffer: () => reply.space(),
@@ -84,24 +89,31 @@ function connectOnce(path: string, reply?: ReplyBuffer): Promise<net.Socket> {
       },
     };
     const sock = net.createConnection(onread ? { path, onread } : { path });
+    let connected = false;
+    sock.once('connect', () => {
+      connected = true;
+    });
     const onError = (err: Error) => {
       sock.destroy();
-      reject(err);
+      // Once connected, the daemon is there: a failure to send is not retried.
+      reject(connected ? sendFailure(err) : err);
     };
     sock.once('error', onError);
-    sock.once('connect', () => {
+    sock.write(frame, (err) => {
+      if (err) return; // reported by 'error'
       sock.off('error', onError);
       resolve(sock);
     });
   });
 }
 
-async function connect(target: IpcTarget, reply?: ReplyBuffer): Promise<net.Socket> {
+async function connect(target: IpcTarget, frame: Buffer, reply?: ReplyBuffer): Promise<net.Socket> {
   let attempts = target.attempts ?? 30;
   for (;;) {
     try {
-      return await connectOnce(target.path, reply);
+      return await connectOnce(target.path, frame, reply);
     } catch (err) {
+      if (err instanceof IpcClientError) throw err;
       const code = errCode(err);
       // Upstream retries only a refusal; a socket not there yet is the same
       // daemon a moment earlier in its start-up, so it gets the same wait.
@@ -130,14 +142,17 @@ function connectFailure(target: IpcTarget, code: string | undefined): IpcClientE
   }
 }
 
+function sendFailure(err: unknown): IpcClientError {
+  return new IpcClientError(errCode(err) ?? 'EIO', [`Communication with daemon failed: ${strerror(errCode(err))}`]);
+}
+
 function duration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} seconds` : `${ms} ms`;
 }
 
-/** Sends the frame, then collects everything the daemon sends until it closes. */
-function exchange(sock: net.Socket, reply: ReplyBuffer, frame: Buffer, timeoutMs: number, onSent?: () => void): Promise<Buffer> {
+/** Collects everything the daemon sends, on a connection its request went out on, until it closes. */
+function collect(sock: net.Socket, reply: ReplyBuffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let written = false;
     let settled = false;
     const done = () => {
       if (settled) return;
@@ -146,12 +161,10 @@ function exchange(sock: net.Socket, reply: ReplyBuffer, frame: Buffer, timeoutMs
     };
     sock.on('end', done);
     sock.on('close', done);
-    sock.on('error', (err) => {
+    // A reset while reading ends the reply, as read() failing does for upstream's client.
+    sock.on('error', () => {
       sock.destroy();
-      if (settled) return;
-      if (written) return done(); // a reset while reading ends the reply, as read() failing does
-      settled = true;
-      reject(new IpcClientError(errCode(err) ?? 'EIO', [`Communication with daemon failed: ${strerror(errCode(err))}`]));
+      done();
     });
     // A stuck daemon (or one stopped with SIGSTOP) would otherwise hold the client forever.
     sock.setTimeout(timeoutMs, () => {
@@ -159,10 +172,6 @@ function exchange(sock: net.Socket, reply: ReplyBuffer, frame: Buffer, timeoutMs
       if (settled) return;
       settled = true;
       reject(new IpcClientError('ETIMEDOUT', [`No reply from daemon for ${duration(timeoutMs)}, giving up`]));
-    });
-    sock.write(frame, () => {
-      written = true;
-      onSent?.();
     });
   });
 }
@@ -193,8 +202,9 @@ export async function ipcRequest(target: IpcTarget, cmd: string, args: readonly 
     throw new IpcClientError(err.code, [`Failed constructing IPC command: ${reason}`]);
   }
   const reply = new ReplyBuffer();
-  const sock = await connect(target, reply);
-  return exchange(sock, reply, frame, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS, onSent);
+  const sock = await connect(target, frame, reply);
+  onSent?.();
+  return collect(sock, reply, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
 }
 
 /**
@@ -211,8 +221,8 @@ export async function ipcPipeline(
 ): Promise<Buffer[]> {
   const frames = reqs.map((r) => encodeRequest(r.cmd, r.args));
   const reply = new ReplyBuffer();
-  const sock = await connect({ ...target, attempts: 1 }, reply);
-  const all = await exchange(sock, reply, Buffer.concat(frames), target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
+  const sock = await connect({ ...target, attempts: 1 }, Buffer.concat(frames), reply);
+  const all = await collect(sock, reply, target.replyTimeoutMs ?? REPLY_TIMEOUT_MS);
   const replies: Buffer[] = [];
   let pos = 0;
   for (let nul = all.indexOf(0); nul >= 0 && replies.length < reqs.length; nul = all.indexOf(0, pos)) {
@@ -246,7 +256,7 @@ export interface IpcStream {
  */
 export async function ipcStream(target: IpcTarget, cmd: string, onLines: (data: Buffer) => void): Promise<IpcStream> {
   const frame = encodeRequest(cmd, []);
-  const sock = await connect(target);
+  const sock = await connect(target, frame);
   let finish!: (end: StreamEnd) => void;
   let settled = false;
   const ended = new Promise<StreamEnd>((resolve) => {
@@ -275,6 +285,5 @@ export async function ipcStream(target: IpcTarget, cmd: string, onLines: (data: 
   sock.on('end', () => finish({ by: 'lost' }));
   sock.on('close', () => finish({ by: 'lost' }));
   sock.on('error', () => finish({ by: 'lost' }));
-  sock.write(frame);
   return { ended, close: () => finish({ by: 'client' }) };
 }
