@@ -178,7 +178,7 @@ function floorSection(r: Results): string {
     'In a fresh router namespace, after MRT_INIT and two VIFs, no daemon: every request is encoded before the clock ' +
     "starts, so the loop is the system calls alone. Two loops, taking turns: Node through this project's own libc " +
     "binding (bench/lib/mfc-floor.ts, koffi) and Python's socket.setsockopt (bench/lib/mfc_floor.py). The floor is " +
-    'the faster median.\n\n' +
+    'the faster median. Each N is measured right before the start-ups compared with it.\n\n' +
     table(['N', 'Node + koffi: median (min–max)', 'Python: median (min–max)', 'floor'], rows) +
     '\n'
   );
