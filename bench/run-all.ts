@@ -12,8 +12,8 @@
 //   --change=NUM      routes removed and added on each reload (default 100; env BENCH_CHANGE)
 //   --reps=NUM        timed idle `show` runs per client (default 7; env BENCH_REPS)
 //   --client-reps=NUM timed `-v` / `node -e 0` runs (default 15; env BENCH_CLIENT_REPS)
-//   --floor-reps=NUM  kernel floor loops per N and language (default 3; env BENCH_FLOOR_REPS)
-//   --startup-runs=NUM start-ups timed per daemon and N, median reported (default 3; env BENCH_STARTUP_RUNS)
+//   --floor-reps=NUM  kernel floor loops per N and language (default 5; env BENCH_FLOOR_REPS)
+//   --startup-runs=NUM start-ups timed per daemon and N, median reported (default 5; env BENCH_STARTUP_RUNS)
 //   --only=PART,...   only these parts: floor, client, idle, routes (N, both daemons), big (large N, ours), burst, paced
 //                     (floor,big judges the large start-up against the kernel floor)
 // Only a run with every default writes latest.*; --quick writes quick.*, any other override custom.*, so a
@@ -75,8 +75,8 @@ function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     change: 100,
     reps: 7,
     clientReps: 15,
-    floorReps: 3,
-    startupRuns: 3,
+    floorReps: 5,
+    startupRuns: 5,
     kind: 'full',
   };
   const int =
