@@ -18,6 +18,7 @@ import { forge } from './lib/forge.js';
 import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
 import { batchAdds, confText, route, type Route } from './lib/plan.js';
+import { rawReply, startReplier } from './lib/replier.js';
 import { NODE0, runCmd } from './lib/run.js';
 import { watchMfc, type WatchResult } from './lib/mfc-watch.js';
 import { epochToNow, now, pollFrom, round, sleep, spread, type PollOutcome, type Spread } from './lib/timing.js';
@@ -73,8 +74,12 @@ export interface RoutesResult {
     error?: string;
   };
   memory?: { rssKiB: number; hwmKiB: number };
-  /** Idle daemon. `node0` is a bare `node -e 0`, timed in turn with the clients so all share the conditions. */
-  show?: { own: ClientRun; cross?: ClientRun; node0: ClientRun };
+  /**
+   * Idle daemon. `node0` is a bare `node -e 0`, timed in turn with the clients so all share the
+   * conditions. `alone`: the same clients against a stand-in that answers at once with this
+   * daemon's reply (bench/lib/replier.ts), which is each client's own cost.
+   */
+  show?: { own: ClientRun; cross?: ClientRun; node0: ClientRun; alone?: { own: ClientRun; cross?: ClientRun } };
   reload?: {
     ok: boolean;
     removed: number;
@@ -214,22 +219,36 @@ const showArgv = (client: DaemonKind, sock: string): string[] => [...client.clie
 /**
  * Idle `show` by this daemon's client and (optionally) the other's, and a bare `node -e 0`, in turn,
  * reps times each; stdout to /dev/null. The first run of each client (untimed) records its output.
- * The Unix socket is a path, not bound to a namespace, so clients run from here directly.
+ * The Unix socket is a path, not bound to a namespace, so clients run from here directly. Each client
+ * is also timed against a stand-in that answers at once with the daemon's own reply.
  */
-function idleShows(d: Running, own: DaemonKind, other: DaemonKind | undefined, reps: number): NonNullable<RoutesResult['show']> {
+async function idleShows(
+  d: Running,
+  own: DaemonKind,
+  other: DaemonKind | undefined,
+  reps: number,
+): Promise<NonNullable<RoutesResult['show']>> {
   const clients = other ? [own, other] : [own];
   const outs = clients.map((c) => runCmd(showArgv(c, d.sock), { capture: true }));
+  const replier = await startReplier(`${d.sock}.stand-in`, await rawReply(d.sock, 's'));
   const meter = cpuMeter(d.proc.pid);
   const times: number[][] = [[], ...clients.map(() => [])];
+  const alone: number[][] = clients.map(() => []);
   const errors: (string | undefined)[] = outs.map((o) => (o.ok ? undefined : o.err.trim().slice(0, 500)));
-  for (let i = 0; i < reps; i++) {
-    times[0]!.push(runCmd(NODE0).ms);
-    clients.forEach((c, j) => {
-      if (errors[j] !== undefined) return;
-      const r = runCmd(showArgv(c, d.sock));
-      if (r.ok) times[j + 1]!.push(r.ms);
-      else errors[j] = r.err.trim().slice(0, 500);
-    });
+  try {
+    for (let i = 0; i < reps; i++) {
+      times[0]!.push(runCmd(NODE0).ms);
+      clients.forEach((c, j) => {
+        if (errors[j] !== undefined) return;
+        const r = runCmd(showArgv(c, d.sock));
+        if (r.ok) times[j + 1]!.push(r.ms);
+        else errors[j] = r.err.trim().slice(0, 500);
+        const a = runCmd(showArgv(c, replier.sock));
+        if (a.ok) alone[j]!.push(a.ms);
+      });
+    }
+  } finally {
+    replier.stop();
   }
   const daemonCpuMsPerRun = round(meter().daemonCpuMs / (reps * clients.length));
   const run = (j: number): ClientRun => {
@@ -246,7 +265,17 @@ function idleShows(d: Running, own: DaemonKind, other: DaemonKind | undefined, r
       bytes: Buffer.byteLength(out),
     };
   };
-  const result: NonNullable<RoutesResult['show']> = { own: run(0), node0: { client: 'ours', ok: true, ...spread(times[0]!) } };
+  const standIn = (j: number): ClientRun => {
+    const t = alone[j]!;
+    return t.length === reps
+      ? { client: clients[j]!.id, ok: true, ...spread(t) }
+      : { client: clients[j]!.id, ok: false, error: 'failed against the stand-in' };
+  };
+  const result: NonNullable<RoutesResult['show']> = {
+    own: run(0),
+    node0: { client: 'ours', ok: true, ...spread(times[0]!) },
+    alone: { own: standIn(0), ...(other && { cross: standIn(1) }) },
+  };
   if (other)
     result.cross = { ...run(1), sameOutputAsOwn: outs[0]!.ok && outs[1]!.ok ? outs[0]!.out === outs[1]!.out : undefined };
   return result;
@@ -453,7 +482,7 @@ export async function runRoutes(kind: DaemonKind, other: DaemonKind, p: RoutesPa
     await sleep(500);
     result.memory = (({ rss, hwm }) => ({ rssKiB: rss, hwmKiB: hwm }))(memoryKiB(running.proc.pid));
     await waitForSocket(running, p);
-    result.show = idleShows(running, kind, p.crossShow ? other : undefined, p.showReps);
+    result.show = await idleShows(running, kind, p.crossShow ? other : undefined, p.showReps);
 
     let fresh = p.n;
     const first = smallChange(routes, p.change, fresh);

@@ -129,6 +129,14 @@ function routesSection(r: Results): string {
     ],
     ['bare `node -e 0`, run in turn with those', ...cell((x) => clientCell(x.show?.node0))],
     [
+      "each client against a stand-in that answers at once with the daemon's reply (the client's own cost)",
+      ...cell((x) => {
+        const a = x.show?.alone;
+        if (!a) return '–';
+        return [a.own, a.cross].flatMap((c) => (c ? [`${SHORT[c.client]}: ${clientCell(c)}`] : [])).join('; ');
+      }),
+    ],
+    [
       'daemon CPU per show request',
       ...cell((x) => (x.show?.own.daemonCpuMsPerRun === undefined ? '–' : ms(x.show.own.daemonCpuMsPerRun))),
     ],
@@ -368,6 +376,8 @@ const method = (poll: number, quiet: number): string => `## Method
 - show: the clients are run from the host (the Unix socket is a path, not bound to a namespace), stdout to
   /dev/null; the first run of each (untimed) measures the output size. Node start-up is part of our client's time:
   a bare \`node -e 0\` takes turns with the clients, so the two can be subtracted under the same conditions.
+  Each client is also timed against a stand-in (bench/lib/instant_reply.py) that answers every request at once with
+  the daemon's own reply, taken just before: the client's own cost, without the daemon's work.
   "Right after a reload": a second small change is written, SIGHUP sent and the daemon's own client started at once;
   timed from the SIGHUP until the client exits; its output must hold one of the new routes (a table from before
   the reload fails the step).

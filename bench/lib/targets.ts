@@ -119,7 +119,8 @@ export function judge(inp: TargetInput): Target[] {
         goal,
         measured:
           `ours ${ms(own.medianMs)} − node ${ms(node0.medianMs)} = ${ms(Math.round(mine * 10) / 10)}; C ${ms(cross.medianMs)}` +
-          (c?.show?.own.medianMs === undefined ? '' : ` (C client with C daemon: ${ms(c.show.own.medianMs)})`),
+          (c?.show?.own.medianMs === undefined ? '' : ` (C client with C daemon: ${ms(c.show.own.medianMs)})`) +
+          aloneText(o?.show?.alone, node0.medianMs),
         ratio: ratio.toFixed(2),
         pass: ratio <= 1,
       });
@@ -177,4 +178,12 @@ export function judge(inp: TargetInput): Target[] {
       });
   }
   return out;
+}
+
+/** The clients' own cost, against the stand-in that answers at once: what the ratio above is made of. */
+function aloneText(alone: { own: { medianMs?: number }; cross?: { medianMs?: number } } | undefined, node0Ms: number): string {
+  const mine = alone?.own.medianMs;
+  const theirs = alone?.cross?.medianMs;
+  if (mine === undefined || theirs === undefined) return '';
+  return `; each client alone, against a stand-in that answers at once: ours ${ms(mine)} − node = ${ms(Math.round((mine - node0Ms) * 10) / 10)}, C ${ms(theirs)}`;
 }
