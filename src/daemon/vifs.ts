@@ -56,7 +56,7 @@ export class Vifs {
     for (const step of this.plan(families, needs, ensure, settings, links)) {
       const { family } = step;
       if (step.op === 'make') {
-        const made = this.make(family, step.name, step.ifindex, step.threshold);
+        const made = this.make(family, step.name, step.ifindex, step.threshold, step.vif);
         if (made.ok) out.changed.push({ family, name: step.name });
         else out.problems.push(made.error);
         continue;
@@ -84,9 +84,8 @@ export class Vifs {
     return planVifs(this.tables, families, needs, ensure, settings, links);
   }
 
-  private make(family: Family, name: string, ifindex: number, threshold: number): Result {
-    const table = this.tables[family];
-    const vif = table.freeIndex();
+  /** `vif`: the number the plan gave it, undefined when all are taken. */
+  private make(family: Family, name: string, ifindex: number, threshold: number, vif: number | undefined): Result {
     if (vif === undefined) {
       const error = `No free ${vifWord(family)} for ${name}: all ${MAX_VIFS} are in use`;
       this.log.err(error, { iif: name });
@@ -99,7 +98,7 @@ export class Vifs {
       this.log.err(error, { iif: name });
       return fail(error);
     }
-    table.put({ vif, name, ifindex, threshold });
+    this.tables[family].put({ vif, name, ifindex, threshold });
     this.generation++;
     if (this.events.active) this.events.emit({ event: 'vif-added', family, ifname: name, vif });
     this.log.debug(`Map ${name} => ${vifWord(family)} ${vif} ifindex ${ifindex} TTL threshold ${threshold}`);
