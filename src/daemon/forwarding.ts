@@ -33,6 +33,24 @@ interface Placement {
   readonly announce: boolean;
 }
 
+/**
+ * What an upcall came to: `resolved` when the kernel now has the flow as the rules say (installed,
+ * moved or stopped); `forwards` when it was learned from a template and forwards somewhere (what
+ * -e reports).
+ */
+export interface UpcallOutcome {
+  readonly resolved: boolean;
+  readonly forwards: boolean;
+}
+
+const UNRESOLVED: UpcallOutcome = { resolved: false, forwards: false };
+
+/** Whether the kernel has the entry as placed, and whether it forwards somewhere. */
+interface Installed {
+  readonly placed: boolean;
+  readonly forwards: boolean;
+}
+
 /** Distinct TTL vectors remembered; past that the memo starts over (vectors in use stay valid). */
 const MAX_TTL_VECTORS = 4096;
 
@@ -136,15 +154,12 @@ export class Forwarding {
     }
   }
 
-  /**
-   * NOCACHE: a new flow arrived on `iif`; install it as the rules covering it say, or stop it.
-   * True when it was learned from a template and now forwards somewhere (what -e reports).
-   */
-  learn(u: Upcall, iif: string, rules: RuleTable): boolean {
+  /** NOCACHE: a new flow arrived on `iif`; install it as the rules covering it say, or stop it. */
+  learn(u: Upcall, iif: string, rules: RuleTable): UpcallOutcome {
     const key = sgKey(u.source, u.group);
     const existing = this.mfc.get(key);
     // Several upcalls for one new flow can arrive in a burst: resolve once.
-    if (existing?.installed && existing.iif === iif) return false;
+    if (existing?.installed && existing.iif === iif) return UNRESOLVED;
     const matched = rules.match(u.family, iif, u.source, u.group, sgRuleKey(iif, key));
     // A burst brings thousands of these: build the text only when it is logged.
     const src = () => formatAddr(u.source);
@@ -154,14 +169,15 @@ export class Forwarding {
     e.learned = !matched.some(isSingleSG);
     if (matched.length === 0)
       this.log.info(() => `Multicast from ${src()}, group ${grp()}, on ${iif} does not match any (*,G) rule`);
-    const forwards = this.install(e, matched) && e.learned;
-    if (e.installed && this.mfc.get(key) === e) {
+    const done = this.install(e, matched);
+    const forwards = done.forwards && e.learned;
+    if (done.placed) {
       this.counters.upcallsResolved++;
       if (forwards) this.counters.routesLearned++;
       else if (e.learned) this.counters.stopFilters++;
     }
     if (e.learned && this.mfc.get(e.key)) this.capLearned(e.key);
-    return forwards;
+    return { resolved: done.placed, forwards };
   }
 
   /** The entry `key` was just learned: it is the newest, and the stalest beyond the cap go. */
@@ -186,30 +202,31 @@ export class Forwarding {
     }
   }
 
-  /** WRONGVIF: a flow a template covers moved to `iif`; follow it. True when it forwards from there. */
-  wrongVif(u: Upcall, iif: string, rules: RuleTable): boolean {
+  /** WRONGVIF: a flow a template covers moved to `iif`; follow it. */
+  wrongVif(u: Upcall, iif: string, rules: RuleTable): UpcallOutcome {
     const key = sgKey(u.source, u.group);
     const matched = rules.match(u.family, iif, u.source, u.group, sgRuleKey(iif, key));
     const src = formatAddr(u.source);
     const grp = formatAddr(u.group);
     if (!matched.some((r) => !isSingleSG(r))) {
       this.log.info(`Multicast from ${src}, group ${grp} on wrong ${vifWord(u.family)} ${u.vif}, iface ${iif}`);
-      return false;
+      return UNRESOLVED;
     }
     const existing = this.mfc.get(key);
     const from = existing?.iif;
     const e = this.mfc.upsert(existing, key, u.source, u.group, iif, this.now());
-    const forwards = this.install(e, matched, false);
-    if (from !== iif && e.parent === this.vifs.tables[e.family].get(iif)?.vif) {
+    const done = this.install(e, matched, false);
+    const resolved = from !== iif && done.placed;
+    if (resolved) {
       this.counters.upcallsResolved++;
-      if (forwards) this.counters.routesLearned++;
+      if (done.forwards) this.counters.routesLearned++;
       if (this.events.active) {
-        const oifs = this.oifNames(e.family, e.ttls);
+        const oifs = this.vifs.tables[e.family].namesOf(e.ttls);
         this.events.emit({ event: 'moved', family: e.family, source: src, group: grp, from: from ?? '', to: iif, oifs });
       }
     }
     this.log.notice(`Moved (${src},${grp}) inbound to ${iif} after WRONG${vifWord(u.family)}`, { source: src, group: grp, iif });
-    return forwards;
+    return { resolved, forwards: done.forwards };
   }
 
   /** Removes learned routes whose packet count stood still for `maxIdle` seconds. */
@@ -256,12 +273,14 @@ export class Forwarding {
   }
 
   /**
-   * Puts the entry in the kernel as `matched` says; true when it is there and forwards somewhere.
-   * `announce` false: the caller tells the event bus itself (a move is one event, not an install).
+   * Puts the entry in the kernel as `matched` says. `announce` false: the caller tells the event
+   * bus itself (a move is one event, not an install).
    */
-  private install(e: MfcEntry, matched: readonly Rule[], announce = true): boolean {
+  private install(e: MfcEntry, matched: readonly Rule[], announce = true): Installed {
     const p = this.place(e, matched, announce);
-    return typeof p === 'boolean' ? p : this.put(p);
+    if (typeof p !== 'boolean') return this.put(p);
+    // Already as placed, or dropped for want of an inbound VIF.
+    return this.mfc.get(e.key) === e ? { placed: true, forwards: p } : { placed: false, forwards: false };
   }
 
   /**
@@ -282,39 +301,29 @@ export class Forwarding {
     return { e, parent: parent.vif, ttls, forwards, announce };
   }
 
-  /** Tells the kernel; true when the entry is there and forwards somewhere. */
-  private put({ e, parent, ttls, forwards, announce }: Placement): boolean {
+  /** Tells the kernel. */
+  private put({ e, parent, ttls, forwards, announce }: Placement): Installed {
     try {
       this.kernel.addMfc(e.family, { source: e.source, group: e.group, iif: parent, ttls });
       e.parent = parent;
       e.ttls = ttls;
       this.refused.delete(e.key);
       if (announce && this.events.active) this.announce(e, forwards);
-      return forwards;
+      return { placed: true, forwards };
     } catch (err) {
       this.refused.add(e.key);
       const source = formatAddr(e.source);
       const group = formatAddr(e.group);
       this.log.err(`Failed installing (${source},${group}) from ${e.iif}: ${describeError(err)}`, { source, group, iif: e.iif });
-      return false;
+      return { placed: false, forwards: false };
     }
   }
 
   private announce(e: MfcEntry, forwards: boolean): void {
     const flow = { family: e.family, source: formatAddr(e.source), group: formatAddr(e.group), iif: e.iif };
     if (!forwards) this.events.emit({ event: 'stop-filter', ...flow });
-    else this.events.emit({ event: e.learned ? 'learned' : 'installed', ...flow, oifs: this.oifNames(e.family, e.ttls) });
-  }
-
-  /** The interfaces a TTL vector forwards to, in VIF order. */
-  private oifNames(family: Family, ttls: Uint8Array): string[] {
-    const table = this.vifs.tables[family];
-    const out: string[] = [];
-    for (let vif = 0; vif < ttls.length; vif++) {
-      const slot = (ttls[vif] ?? 0) > 0 ? table.at(vif) : undefined;
-      if (slot) out.push(slot.name);
-    }
-    return out;
+    else
+      this.events.emit({ event: e.learned ? 'learned' : 'installed', ...flow, oifs: this.vifs.tables[e.family].namesOf(e.ttls) });
   }
 
   /** Outbound TTLs by VIF for a flow the `matched` rules cover: the union of their outbound sets. */

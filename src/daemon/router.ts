@@ -27,7 +27,7 @@ import { Links } from '../core/links.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { ResolveMemo } from '../core/resolve-memo.js';
 import type { Pending } from '../core/resolve.js';
-import { Forwarding, type Dirty } from './forwarding.js';
+import { Forwarding, type Dirty, type UpcallOutcome } from './forwarding.js';
 import { Memberships } from './memberships.js';
 import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
 import type { StatsSnapshot } from './stats.js';
@@ -285,14 +285,14 @@ export class Router {
         this.log.warning(`No matching interface for ${vifWord(u.family)} ${u.vif}, cannot handle upcall ${u.type}`);
         continue;
       }
-      const resolved = counters.upcallsResolved;
       if (this.events.active) this.announceUpcall('upcall', u, slot.name);
+      let outcome: UpcallOutcome | undefined;
       switch (u.kind) {
         case 'nocache':
-          if (this.forwarding.learn(u, slot.name, this.desired.rules)) this.learned(u, slot.name);
+          outcome = this.forwarding.learn(u, slot.name, this.desired.rules);
           break;
         case 'wrongvif':
-          if (this.forwarding.wrongVif(u, slot.name, this.desired.rules)) this.learned(u, slot.name);
+          outcome = this.forwarding.wrongVif(u, slot.name, this.desired.rules);
           break;
         case 'wholepkt':
           this.log.warning(() => `Receiving PIM register data from ${formatAddr(u.source)}, group ${formatAddr(u.group)}`);
@@ -300,7 +300,8 @@ export class Router {
         default:
           this.log.debug(`Unknown upcall ${u.type} from kernel`);
       }
-      if (counters.upcallsResolved !== resolved && this.events.active) this.announceUpcall('resolved', u, slot.name);
+      if (outcome?.forwards) this.learned(u, slot.name);
+      if (outcome?.resolved && this.events.active) this.announceUpcall('resolved', u, slot.name);
     }
   }
 

@@ -582,3 +582,27 @@ test('a VIF made after start-up reaches every route through its interface', () =
   ns.setLinks(LINKS);
   assert.ok(mfcOf(fake).every((m) => m.oifs.length === 1));
 });
+
+test('an upcall whose install the kernel refuses is not counted as resolved, even for a flow installed elsewhere before', () => {
+  const { fake, router } = setup('mroute from eth0 group 225.1.0.0/16 to eth2\nmroute from eth1 group 225.1.0.0/16 to eth2\n');
+  const nocache = (ifindex: number) => ({
+    family: 'inet' as const,
+    kind: 'nocache' as const,
+    type: 1,
+    vif: vifOf(fake, ifindex)!,
+    source: A('10.9.0.1'),
+    group: A('225.1.0.1'),
+  });
+  fake.emitUpcalls([nocache(2)]);
+  assert.equal(router.counters.upcallsResolved, 1);
+  assert.equal(router.counters.routesLearned, 1);
+  // The same flow now comes in as new on eth1, and the kernel refuses the entry from there.
+  fake.failNext('addMfc', 'ENOBUFS');
+  fake.emitUpcalls([nocache(3)]);
+  assert.equal(router.counters.upcallsResolved, 1);
+  assert.equal(router.counters.routesLearned, 1);
+  assert.deepEqual(
+    mfcOf(fake).map((m) => m.iif),
+    [vifOf(fake, 2)],
+  );
+});
