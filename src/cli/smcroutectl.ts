@@ -381,13 +381,13 @@ class Cli {
     if (st.dryRun) return this.checked(st.json ? 'N' : 'n', words.slice(pos));
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
     if (!found) return this.checked(showCmd, []);
-    if (found.val === 'm') return { cmd: st.json ? 'M' : 'm', args: [], alone: true };
+    if (found.val === 'm') return this.checked(st.json ? 'M' : 'm', [], true);
     if (found.val === 'x') return this.explainStep(words.slice(pos));
     return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
   }
 
   /** explain [IIF] SOURCE GROUP: only the word count is checked here; the daemon checks the rest. */
-  private explainStep(args: readonly string[]): Step {
+  private explainStep(args: readonly string[]): Step | Promise<Step> {
     if (args.length > 3) {
       return {
         local: () => {
@@ -396,15 +396,16 @@ class Cli {
         },
       };
     }
-    return { cmd: this.st.json ? 'X' : 'x', args };
+    return this.checked(this.st.json ? 'X' : 'x', args);
   }
 
   /**
    * The daemon's own rules, checked before sending: the same message, without
    * the round trip. A request too big for a frame goes out alone, for the
-   * client to report as upstream does.
+   * client to report as upstream does; so does one that needs a connection
+   * of its own (`alone`: monitor). Every request's socket path is checked here.
    */
-  private async checked(cmd: string, args: readonly string[]): Promise<Step> {
+  private async checked(cmd: string, args: readonly string[], alone = false): Promise<Step> {
     const sock = checkSocketPath(this.target().path);
     if (!sock.ok) {
       return {
@@ -415,7 +416,7 @@ class Cli {
       };
     }
     const { fitsOneFrame } = await ipcClient();
-    if (!fitsOneFrame(cmd, args)) return { cmd, args, alone: true };
+    if (alone || !fitsOneFrame(cmd, args)) return { cmd, args, alone: true };
     if (isShowLetter(cmd)) return { cmd, args };
     const { decodeCommand, isCommandLetter } = await requestRules();
     if (!isCommandLetter(cmd)) return { cmd, args };

@@ -475,6 +475,15 @@ test('a socket path over 107 bytes, from -u or -i, is refused before connecting'
   assert.match(i.err, /^smcroutectl: IPC socket path \/run\/n{98}\.sock is too long: 108 bytes/);
 });
 
+test('monitor and explain check the socket path as every other request does', async () => {
+  const long = `/tmp/${'s'.repeat(98)}.sock`;
+  for (const words of [['monitor'], ['explain', 'eth0', '10.0.0.1', '225.1.2.3']]) {
+    const r = await run(['-u', long, ...words]);
+    assert.equal(r.code, 1, words[0]);
+    assert.equal(r.err, `smcroutectl: IPC socket path ${long} is too long: 108 bytes, a UNIX socket path takes at most 107\n`);
+  }
+});
+
 test('batch mode: lines that arrive together print and do exactly what they do one at a time', async () => {
   const lines = [
     'add eth0 225.1.1.1 eth1',
