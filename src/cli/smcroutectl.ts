@@ -310,9 +310,7 @@ class Cli {
     const { IpcClientError, ipcRequest } = await ipcClient();
     const fetch = async (): Promise<Result<string, readonly string[]>> => {
       try {
-        const reply = await ipcRequest(this.target(), 'T', []);
-        const nul = reply.indexOf(0);
-        return ok((nul < 0 ? reply : reply.subarray(0, nul)).toString('utf8'));
+        return ok(replyText(await ipcRequest(this.target(), 'T', [])).toString('utf8'));
       } catch (err) {
         if (!(err instanceof IpcClientError)) throw err;
         return fail(err.lines);
@@ -506,10 +504,19 @@ class Cli {
       for (const piece of renderReply(reply, opts)) this.io.out(piece);
       return 0;
     }
-    // Upstream's replies are one line; ours may list more (a refused reload's errors).
-    const [first, rest] = splitError(reply);
-    this.warnx(first);
-    if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
+    return this.refusal(reply);
+  }
+
+  /**
+   * An error reply: its first line as upstream's client prints it, then any lines after it
+   * (upstream's replies are one line; ours may list more, as a refused reload's errors).
+   */
+  private refusal(reply: Buffer, ifEmpty?: string): number {
+    const text = replyText(reply);
+    const nl = text.indexOf(0x0a);
+    const first = text.subarray(0, Math.min(nl < 0 ? text.length : nl, 1024));
+    this.warnx(first.length === 0 && ifEmpty !== undefined ? ifEmpty : first);
+    if (nl >= 0 && nl + 1 < text.length) this.io.err(Buffer.concat([text.subarray(nl + 1), Buffer.from('\n')]));
     return 1;
   }
 
@@ -520,8 +527,7 @@ class Cli {
    * answers that it is malformed, and has done nothing.
    */
   private dryRunAnswer(cmd: string, reply: Buffer): number {
-    const nul = reply.indexOf(0);
-    const text = (nul < 0 ? reply : reply.subarray(0, nul)).toString('utf8');
+    const text = replyText(reply).toString('utf8');
     if (text.startsWith(UNKNOWN_COMMAND)) {
       this.warnx('The daemon does not support reload --dry-run (upstream smcrouted, or an older version); nothing was reloaded');
       return 1;
@@ -532,14 +538,11 @@ class Cli {
         this.print(text);
         return apply ? 0 : 1;
       }
-    } else if (text === 'No changes' || text.startsWith('No changes\n') || text.startsWith('Reload would apply:')) {
+    } else if (text.startsWith('No changes\n') || text.startsWith('Reload would apply:')) {
       this.print(text);
       return 0;
     }
-    const [first, rest] = splitError(reply);
-    this.warnx(first);
-    if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
-    return 1;
+    return this.refusal(reply);
   }
 
   /**
@@ -547,8 +550,7 @@ class Cli {
    * and "Unknown or malformed" is what a daemon without explain (upstream's, an older ours) says.
    */
   private explained(reply: Buffer): number {
-    const nul = reply.indexOf(0);
-    const text = nul < 0 ? reply : reply.subarray(0, nul);
+    const text = replyText(reply);
     const head = text.subarray(0, 9).toString('latin1');
     if (head.startsWith('Verdict: ') || head.startsWith('{')) {
       this.io.out(text);
@@ -558,10 +560,7 @@ class Cli {
       this.warnx(`explain: this daemon does not support explain (it answered: ${text.toString('utf8').trim()})`);
       return 1;
     }
-    const [first, rest] = splitError(reply);
-    this.warnx(first.length > 0 ? first : 'explain: empty reply from the daemon');
-    if (rest.length > 0) this.io.err(Buffer.concat([rest, Buffer.from('\n')]));
-    return 1;
+    return this.refusal(reply, 'explain: empty reply from the daemon');
   }
 
   /**
@@ -651,13 +650,10 @@ function isShowLetter(cmd: string): boolean {
   return cmd === 's' || cmd === 'S' || cmd === 'J';
 }
 
-/** The error message: its first line (what the C client prints) and any lines after it. */
-function splitError(reply: Buffer): [Buffer, Buffer] {
+/** A reply's text: up to the NUL that ends every reply. */
+function replyText(reply: Buffer): Buffer {
   const nul = reply.indexOf(0);
-  const text = nul < 0 ? reply : reply.subarray(0, nul);
-  const nl = text.indexOf(0x0a);
-  if (nl < 0) return [text.subarray(0, 1024), Buffer.alloc(0)];
-  return [text.subarray(0, Math.min(nl, 1024)), text.subarray(nl + 1)];
+  return nul < 0 ? reply : reply.subarray(0, nul);
 }
 
 /**

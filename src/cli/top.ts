@@ -3,6 +3,7 @@
 // it runs and gives it back on every way out; the arithmetic and layout are top-format.ts's.
 
 import { formatTop, parseSample, rates, topJson, type Sample } from './top-format.js';
+import { UNKNOWN_COMMAND } from '../ipc/command-names.js';
 import { fail, ok, type Result } from '../result.js';
 
 export interface TopOptions {
@@ -43,13 +44,13 @@ export function parseInterval(text: string): Result<number> {
   return ok(n);
 }
 
-/** An old daemon answers a letter it does not know with its "Unknown or malformed IPC message" text. */
+/** An old daemon answers a letter it does not know with UNKNOWN_COMMAND; any other text is an error of its own. */
 async function sample(io: TopIo): Promise<Result<Sample, readonly string[]>> {
   const reply = await io.fetch();
   if (!reply.ok) return reply;
-  if (!reply.value.startsWith('{')) {
-    return fail([`the daemon does not support top (an older version?): ${reply.value.split('\n')[0] ?? ''}`]);
-  }
+  const firstLine = reply.value.split('\n')[0] ?? '';
+  if (reply.value.startsWith(UNKNOWN_COMMAND)) return fail([`the daemon does not support top (an older version?): ${firstLine}`]);
+  if (!reply.value.startsWith('{')) return fail([firstLine]);
   const parsed = parseSample(reply.value);
   return parsed.ok ? parsed : fail([parsed.error]);
 }
