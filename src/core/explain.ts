@@ -6,7 +6,7 @@ import { matchIfname } from '../model/ifname.js';
 import { DEFAULT_THRESHOLD, MAX_VIFS } from '../model/limits.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Links } from './links.js';
-import type { MfcEntry, MfcTable } from './mfc-table.js';
+import type { MfcTable } from './mfc-table.js';
 import { settingsOf, type IfaceSettings, type Pending } from './resolve.js';
 import { sgKey, type Rule } from './rule.js';
 import type { RuleTable } from './rule-table.js';
@@ -70,15 +70,9 @@ export interface OsFacts {
   readonly counters?: { readonly packets: bigint; readonly bytes: bigint; readonly wrongIf: bigint };
 }
 
-function coversRule(r: Rule, source: Addr, group: Addr): boolean {
-  return r.family === source.family && contains(r.group, group) && (r.source === null || contains(r.source, source));
-}
-
-/** Rules covering (S,G) from any inbound interface, in table order. */
+/** Rules covering (S,G) from any inbound interface, by interface: the rule table's index, per link. */
 function rulesFor(st: ExplainState, source: Addr, group: Addr): Rule[] {
-  const out: Rule[] = [];
-  for (const r of st.rules.values()) if (coversRule(r, source, group)) out.push(r);
-  return out;
+  return st.links.list.flatMap((l) => st.rules.match(source.family, l.name, source, group));
 }
 
 /** A pending route that would cover the flow once its interfaces exist. */
@@ -122,20 +116,17 @@ function rpSysctl(iif: string): string {
   return iif.includes('.') ? `net/ipv4/conf/${iif}/rp_filter` : `net.ipv4.conf.${iif}.rp_filter`;
 }
 
-function oifsOfEntry(st: ExplainState, e: MfcEntry): { name: string; ttl: number }[] {
-  const table = st.vifs[e.family];
-  return table.namesOf(e.ttls).map((name) => ({ name, ttl: e.ttls[table.get(name)?.vif ?? -1] ?? 0 }));
+/** Where a TTL vector sends, in VIF order, with each interface's TTL. */
+function oifsOf(table: VifTable, ttls: Uint8Array): { name: string; ttl: number }[] {
+  return table.namesOf(ttls).map((name) => ({ name, ttl: ttls[table.get(name)?.vif ?? -1] ?? 0 }));
 }
 
-/** A rule's outbound interfaces that hold a VIF, in VIF order, with the threshold the kernel would get. */
-function oifsOfRule(st: ExplainState, r: Rule): { name: string; ttl: number }[] {
-  const table = st.vifs[r.family];
-  const out: { name: string; ttl: number; vif: number }[] = [];
-  for (const name of r.oifs) {
-    const slot = table.get(name);
-    if (slot && name !== r.iif) out.push({ name, ttl: Math.max(1, slot.threshold), vif: slot.vif });
-  }
-  return out.sort((a, b) => a.vif - b.vif).map(({ name, ttl }) => ({ name, ttl }));
+/** Where the router would send a flow these rules cover: the TTL vector it installs for them. */
+function oifsOfRules(st: ExplainState, family: Family, rules: readonly Rule[]): { name: string; ttl: number }[] {
+  const table = st.vifs[family];
+  const ttls = new Uint8Array(MAX_VIFS);
+  for (const r of rules) table.addTtls(r.oifs, ttls);
+  return oifsOf(table, ttls);
 }
 
 /** Why an interface has no VIF/MIF, as the end of a sentence. */
@@ -163,8 +154,8 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
   const elsewhere = rulesFor(st, source, group).filter((r) => r.iif !== iif);
   const waiting = st.pending.filter((p) => pendingCovers(p, iif, source, group));
 
-  const entryOifs = entry && entry.iif === iif ? oifsOfEntry(st, entry) : undefined;
-  const oifs = entryOifs ?? (rule ? oifsOfRule(st, rule) : []);
+  const entryOifs = entry && entry.iif === iif ? oifsOf(st.vifs[family], entry.ttls) : undefined;
+  const oifs = entryOifs ?? oifsOfRules(st, family, here);
   const verdict: Verdict = entry
     ? entry.iif === iif && oifs.length > 0
       ? 'forwarded'
@@ -272,14 +263,14 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
         iif: rule.iif,
         source: rule.source ? formatPrefix(rule.source) : null,
         group: formatPrefix(rule.group),
-        oifs: oifsOfRule(st, rule).map((o) => o.name),
+        oifs: oifsOfRules(st, family, [rule]).map((o) => o.name),
       }
     : null;
   const c = facts.counters;
   const kernelJson = entry
     ? {
         iif: entry.iif,
-        oifs: oifsOfEntry(st, entry).map((o) => o.name),
+        oifs: st.vifs[family].namesOf(entry.ttls),
         learned: entry.learned,
         packets: Number(c?.packets ?? 0n),
         bytes: Number(c?.bytes ?? 0n),

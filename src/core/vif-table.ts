@@ -32,6 +32,17 @@ export class VifTable {
     return names;
   }
 
+  /**
+   * Sets in `ttls` what traffic out of `oifs` needs at each one's VIF: its TTL threshold, at least 1.
+   * Interfaces without a VIF get nothing. What the router installs, and what explain predicts.
+   */
+  addTtls(oifs: Iterable<string>, ttls: Uint8Array): void {
+    for (const o of oifs) {
+      const slot = this.byName.get(o);
+      if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
+    }
+  }
+
   /** Lowest free index, or undefined when all MAX_VIFS are taken. */
   freeIndex(): number | undefined {
     const i = this.slots.indexOf(undefined);

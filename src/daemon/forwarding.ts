@@ -339,12 +339,7 @@ export class Forwarding {
     if (known) return known;
     const table = this.vifs.tables[family];
     const ttls = this.scratch.fill(0);
-    for (const r of matched) {
-      for (const o of r.oifs) {
-        const slot = table.get(o);
-        if (slot) ttls[slot.vif] = Math.max(1, slot.threshold);
-      }
-    }
+    for (const r of matched) table.addTtls(r.oifs, ttls);
     const shared = this.ttlVector(ttls);
     if (only && this.byOifs[family].size < MAX_TTL_VECTORS) this.byOifs[family].set(only.oifs, shared);
     return shared;

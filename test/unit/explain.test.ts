@@ -213,3 +213,20 @@ test('the words: [IIF] SOURCE GROUP, checked', () => {
   assert.equal(msg(['10.0.0.1', 'ff0e::1']), 'explain: source 10.0.0.1 and group ff0e::1 are not of one family');
   assert.match(msg(['a/b', '10.0.0.1', '225.1.1.1']), /^explain: interface name "a\/b"/);
 });
+
+test('before the first packet, the outbound interfaces named are those the router will install: every covering rule, as given', () => {
+  const st = state({
+    vifs: [
+      ['eth0', 1],
+      ['eth1', 1],
+      ['eth2', 1],
+    ],
+    rules: [
+      ['eth0', null, '225.1.0.0/16', ['eth0', 'eth1']],
+      ['eth0', null, '225.1.1.0/24', ['eth2']],
+    ],
+  });
+  const e = explain(st, 'eth0', S, G, {});
+  assert.equal(e.verdict, 'not-seen');
+  assert.deepEqual(e.oifs, ['eth0', 'eth1', 'eth2']);
+});
