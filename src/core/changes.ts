@@ -109,8 +109,7 @@ export function planCommand(d: Desired, cmd: Command, links: Links): Result<Chan
       if (res.iifMissing) return fail(`Unknown inbound interface ${cmd.intent.iif}`);
       if (res.rules.length === 0) {
         // No rule means no usable inbound interface: say that, not a complaint about an outbound one.
-        const why = res.problems.find((p) => p.message.startsWith('inbound ')) ?? res.problems[0];
-        return fail(why?.message ?? `No usable inbound interface ${cmd.intent.iif}`);
+        return fail(res.iifRefused ?? `No usable inbound interface ${cmd.intent.iif}`);
       }
       return ok(addRoute(d, cmd.intent, res));
     }

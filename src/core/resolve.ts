@@ -67,6 +67,8 @@ export interface ResolvedRoute {
   /** Outbound names that do not exist yet: the route waits for them too. */
   readonly oifsMissing: readonly string[];
   readonly problems: readonly Problem[];
+  /** Why the first inbound interface that cannot be used cannot (also among `problems`). */
+  readonly iifRefused?: string;
 }
 
 /** One interface, if a route or join may use it; else why not. */
@@ -144,19 +146,22 @@ export function resolveRoute(r: RouteIntent, links: Links, settings: ReadonlyMap
   // Index loops: this runs for every configured route, and an iterator per loop is garbage. A
   // route names one inbound interface, nearly always: its one rule goes in an array of one.
   let rules: Rule[] | undefined;
+  let iifRefused: string | undefined;
   for (let i = 0; i < iifs.length; i++) {
     const iif = iifs[i];
     if (!iif) continue;
     const use = usable(iif, settings);
     if (!use.ok) {
-      (problems ??= []).push({ origin: r.origin, message: `inbound ${use.error}` });
+      iifRefused ??= `inbound ${use.error}`;
+      (problems ??= []).push({ origin: r.origin, message: iifRefused });
       continue;
     }
     const rule = makeRule(iif.name, r.source ?? null, r.group, outboundSet(out, iif.name, wildcard));
     if (rules) rules.push(rule);
     else rules = [rule];
   }
-  return { rules: rules ?? [], iifMissing: false, oifsMissing: out.missing, problems: problems ?? NO_PROBLEMS };
+  const res = { rules: rules ?? [], iifMissing: false, oifsMissing: out.missing, problems: problems ?? NO_PROBLEMS };
+  return iifRefused === undefined ? res : { ...res, iifRefused };
 }
 
 export function routePending(r: RouteIntent, res: ResolvedRoute): Pending | undefined {
