@@ -259,15 +259,16 @@ export class Router {
   private converge(rules: readonly RuleChange[], vifsToMake: Iterable<string>, retry = false): string[] {
     const d = this.desired;
     const dirty: Dirty = new Map();
-    let current = 0;
+    // Every change's `after` is in the desired state already (committed, or the state rebuilt).
+    let added = 0;
     for (const { before, after } of rules) {
       if (before) this.forwarding.markCovered(before, dirty);
       if (!after) continue;
       this.forwarding.markCovered(after, dirty);
-      if (d.rules.get(after.key) === after) current++;
+      added++;
     }
     // Every rule changed (a start-up): their entries are marked, whatever VIFs come.
-    const unmarked = current === d.rules.size ? undefined : d.rules;
+    const unmarked = added === d.rules.size ? undefined : d.rules;
     const synced = this.vifs.sync(this.open, d.vifNeeds, vifsToMake, d.settings, this.links);
     for (const c of synced.changed) this.forwarding.markUsing(c.family, c.name, unmarked, dirty);
     if (retry) this.forwarding.markRefused(dirty);
