@@ -387,7 +387,8 @@ export class LinuxKernel implements Kernel {
     if (batch.length > 0 && sink) sink(batch);
     for (const h of heard) mrdiscSink?.(h);
     if (linksChanged) this.linkHandler?.();
-    for (const onReadable of [...this.lent.values()]) onReadable();
+    // Copied: a handler may unwatch its socket. Nearly always empty (explain lends one for a second).
+    if (this.lent.size > 0) for (const onReadable of [...this.lent.values()]) onReadable();
   }
 
   private readUpcalls(fd: number, family: Family, batch: Upcall[]): void {

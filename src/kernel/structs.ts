@@ -156,7 +156,7 @@ export const LAYOUTS: Readonly<Record<string, Layout>> = {
 const U32 = 0xffffffffn;
 
 /** Writes the address in network byte order: 4 or 16 bytes. */
-export function writeAddr(buf: Buffer, off: number, a: Addr): void {
+function writeAddr(buf: Buffer, off: number, a: Addr): void {
   if (a.family === 'inet') {
     buf.writeUInt32BE(v4Bits(a), off);
     return;
@@ -168,7 +168,7 @@ export function writeAddr(buf: Buffer, off: number, a: Addr): void {
   buf.writeUInt32BE(Number(v & U32), off + 12);
 }
 
-export function readAddr(buf: Buffer, off: number, family: Family): Addr {
+function readAddr(buf: Buffer, off: number, family: Family): Addr {
   if (family === 'inet') return inet4(buf.readUInt32BE(off));
   const value =
     (BigInt(buf.readUInt32BE(off)) << 96n) |
@@ -394,15 +394,15 @@ export const SOL_PACKET = 263;
 export const PACKET_IGNORE_OUTGOING = 23;
 export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
-export const RTM_NEWROUTE = 24;
-export const RTM_GETROUTE = 26;
-export const NLMSG_ERROR = 2;
-export const NLM_F_REQUEST = 1;
-export const RTA_DST = 1;
-export const RTA_OIF = 4;
+const RTM_NEWROUTE = 24;
+const RTM_GETROUTE = 26;
+const NLMSG_ERROR = 2;
+const NLM_F_REQUEST = 1;
+const RTA_DST = 1;
+const RTA_OIF = 4;
 const NLMSGHDR_SIZE = 16;
 const RTMSG_SIZE = 12;
-export const SOCKADDR_LL_SIZE = 20;
+const SOCKADDR_LL_SIZE = 20;
 
 /** struct sockaddr_ll binding a packet socket to one link and one EtherType. */
 export function encodeSockaddrLl(ifindex: number, ethertype: number): Buffer {
