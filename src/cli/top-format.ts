@@ -2,7 +2,8 @@
 // two samples, sorting, and the text and JSON it prints. Pure: no I/O, no clock, no terminal codes.
 
 import type { InterfaceStats, RouteKind, RouteStats, StatsSnapshot } from '../daemon/stats.js';
-import type { Family } from '../model/addr.js';
+import { FAMILIES } from '../model/addr.js';
+import { exactCounters } from '../model/json.js';
 import { fail, ok, type Result } from '../result.js';
 
 // The daemon's own shapes (daemon/stats.ts), as read back from its JSON: types only, no daemon code.
@@ -57,7 +58,6 @@ function oneOf<T extends string>(v: unknown, values: readonly T[], what: string)
   return found;
 }
 
-const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 const KINDS: readonly RouteKind[] = ['static', 'learned', 'stop'];
 
 function num(v: unknown, what: string): number {
@@ -239,7 +239,5 @@ export function formatTop(v: TopView, opts: TextOptions = {}): string[] {
 
 /** The view as JSON for scripts: rates as numbers, counters as the daemon sent them (exact). */
 export function topJson(v: TopView): string {
-  const big = (_key: string, value: unknown): unknown =>
-    typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value;
-  return JSON.stringify(v, big);
+  return JSON.stringify(v, exactCounters);
 }

@@ -1,6 +1,7 @@
 // The metrics exposition: one stats snapshot and the daemon's counters as OpenMetrics 1.0 or
 // Prometheus 0.0.4 text. Pure: no I/O, no clock; loaded on the first scrape, never before.
 
+import { FAMILIES } from '../model/addr.js';
 import type { CountersSnapshot } from './counters.js';
 import type { RouteKind, StatsSnapshot } from './stats.js';
 
@@ -76,7 +77,6 @@ function render(families: readonly MetricFamily[], openMetrics: boolean): string
   return openMetrics ? `${out}# EOF\n` : out;
 }
 
-const FAMILIES = ['inet', 'inet6'] as const;
 const KINDS: readonly RouteKind[] = ['static', 'learned', 'stop'];
 
 interface RouteSeries {

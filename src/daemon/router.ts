@@ -5,7 +5,7 @@
 
 import { KernelError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { formatAddr, type Addr, type Family } from '../model/addr.js';
+import { FAMILIES, formatAddr, type Addr, type Family } from '../model/addr.js';
 import type { Command, ConfIntents } from '../model/intents.js';
 import { fail, ok, type Result } from '../result.js';
 import type { ExplainState } from '../core/explain.js';
@@ -72,8 +72,6 @@ export interface LearnedRoute {
 export interface Applied {
   readonly warnings: readonly string[];
 }
-
-const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 
 export class Router {
   private links: Links = new Links([]);

@@ -5,7 +5,8 @@
 import type { MfcTable } from '../core/mfc-table.js';
 import type { VifTable } from '../core/vif-table.js';
 import type { Kernel } from '../kernel/types.js';
-import { formatAddr, type Family } from '../model/addr.js';
+import { FAMILIES, formatAddr, type Family } from '../model/addr.js';
+import { exactCounters } from '../model/json.js';
 
 /** static: a configured (S,G); learned: made from a (*,G) rule on an upcall; stop: a stop filter (no OIFs). */
 export type RouteKind = 'static' | 'learned' | 'stop';
@@ -49,8 +50,6 @@ export interface StatsState {
   readonly vifs: Readonly<Record<Family, VifTable>>;
   readonly kernel: Kernel;
 }
-
-const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 
 /** One ioctl per installed MFC entry and per VIF/MIF; an entry the kernel no longer knows counts zero. */
 export function statsSnapshot(st: StatsState, now: () => number = () => performance.now()): StatsSnapshot {
@@ -97,7 +96,5 @@ export function statsSnapshot(st: StatsState, now: () => number = () => performa
  * while it is at most 2^53 - 1 (exact in every JSON reader), a decimal string above that.
  */
 export function statsJson(s: StatsSnapshot): string {
-  return JSON.stringify(s, (_key, value: unknown) =>
-    typeof value === 'bigint' ? (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()) : value,
-  );
+  return JSON.stringify(s, exactCounters);
 }

@@ -2,7 +2,7 @@
 // depend on it, plus helpers to drive and inspect it. Argument rules are contract.ts's; no OS calls.
 
 import { kernelError, type ErrnoName } from '../errors.js';
-import { addrKey, formatAddr, type Addr, type Family } from '../model/addr.js';
+import { addrKey, FAMILIES, formatAddr, type Addr, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import type {
   FlowFacts,
@@ -334,7 +334,7 @@ export class FakeKernel implements Kernel {
 
   shutdown(): void {
     if (this.down) return;
-    for (const family of ['inet', 'inet6'] as const) if (this.tables[family]) this.closeMroute(family);
+    for (const family of FAMILIES) if (this.tables[family]) this.closeMroute(family);
     this.joined.clear();
     this.mrdiscOpen.clear();
     this.down = true;

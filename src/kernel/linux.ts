@@ -2,7 +2,7 @@
 // joins, interface list and netlink link events. Policy lives in the daemon.
 
 import { ERRNO, errnoName, kernelError } from '../errors.js';
-import type { Addr, Family } from '../model/addr.js';
+import { FAMILIES, type Addr, type Family } from '../model/addr.js';
 import { OPS, precheck } from './contract.js';
 import * as ffi from './ffi.js';
 import { JoinPool } from './join-pool.js';
@@ -309,7 +309,7 @@ export class LinuxKernel implements Kernel {
     if (this.down) return;
     this.down = true;
     this.loop?.stop();
-    for (const family of ['inet', 'inet6'] as const) {
+    for (const family of FAMILIES) {
       const fd = this.mroute[family];
       this.mroute[family] = -1;
       if (fd >= 0) this.shut(family, fd);

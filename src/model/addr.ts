@@ -5,6 +5,9 @@ import { fail, ok, type Result } from '../result.js';
 
 export type Family = 'inet' | 'inet6';
 
+/** Both families, IPv4 first: the order tables and outputs list them in. */
+export const FAMILIES: readonly Family[] = ['inet', 'inet6'];
+
 export interface Addr {
   readonly family: Family;
   /** The address as an unsigned integer, 32 or 128 bits wide. */
