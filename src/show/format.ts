@@ -19,7 +19,7 @@ function right(s: string, width: number): string {
  * without `"`, `\` or control characters this is the same bytes, and for the
  * others it stays valid JSON instead of breaking the document.
  */
-function jstr(s: string): string {
+export function jstr(s: string): string {
   return JSON.stringify(s);
 }
 
@@ -27,14 +27,15 @@ function isAnySource(p: Prefix | null): p is null {
   return p === null || isAny(p.addr);
 }
 
-function jsonSource(p: Prefix | null): string {
+/** A source as JSON: null for any source. */
+export function jsonSource(p: Prefix | null): string {
   return isAnySource(p) ? 'null' : jstr(formatPrefix(p));
 }
 
 // ---------------------------------------------------------------- routes
 
-/** "(S, G)" as the route tables print it: a wildcard source is "*", without length. */
-function routeSg(r: RouteView): string {
+/** "(S, G)" as the route tables print it (a rule's or a route's): a wildcard source is "*", without length. */
+export function routeSg(r: { readonly source: Prefix | null; readonly group: Prefix }): string {
   const src = isAnySource(r.source) ? '*' : formatPrefix(r.source);
   return `(${src}, ${formatPrefix(r.group)})`;
 }

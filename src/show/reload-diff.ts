@@ -6,7 +6,8 @@ import type { Diagnostic } from '../conf/directives.js';
 import type { JoinSpec } from '../core/resolve.js';
 import type { Rule } from '../core/rule.js';
 import type { VifStep } from '../core/vif-plan.js';
-import { formatAddr, formatPrefix, isAny, type Family } from '../model/addr.js';
+import { formatAddr, formatPrefix, type Family } from '../model/addr.js';
+import { jsonSource, jstr, routeSg } from './format.js';
 import type { ReloadPlan } from './types.js';
 
 /** The differences, each list in the order the reload would act. */
@@ -51,12 +52,6 @@ function vifWord(family: Family): string {
   return family === 'inet' ? 'VIF' : 'MIF';
 }
 
-/** "(S, G)" as `show` prints a rule: a wildcard source is "*". */
-function ruleSg(r: Rule): string {
-  const src = r.source === null || isAny(r.source.addr) ? '*' : formatPrefix(r.source);
-  return `(${src}, ${formatPrefix(r.group)})`;
-}
-
 function joinSg(j: JoinSpec): string {
   return `(${j.source ? formatAddr(j.source) : '*'}, ${formatAddr(j.group)})`;
 }
@@ -73,11 +68,11 @@ function count(n: number, one: string, many = `${one}s`): string {
 export function reloadPlanText(plan: ReloadPlan): string {
   const d = diffOf(plan);
   const lines: string[] = [];
-  for (const r of d.routesAdd) lines.push(`+ route ${ruleSg(r)} ${r.iif} >${[...r.oifs].map((o) => ` ${o}`).join('')}`);
-  for (const r of d.routesRemove) lines.push(`- route ${ruleSg(r)} ${r.iif} >${[...r.oifs].map((o) => ` ${o}`).join('')}`);
+  for (const r of d.routesAdd) lines.push(`+ route ${routeSg(r)} ${r.iif} >${[...r.oifs].map((o) => ` ${o}`).join('')}`);
+  for (const r of d.routesRemove) lines.push(`- route ${routeSg(r)} ${r.iif} >${[...r.oifs].map((o) => ` ${o}`).join('')}`);
   for (const { rule, add, remove } of d.routesChange) {
     const oifs = [...add.map((o) => ` +${o}`), ...remove.map((o) => ` -${o}`)].join('');
-    lines.push(`~ route ${ruleSg(rule)} ${rule.iif} >${oifs}`);
+    lines.push(`~ route ${routeSg(rule)} ${rule.iif} >${oifs}`);
   }
   for (const j of d.joinsAdd) lines.push(`+ join ${joinSg(j)} ${j.ifname}`);
   for (const j of d.joinsRemove) lines.push(`- join ${joinSg(j)} ${j.ifname}`);
@@ -131,12 +126,9 @@ function parts(noun: readonly [string, string], ...counts: readonly (readonly [s
 
 // ---------------------------------------------------------------- JSON
 
-const jstr = (s: string) => JSON.stringify(s);
-
 function ruleJson(r: Rule, extra = ''): string {
-  const src = r.source === null || isAny(r.source.addr) ? 'null' : jstr(formatPrefix(r.source));
   const oifs = [...r.oifs].map(jstr).join(',');
-  return `{"iif":${jstr(r.iif)},"source":${src},"group":${jstr(formatPrefix(r.group))},"oifs":[${oifs}]${extra}}`;
+  return `{"iif":${jstr(r.iif)},"source":${jsonSource(r.source)},"group":${jstr(formatPrefix(r.group))},"oifs":[${oifs}]${extra}}`;
 }
 
 function joinJson(j: JoinSpec): string {
