@@ -302,14 +302,12 @@ export class Daemon implements Control {
       if (d.severity === 'error') this.log.err(formatDiagnostic(d));
       else this.log.warning(formatDiagnostic(d));
     }
-    const refusal = initial ? undefined : refusalOf(file, loaded);
+    const refusal = initial ? undefined : refusalOf(file, loaded, errorsOf(loaded));
     if (refusal) {
       this.log.err(refusal.headline);
       if (this.events.active) {
-        const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-        const [first] = errors;
-        const firstError = first ? formatDiagnostic(first) : refusal.headline;
-        this.events.emit({ event: 'reload-refused', errors: Math.max(1, errors.length), firstError });
+        const firstError = refusal.errors[0] ?? refusal.headline;
+        this.events.emit({ event: 'reload-refused', errors: Math.max(1, refusal.count), firstError });
       }
       return fail(refusal);
     }
@@ -342,7 +340,7 @@ export class Daemon implements Control {
   reloadConfig(): Result<undefined, Refusal> {
     this.log.notice('Reloading configuration');
     this.opts.service?.reloading('Reloading configuration');
-    let applied: Result<LoadSummary, Refusal> = fail({ headline: 'Reload failed, see the log', errors: [] });
+    let applied: Result<LoadSummary, Refusal> = fail({ headline: 'Reload failed, see the log', errors: [], count: 0 });
     this.guard('Reloading', () => {
       applied = this.applyConfig(false);
     });
@@ -429,10 +427,10 @@ export class Daemon implements Control {
   planReload(): ReloadPlan {
     const file = this.opts.confFile;
     const loaded = readConfig(file, this.fs);
-    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    const errors = errorsOf(loaded);
     const warnings = loaded.diagnostics.filter((d) => d.severity !== 'error').map(formatDiagnostic);
     this.log.info(`Reload dry run of ${file}`);
-    const refusal = refusalOf(file, loaded);
+    const refusal = refusalOf(file, loaded, errors);
     if (refusal) return { file, refused: refusalText(refusal), errors, warnings };
     return { file, changes: this.router.planConfig(loaded.intents), errors, warnings };
   }
@@ -481,16 +479,22 @@ export class Daemon implements Control {
 /** Why a reload changed nothing: one line for logs and systemd, and the errors as `-F` prints them. */
 export interface Refusal {
   readonly headline: string;
+  /** The first errors as lines for the operator (errorLines). */
   readonly errors: readonly string[];
+  /** How many errors there were in all. */
+  readonly count: number;
 }
 
-/** Why a reload of `file` as read would be refused: it could not be read, or a line is broken. */
-function refusalOf(file: string, loaded: LoadedConfig): Refusal | undefined {
-  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+function errorsOf(loaded: LoadedConfig): Diagnostic[] {
+  return loaded.diagnostics.filter((d) => d.severity === 'error');
+}
+
+/** Why a reload of `file` as read (its `errors`) would be refused: it could not be read, or a line is broken. */
+function refusalOf(file: string, loaded: LoadedConfig, errors: readonly Diagnostic[]): Refusal | undefined {
   if (loaded.files.length > 0 && errors.length === 0) return undefined;
   const n = errors.length;
   const why = loaded.files.length === 0 ? `cannot read ${file}` : `${n} error${n > 1 ? 's' : ''} in ${file}`;
-  return { headline: `Reload refused, ${why}; the running configuration is kept`, errors: errorLines(errors) };
+  return { headline: `Reload refused, ${why}; the running configuration is kept`, errors: errorLines(errors), count: n };
 }
 
 /** A refusal as the IPC reply carries it: smcroutectl prints the first line as its message and the errors under it. */
