@@ -80,17 +80,18 @@ class Collector implements LineSink {
   ) {}
 
   /** A line the sink already knew: it counts against the bound like any directive. */
-  known(where: Where): boolean {
-    return this.room(where);
+  known(file: string, line: number): boolean {
+    return this.room(file, line);
   }
 
   directive(d: Directive, clean: boolean): void {
-    if (!this.room(d.where)) return;
+    if (!this.room(d.where.file, d.where.line)) return;
     if (this.sink) this.sink.take(d, clean);
     else this.directives.push(d);
   }
 
-  private room(where: Where): boolean {
+  /** File and line rather than a Where: a reload asks for every line it takes unparsed. */
+  private room(file: string, line: number): boolean {
     if (this.full) return false;
     if (this.count < this.maxDirectives) {
       this.count++;
@@ -98,7 +99,7 @@ class Collector implements LineSink {
     }
     this.full = true;
     this.bound({
-      where,
+      where: { file, line },
       severity: 'error',
       message: `more than ${this.maxDirectives} directives in one configuration; this line and all after it not read`,
     });
@@ -282,7 +283,7 @@ export function loadConfig(path: string, fs: ConfFs, opts: LoadOptions = {}): Lo
     frame.next++;
     // An unchanged route line of the last read is taken as it was: a reload costs about a read of the file.
     if (known && isRouteLine(line) && known(line, frame.file, frame.next)) {
-      out.known({ file: frame.file, line: frame.next });
+      out.known(frame.file, frame.next);
       continue;
     }
     const where = { file: frame.file, line: frame.next };
