@@ -146,8 +146,10 @@ function sendFailure(err: unknown): IpcClientError {
   return new IpcClientError(errCode(err) ?? 'EIO', [`Communication with daemon failed: ${strerror(errCode(err))}`]);
 }
 
-function duration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} seconds` : `${ms} ms`;
+/** What the client says of a daemon silent for `ms`. */
+function noReply(ms: number): string {
+  const duration = ms % 1000 === 0 ? `${ms / 1000} seconds` : `${ms} ms`;
+  return `No reply from daemon for ${duration}, giving up`;
 }
 
 /** Collects everything the daemon sends, on a connection its request went out on, until it closes. */
@@ -171,7 +173,7 @@ function collect(sock: net.Socket, reply: ReplyBuffer, timeoutMs: number): Promi
       sock.destroy();
       if (settled) return;
       settled = true;
-      reject(new IpcClientError('ETIMEDOUT', [`No reply from daemon for ${duration(timeoutMs)}, giving up`]));
+      reject(new IpcClientError('ETIMEDOUT', [noReply(timeoutMs)]));
     });
   });
 }
@@ -269,9 +271,7 @@ export async function ipcStream(target: IpcTarget, cmd: string, onLines: (data: 
   });
   let tail = Buffer.alloc(0);
   const timeoutMs = target.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
-  sock.setTimeout(timeoutMs, () =>
-    finish({ by: 'daemon', status: `No reply from daemon for ${duration(timeoutMs)}, giving up` }),
-  );
+  sock.setTimeout(timeoutMs, () => finish({ by: 'daemon', status: noReply(timeoutMs) }));
   sock.on('data', (chunk: Buffer) => {
     sock.setTimeout(0);
     const data = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;

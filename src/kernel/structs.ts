@@ -1,7 +1,7 @@
 // The Linux multicast-routing ABI as plain bytes: constants, struct encoders
 // and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux (LAYOUTS lists them).
 
-import { inet4, v4Bits, type Addr, type Family } from '../model/addr.js';
+import { inet4, sameAddr, v4Bits, type Addr, type Family } from '../model/addr.js';
 import type { SgCounters, Upcall, UpcallKind, TtlVector, VifCounters } from './types.js';
 import { MAX_VIFS } from '../model/limits.js';
 
@@ -459,6 +459,5 @@ export function packetTtl(buf: Buffer, n: number, source: Addr, group: Addr): nu
 }
 
 function sameAt(buf: Buffer, off: number, a: Addr): boolean {
-  const b = readAddr(buf, off, a.family);
-  return b.value === a.value;
+  return sameAddr(readAddr(buf, off, a.family), a);
 }
