@@ -5,6 +5,7 @@ import { contains, formatAddr, formatPrefix, parsePrefix, type Addr, type Family
 import { matchIfname } from '../model/ifname.js';
 import { DEFAULT_THRESHOLD, MAX_VIFS } from '../model/limits.js';
 import { fail, ok, type Result } from '../result.js';
+import type { RpFilter } from '../kernel/types.js';
 import type { Links } from './links.js';
 import type { MfcTable } from './mfc-table.js';
 import { settingsOf, type IfaceSettings, type Pending } from './resolve.js';
@@ -60,7 +61,7 @@ export type IifSource = 'given' | 'kernel' | 'rule' | 'pending';
 
 /** What the OS said; each part absent when it was not asked or could not tell. */
 export interface OsFacts {
-  readonly rpFilter?: { readonly effective: number; readonly all: number; readonly iface: number };
+  readonly rpFilter?: RpFilter;
   /** The interface the route back to the source leaves through, or that there is none. */
   readonly routeBack?: { readonly via: string } | 'unreachable';
   /** The TTL of a live packet, 'none' when none came within the wait, absent when not sampled. */
@@ -194,7 +195,9 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
   }
 
   if (v4 && facts.rpFilter && facts.routeBack) {
-    const { effective, all, iface } = facts.rpFilter;
+    const { all, iface } = facts.rpFilter;
+    // Linux applies the larger of conf/all and conf/IIF.
+    const effective = Math.max(all, iface);
     const back = facts.routeBack;
     const values = `conf/all=${all}, conf/${iif}=${iface}`;
     if (back === 'unreachable' && effective > 0) {

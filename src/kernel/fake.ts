@@ -13,6 +13,7 @@ import type {
   MrdiscHeard,
   MrdiscMessage,
   MrdiscSink,
+  RpFilter,
   SgCounters,
   Upcall,
   UpcallSink,
@@ -165,9 +166,8 @@ export class FakeFlowFacts implements FlowFacts {
   /** The TTL the next sample sees, or undefined for no packet. */
   sampledTtl: number | undefined;
 
-  rpFilter(ifname: string): { effective: number; all: number; iface: number } | undefined {
-    const iface = this.rpFilters.get(ifname) ?? 0;
-    return { effective: Math.max(this.rpFilterAll, iface), all: this.rpFilterAll, iface };
+  rpFilter(ifname: string): RpFilter | undefined {
+    return { all: this.rpFilterAll, iface: this.rpFilters.get(ifname) ?? 0 };
   }
 
   routeBack(source: Addr): RouteBack | undefined {

@@ -24,7 +24,7 @@ import {
   encodeSockaddrNl,
   packetTtl,
 } from './structs.js';
-import type { FlowFacts, RouteBack } from './types.js';
+import type { FlowFacts, RouteBack, RpFilter } from './types.js';
 
 /** How the kernel's poll loop is lent out: `onReadable` runs on the main thread while `fd` has data. */
 export interface FdWatcher {
@@ -45,13 +45,13 @@ export class LinuxFlowFacts implements FlowFacts {
 
   constructor(private readonly watcher: FdWatcher) {}
 
-  rpFilter(ifname: string): { effective: number; all: number; iface: number } | undefined {
+  rpFilter(ifname: string): RpFilter | undefined {
     // An interface name never holds '/', but this is a path: refuse anything that would leave conf/.
     if (ifname.includes('/') || ifname === '.' || ifname === '..') return undefined;
     const all = readSysctl('all');
     const iface = readSysctl(ifname);
     if (all === undefined || iface === undefined) return undefined;
-    return { effective: Math.max(all, iface), all, iface };
+    return { all, iface };
   }
 
   routeBack(source: Addr): RouteBack | undefined {

@@ -83,9 +83,14 @@ export type RouteBack = { readonly ifindex: number } | 'unreachable';
  * routing state: reverse-path filtering, the route back to the source, and
  * one live packet. Each answer is undefined when the OS cannot tell.
  */
+/** An interface's IPv4 rp_filter settings as read: conf/all and conf/NAME (Linux applies the larger). */
+export interface RpFilter {
+  readonly all: number;
+  readonly iface: number;
+}
+
 export interface FlowFacts {
-  /** Effective IPv4 rp_filter of the interface: the larger of conf/all and conf/NAME, as Linux applies them. */
-  rpFilter(ifname: string): { readonly effective: number; readonly all: number; readonly iface: number } | undefined;
+  rpFilter(ifname: string): RpFilter | undefined;
   /** The kernel's route lookup towards `source` (RTM_GETROUTE: policy rules and every table). */
   routeBack(source: Addr): RouteBack | undefined;
   /**

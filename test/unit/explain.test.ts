@@ -113,14 +113,14 @@ test('pending: a rule waiting for its inbound interface', () => {
 
 test('rp-filter: strict and the route back leaves elsewhere; loose and no route at all; silent otherwise', () => {
   const st = state({ rules: [['eth0', null, '225.1.1.1', ['eth1']]] });
-  const strict = { effective: 1, all: 0, iface: 1 };
+  const strict = { all: 0, iface: 1 };
   const r1 = codes(st, 'eth0', { rpFilter: strict, routeBack: { via: 'eth1' } });
   assert.deepEqual(r1.codes, ['rp-filter']);
   assert.match(r1.e.reasons[0]?.text ?? '', /leaves through eth1, not eth0.*sysctl -w net\.ipv4\.conf\.eth0\.rp_filter=2/);
-  const r2 = codes(st, 'eth0', { rpFilter: { effective: 2, all: 2, iface: 0 }, routeBack: 'unreachable' });
+  const r2 = codes(st, 'eth0', { rpFilter: { all: 2, iface: 0 }, routeBack: 'unreachable' });
   assert.deepEqual(r2.codes, ['rp-filter']);
   assert.deepEqual(codes(st, 'eth0', { rpFilter: strict, routeBack: { via: 'eth0' } }).codes, []);
-  assert.deepEqual(codes(st, 'eth0', { rpFilter: { effective: 2, all: 2, iface: 0 }, routeBack: { via: 'eth1' } }).codes, []);
+  assert.deepEqual(codes(st, 'eth0', { rpFilter: { all: 2, iface: 0 }, routeBack: { via: 'eth1' } }).codes, []);
 });
 
 test('no-vif: disabled by phyint, or every VIF taken', () => {
