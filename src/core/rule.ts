@@ -2,6 +2,7 @@
 // one inbound interface, a source (or any) prefix, a group prefix, the
 // outbound interfaces. Pure values and their identity keys.
 
+import { SharedValues } from './shared-values.js';
 import { addrKey, maxLen, type Addr, type Family, type Prefix } from '../model/addr.js';
 
 export interface Rule {
@@ -77,24 +78,13 @@ export function sameOifs(a: ReadonlySet<string>, b: ReadonlySet<string>): boolea
  * Rules share their outbound sets: tens of thousands of routes name the same
  * few interfaces, and a Set per rule would cost more than the rest of the rule.
  */
-const oifSets = new Map<string, ReadonlySet<string>>();
-/** Every set internOifs has handed out: given one back, it is the answer already. */
-const interned = new WeakSet<ReadonlySet<string>>();
-/** Distinct sets remembered; past that the memo starts over (sets in use stay valid). */
-const MAX_OIF_SETS = 4096;
+const oifSets = new SharedValues<ReadonlySet<string>>(4096);
 
 /** The shared set of these names, in the order given. */
 export function internOifs(oifs: Iterable<string>): ReadonlySet<string> {
-  if (oifs instanceof Set && interned.has(oifs)) return oifs as ReadonlySet<string>;
+  if (oifs instanceof Set && oifSets.has(oifs)) return oifs as ReadonlySet<string>;
   // In the order given: it decides which interface gets a VIF first.
   const names = [...new Set(oifs)];
   // Interface names hold no whitespace (ifname.ts), so a space separates them unambiguously.
-  const key = names.join(' ');
-  const known = oifSets.get(key);
-  if (known) return known;
-  if (oifSets.size >= MAX_OIF_SETS) oifSets.clear();
-  const set: ReadonlySet<string> = new Set(names);
-  oifSets.set(key, set);
-  interned.add(set);
-  return set;
+  return oifSets.get(names.join(' '), () => new Set(names));
 }

@@ -10,6 +10,7 @@ import { MAX_VIFS } from '../model/limits.js';
 import { MfcEntry, MfcTable } from '../core/mfc-table.js';
 import { DEFAULT_MAX_LEARNED, EvictionReport, LearnedOrder } from '../core/learned-cap.js';
 import { isSingleSG, sgKey, sgRuleKey, type Rule, type SingleRule } from '../core/rule.js';
+import { SharedValues } from '../core/shared-values.js';
 import type { RuleTable } from '../core/rule-table.js';
 import type { Counters } from './counters.js';
 import type { EventBus, ExpiryReason } from './events.js';
@@ -57,7 +58,7 @@ const MAX_TTL_VECTORS = 4096;
 export class Forwarding {
   readonly mfc = new MfcTable();
   /** Entries share their TTL vectors: routes out of the same interfaces have equal ones. */
-  private readonly ttlVectors = new Map<string, Uint8Array>();
+  private readonly ttlVectors = new SharedValues<Uint8Array>(MAX_TTL_VECTORS);
   /** The shared vectors with some TTL set: whether an entry forwards, without scanning its vector. */
   private readonly forwardingVectors = new WeakSet<Uint8Array>();
   /** The vector of each rule's outbound set, per family, for the VIFs of `vectorsOf`. */
@@ -352,13 +353,11 @@ export class Forwarding {
       const ttl = ttls[vif] ?? 0;
       if (ttl > 0) key += String.fromCharCode(vif, ttl);
     }
-    const known = this.ttlVectors.get(key);
-    if (known) return known;
-    if (this.ttlVectors.size >= MAX_TTL_VECTORS) this.ttlVectors.clear();
-    const made = Uint8Array.from(ttls);
-    this.ttlVectors.set(key, made);
-    if (key !== '') this.forwardingVectors.add(made);
-    return made;
+    return this.ttlVectors.get(key, () => {
+      const made = Uint8Array.from(ttls);
+      if (key !== '') this.forwardingVectors.add(made);
+      return made;
+    });
   }
 
   /** `expiry`: why a learned route goes, when it goes for that reason rather than a change of rules. */
