@@ -2,7 +2,7 @@
 // delay and -p around Daemon. Options and exit codes follow SMCRoute 2.6.
 // Importing this module runs nothing: bin/smcrouted calls runFromProcess(), tests call main().
 
-import { fstatSync } from '../node-fs.js';
+import { fstatSync } from 'node:fs';
 import { basename } from 'node:path';
 import { nodeConfFs } from '../conf/fs.js';
 import { Daemon, EX } from '../daemon/daemon.js';

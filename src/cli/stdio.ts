@@ -1,7 +1,7 @@
 // Synchronous stdio for the short-lived client: stdin read and stdout/stderr
 // written straight through their file descriptors. Knows nothing of what it moves.
 
-import { readSync, writeSync } from '../node-fs.js';
+import { readSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 
 const errnoCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | undefined)?.code;

@@ -1,7 +1,7 @@
 // The real ConfFs on node:fs: reads files and expands glob(3) patterns for `include`.
 // No parsing here; relative paths and patterns are taken relative to process.cwd().
 
-import { lstatSync, readdirSync, readFileSync, statSync } from '../node-fs.js';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { ConfFs } from './load.js';
 import { compareBytes, compileComponent, hasGlobMagic, unescapeGlob } from './glob.js';
 

@@ -3,7 +3,7 @@
 // and the -e hook script's runs.
 // Every input is handled to completion before the next (one event loop).
 
-import { accessSync, constants, existsSync } from '../node-fs.js';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../conf/directives.js';
 import type { ConfFs } from '../conf/load.js';

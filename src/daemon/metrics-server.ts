@@ -3,7 +3,7 @@
 
 import http from 'node:http';
 import { dirname } from 'node:path';
-import { chmodSync, statSync, unlinkSync } from '../node-fs.js';
+import { chmodSync, statSync, unlinkSync } from 'node:fs';
 import type { MetricsAddr } from './metrics-addr.js';
 import { OPENMETRICS_TYPE, PROMETHEUS_TYPE, wantsOpenMetrics } from './metrics-format.js';
 

@@ -12,7 +12,7 @@ import {
   renameSync,
   unlinkSync,
   writeSync,
-} from '../node-fs.js';
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describeSystemError } from '../errors.js';
 import { fail, ok, type Result } from '../result.js';

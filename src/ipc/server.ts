@@ -1,7 +1,7 @@
 // The daemon's IPC endpoint: a Unix stream socket, root-only or opened to one group,
 // that decodes request frames and answers them through Control. Owns sockets only; no daemon state.
 
-import { chmodSync, chownSync, lstatSync, unlinkSync } from '../node-fs.js';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { describeError, strerror } from '../errors.js';
 import type { PeerCredentials } from '../kernel/peer-credentials.js';

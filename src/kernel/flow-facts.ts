@@ -3,7 +3,7 @@
 
 import { ERRNO } from '../errors.js';
 import type { Addr } from '../model/addr.js';
-import { readFileSync } from '../node-fs.js';
+import { readFileSync } from 'node:fs';
 import * as ffi from './ffi.js';
 import {
   AF_NETLINK,

@@ -1,7 +1,7 @@
 // Whether this build can run here: the struct layouts in structs.ts are x86_64 Linux with glibc
 // (libc.so.6), so anything else is refused at start, before libc is loaded. Decides, never exits.
 
-import { readFileSync } from '../node-fs.js';
+import { readFileSync } from 'node:fs';
 import { fail, ok, type Result } from '../result.js';
 import { LAYOUTS, type Layout } from './structs.js';
 
