@@ -27,6 +27,7 @@ import { Links } from '../core/links.js';
 import { MRDISC_INTERVAL } from '../model/limits.js';
 import { ResolveMemo } from '../core/resolve-memo.js';
 import type { Pending } from '../core/resolve.js';
+import { planVifs } from '../core/vif-plan.js';
 import { Forwarding, type Dirty, type UpcallOutcome } from './forwarding.js';
 import { Memberships } from './memberships.js';
 import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
@@ -198,7 +199,8 @@ export class Router {
     // loadConfig clears the command log: the runtime changes do not come back.
     const next = buildDesired(conf, this.links);
     const { rules, joins } = this.planTo(next);
-    const vifs = this.vifs.plan(this.open, next.vifNeeds, next.vifNeeds, next.settings, this.links);
+    // What Vifs.sync would do, done by nobody.
+    const vifs = planVifs(this.vifs.tables, this.open, next.vifNeeds, next.vifNeeds, next.settings, this.links);
     return { rules, joins, vifs, problems: next.problems, runtimeDropped: this.commands.size };
   }
 

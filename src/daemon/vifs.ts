@@ -10,7 +10,7 @@ import { MAX_VIFS } from '../model/limits.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Links } from '../core/links.js';
 import type { IfaceSettings } from '../core/resolve.js';
-import { planVifs, type VifStep } from '../core/vif-plan.js';
+import { planVifs } from '../core/vif-plan.js';
 import { VifTable, type VifSlot } from '../core/vif-table.js';
 import type { EventBus } from './events.js';
 
@@ -53,7 +53,7 @@ export class Vifs {
     links: Links,
   ): VifSync {
     const out: VifSync = { changed: [], problems: [] };
-    for (const step of this.plan(families, needs, ensure, settings, links)) {
+    for (const step of planVifs(this.tables, families, needs, ensure, settings, links)) {
       const { family } = step;
       if (step.op === 'make') {
         const made = this.make(family, step.name, step.ifindex, step.threshold, step.vif);
@@ -71,17 +71,6 @@ export class Vifs {
       out.changed.push({ family, name: step.slot.name });
     }
     return out;
-  }
-
-  /** What sync would do, done by nobody: the steps, in order. */
-  plan(
-    families: Iterable<Family>,
-    needs: ReadonlySet<string>,
-    ensure: Iterable<string>,
-    settings: ReadonlyMap<string, IfaceSettings>,
-    links: Links,
-  ): VifStep[] {
-    return planVifs(this.tables, families, needs, ensure, settings, links);
   }
 
   /** `vif`: the number the plan gave it, undefined when all are taken. */
