@@ -19,7 +19,7 @@ import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
 import { batchAdds, confText, route, type Route } from './lib/plan.js';
 import { rawReply, startReplier } from './lib/replier.js';
-import { NODE0, runCmd } from './lib/run.js';
+import { bareNodeClient, NODE0, runCmd } from './lib/run.js';
 import { watchMfc, type WatchResult } from './lib/mfc-watch.js';
 import { epochToNow, now, pollFrom, round, sleep, spread, type PollOutcome, type Spread } from './lib/timing.js';
 
@@ -77,9 +77,15 @@ export interface RoutesResult {
   /**
    * Idle daemon. `node0` is a bare `node -e 0`, timed in turn with the clients so all share the
    * conditions. `alone`: the same clients against a stand-in that answers at once with this
-   * daemon's reply (bench/lib/replier.ts), which is each client's own cost.
+   * daemon's reply (bench/lib/replier.ts), which is each client's own cost; `bare` there is the
+   * least any Node client does (bareNodeClient), the floor under ours.
    */
-  show?: { own: ClientRun; cross?: ClientRun; node0: ClientRun; alone?: { own: ClientRun; cross?: ClientRun } };
+  show?: {
+    own: ClientRun;
+    cross?: ClientRun;
+    node0: ClientRun;
+    alone?: { own: ClientRun; cross?: ClientRun; bare?: Spread };
+  };
   reload?: {
     ok: boolean;
     removed: number;
@@ -220,7 +226,8 @@ const showArgv = (client: DaemonKind, sock: string): string[] => [...client.clie
  * Idle `show` by this daemon's client and (optionally) the other's, and a bare `node -e 0`, in turn,
  * reps times each; stdout to /dev/null. The first run of each client (untimed) records its output.
  * The Unix socket is a path, not bound to a namespace, so clients run from here directly. Each client
- * is also timed against a stand-in that answers at once with the daemon's own reply.
+ * is also timed against a stand-in that answers at once with the daemon's own reply, and so is a
+ * bare Node client in the same turns.
  */
 async function idleShows(
   d: Running,
@@ -234,6 +241,7 @@ async function idleShows(
   const meter = cpuMeter(d.proc.pid);
   const times: number[][] = [[], ...clients.map(() => [])];
   const alone: number[][] = clients.map(() => []);
+  const bare: number[] = [];
   const errors: (string | undefined)[] = outs.map((o) => (o.ok ? undefined : o.err.trim().slice(0, 500)));
   try {
     for (let i = 0; i < reps; i++) {
@@ -246,6 +254,8 @@ async function idleShows(
         const a = runCmd(showArgv(c, replier.sock));
         if (a.ok) alone[j]!.push(a.ms);
       });
+      const b = runCmd(bareNodeClient(replier.sock));
+      if (b.ok) bare.push(b.ms);
     }
   } finally {
     replier.stop();
@@ -274,7 +284,7 @@ async function idleShows(
   const result: NonNullable<RoutesResult['show']> = {
     own: run(0),
     node0: { client: 'ours', ok: true, ...spread(times[0]!) },
-    alone: { own: standIn(0), ...(other && { cross: standIn(1) }) },
+    alone: { own: standIn(0), ...(other && { cross: standIn(1) }), ...(bare.length === reps && { bare: spread(bare) }) },
   };
   if (other)
     result.cross = { ...run(1), sameOutputAsOwn: outs[0]!.ok && outs[1]!.ok ? outs[0]!.out === outs[1]!.out : undefined };

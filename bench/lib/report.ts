@@ -133,7 +133,11 @@ function routesSection(r: Results): string {
       ...cell((x) => {
         const a = x.show?.alone;
         if (!a) return '–';
-        return [a.own, a.cross].flatMap((c) => (c ? [`${SHORT[c.client]}: ${clientCell(c)}`] : [])).join('; ');
+        const clients = [a.own, a.cross].flatMap((c) => (c ? [`${SHORT[c.client]}: ${clientCell(c)}`] : []));
+        const bare =
+          a.bare &&
+          `a bare Node client (node:net, connect, read, write): ${ms(a.bare.medianMs)} (${a.bare.minMs}–${a.bare.maxMs})`;
+        return [...clients, ...(bare ? [bare] : [])].join('; ');
       }),
     ],
     [
@@ -377,7 +381,9 @@ const method = (poll: number, quiet: number): string => `## Method
   /dev/null; the first run of each (untimed) measures the output size. Node start-up is part of our client's time:
   a bare \`node -e 0\` takes turns with the clients, so the two can be subtracted under the same conditions.
   Each client is also timed against a stand-in (bench/lib/instant_reply.py) that answers every request at once with
-  the daemon's own reply, taken just before: the client's own cost, without the daemon's work.
+  the daemon's own reply, taken just before: the client's own cost, without the daemon's work. Beside them, in the
+  same turns, a bare Node client (\`node -e\` with a line that loads node:net, connects, sends a byte and writes
+  what comes back): the least any client on Node pays, the floor under ours.
   "Right after a reload": a second small change is written, SIGHUP sent and the daemon's own client started at once;
   timed from the SIGHUP until the client exits; its output must hold one of the new routes (a table from before
   the reload fails the step).

@@ -7,6 +7,19 @@ import { now } from './timing.js';
 /** A bare Node start-up and exit, the yardstick for our client's own cost. */
 export const NODE0: readonly string[] = [process.execPath, '-e', '0'];
 
+/**
+ * The least any Node client does for a `show`: load node:net, connect to the socket, send a byte,
+ * write what comes back to stdout until EOF. Timed against the stand-in, it is the floor under our
+ * client's own cost that no Node program goes below (our client adds option parsing, the request
+ * frame, reply checks and error handling on top).
+ */
+export const bareNodeClient = (sock: string): readonly string[] => [
+  process.execPath,
+  '-e',
+  "const s = require('node:net').createConnection(process.argv[1]); s.on('data', (d) => require('node:fs').writeSync(1, d)); s.write('s');",
+  sock,
+];
+
 export interface CmdRun {
   ms: number;
   ok: boolean;

@@ -181,9 +181,14 @@ export function judge(inp: TargetInput): Target[] {
 }
 
 /** The clients' own cost, against the stand-in that answers at once: what the ratio above is made of. */
-function aloneText(alone: { own: { medianMs?: number }; cross?: { medianMs?: number } } | undefined, node0Ms: number): string {
+function aloneText(
+  alone: { own: { medianMs?: number }; cross?: { medianMs?: number }; bare?: { medianMs: number } } | undefined,
+  node0Ms: number,
+): string {
   const mine = alone?.own.medianMs;
   const theirs = alone?.cross?.medianMs;
   if (mine === undefined || theirs === undefined) return '';
-  return `; each client alone, against a stand-in that answers at once: ours ${ms(mine)} − node = ${ms(Math.round((mine - node0Ms) * 10) / 10)}, C ${ms(theirs)}`;
+  const beyondNode = (t: number) => ms(Math.round((t - node0Ms) * 10) / 10);
+  const bare = alone?.bare ? `, a bare Node client ${ms(alone.bare.medianMs)} − node = ${beyondNode(alone.bare.medianMs)}` : '';
+  return `; each client alone, against a stand-in that answers at once: ours ${ms(mine)} − node = ${beyondNode(mine)}, C ${ms(theirs)}${bare}`;
 }
