@@ -317,8 +317,10 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
       const who = logChange(frame);
       const reply = dispatch(frame, control);
       if (reply instanceof Promise) {
-        // Later requests wait for this one: replies go out in order.
+        // Later requests wait for this one: replies go out in order, and nothing more is read
+        // meanwhile, so a client piping requests cannot grow the queue while a reply is made.
         answering = true;
+        socket.pause();
         void reply.then((r) => {
           answering = false;
           send(frame, r, who);

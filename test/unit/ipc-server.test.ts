@@ -232,6 +232,33 @@ test('explain is answered when its reply is ready, in order with the requests ar
   });
 });
 
+test('while an answer is being made nothing more is read: requests piped behind it wait in the socket, not in memory', async () => {
+  await withServer(async (path, control) => {
+    control.explainDelayMs = 200;
+    const behind = Buffer.concat(Array.from({ length: 100_000 }, () => req('F')));
+    const sock = net.createConnection({ path, allowHalfOpen: true });
+    let received = 0;
+    let receivedWhenWritten = -1;
+    sock.on('data', (c: Buffer) => (received += c.length));
+    const ended = new Promise((r) => sock.on('end', r));
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(req('X', 'eth0', '10.0.0.1', '225.1.1.1'));
+    await new Promise<void>((r) =>
+      sock.write(behind, () => {
+        receivedWhenWritten = received;
+        r();
+      }),
+    );
+    sock.end();
+    await ended;
+    // The last of the piped requests could only leave this side once the server read again,
+    // which it does after answering explain.
+    assert.ok(receivedWhenWritten >= text(control.explainReply).length, `received ${receivedWhenWritten} bytes first`);
+    assert.equal(received, text(control.explainReply).length + 100_000);
+    assert.equal(control.calls.filter((c) => c.op === 'flush').length, 100_000);
+  });
+});
+
 test('a refused explain is an error reply', async () => {
   await withServer(async (path, control) => {
     control.result = fail('explain: usage: explain [IIF] SOURCE GROUP');
