@@ -6,7 +6,7 @@
 # exists, so completing never waits for one that is not running.
 
 _smcroutectl_commands='help version flush kill reload restart show add remove del join leave explain monitor top'
-_smcroutectl_options='-b -d -j -i -p -t -s --interval --once -u -h --help -v --version --dry-run'
+_smcroutectl_options='-b -d -j -i -I -n -p -t -s --interval --once -u -h --help -v --version --dry-run'
 
 # Runs the smcroutectl being completed, with the -u/-i of its command line, if its daemon's socket exists.
 _smcroutectl_ask() {
@@ -26,22 +26,21 @@ _smcroutectl_interfaces() {
     printf '%s\n' "$names"
 }
 
-# Addresses in the daemon's route and group tables; $1 is "groups" (multicast) or "sources".
+_smcroutectl_is_group() {
+    [[ $1 =~ ^(22[4-9]|23[0-9])\. || $1 =~ ^[fF][fF] ]]
+}
+
+# Addresses in the daemon's route and group tables, asked once: the kinds named, "groups"
+# (multicast) and/or "sources".
 _smcroutectl_addresses() {
-    local want=$1 a
+    local IFS=' '
+    local wants=" $* " a kind
     { _smcroutectl_ask show routes; _smcroutectl_ask show groups; } | tr '(),' '   ' | tr -s ' \t' '\n' |
         grep -E '^[0-9a-fA-F:.]+(/[0-9]+)?$' | grep -E '[.:]' | sort -u |
         while read -r a; do
-            if [[ $a =~ ^(22[4-9]|23[0-9])\. || $a =~ ^[fF][fF] ]]; then
-                [[ $want == groups ]] && printf '%s\n' "$a"
-            else
-                [[ $want == sources ]] && printf '%s\n' "$a"
-            fi
+            if _smcroutectl_is_group "$a"; then kind=groups; else kind=sources; fi
+            [[ $wants == *" $kind "* ]] && printf '%s\n' "$a"
         done
-}
-
-_smcroutectl_is_group() {
-    [[ $1 =~ ^(22[4-9]|23[0-9])\. || $1 =~ ^[fF][fF] ]]
 }
 
 _smcroutectl() {
@@ -83,7 +82,7 @@ _smcroutectl() {
             if ((n == 0)); then
                 words=$(_smcroutectl_interfaces)
             elif ((n == 1)); then
-                words=$(_smcroutectl_addresses sources; _smcroutectl_addresses groups)
+                words=$(_smcroutectl_addresses sources groups)
             elif ((n == 2)) && ! _smcroutectl_is_group "${args[1]}"; then
                 words=$(_smcroutectl_addresses groups)
             elif [[ $cmd == add ]]; then
@@ -95,7 +94,7 @@ _smcroutectl() {
             if ((n == 0)); then
                 words=$(_smcroutectl_interfaces; _smcroutectl_addresses sources)
             elif ((n == 1)); then
-                words=$(_smcroutectl_addresses sources; _smcroutectl_addresses groups)
+                words=$(_smcroutectl_addresses sources groups)
             elif ((n == 2)); then
                 words=$(_smcroutectl_addresses groups)
             fi

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { COMMANDS } from '../../src/cli/smcroutectl.js';
+import { COMMANDS, OPTIONS } from '../../src/cli/smcroutectl.js';
 import { BASH_SCRIPT, bashComplete, shellSkipReason, ZSH_SCRIPT, zshComplete } from '../lib/completion.js';
 import { repoPath } from '../lib/paths.js';
 
@@ -40,6 +40,10 @@ for (const { shell, complete, script } of SHELLS) {
     const opts = complete([CTL, '-']);
     for (const o of ['-b', '-d', '-j', '-i', '-p', '-t', '-u', '-s', '--interval', '--once', '-h', '-v']) {
       assert.ok(opts.includes(o), `${o} offered: ${opts.join(' ')}`);
+    }
+    // Every option smcroutectl takes, so the scripts' lists cannot fall behind it.
+    for (const o of OPTIONS.flatMap((d) => [d.short && `-${d.short}`, d.long && `--${d.long}`])) {
+      if (o) assert.ok(opts.includes(o), `${o} offered: ${opts.join(' ')}`);
     }
     assert.deepEqual(
       complete([CTL, 'top', '--o']).filter((o) => o.startsWith('--o')),
