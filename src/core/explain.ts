@@ -4,6 +4,7 @@
 import { contains, formatAddr, formatPrefix, parsePrefix, type Addr, type Family } from '../model/addr.js';
 import { matchIfname } from '../model/ifname.js';
 import { DEFAULT_THRESHOLD, MAX_VIFS } from '../model/limits.js';
+import { exactCounter } from '../model/json.js';
 import { fail, ok, type Result } from '../result.js';
 import type { RpFilter } from '../kernel/types.js';
 import type { Links } from './links.js';
@@ -39,9 +40,10 @@ export interface Explanation {
     readonly iif: string;
     readonly oifs: readonly string[];
     readonly learned: boolean;
-    readonly packets: number;
-    readonly bytes: number;
-    readonly wrongIf: number;
+    /** Exact in JSON: see exactCounter. */
+    readonly packets: number | string;
+    readonly bytes: number | string;
+    readonly wrongIf: number | string;
   } | null;
   readonly reasons: readonly Reason[];
 }
@@ -275,9 +277,9 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
         iif: entry.iif,
         oifs: st.vifs[family].namesOf(entry.ttls),
         learned: entry.learned,
-        packets: Number(c?.packets ?? 0n),
-        bytes: Number(c?.bytes ?? 0n),
-        wrongIf: Number(c?.wrongIf ?? 0n),
+        packets: exactCounter(c?.packets ?? 0n),
+        bytes: exactCounter(c?.bytes ?? 0n),
+        wrongIf: exactCounter(c?.wrongIf ?? 0n),
       }
     : null;
   return {

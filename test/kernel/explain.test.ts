@@ -73,7 +73,13 @@ test('inet: explain gives each verdict and each reason, with traffic where it ma
 
     // forwarded, with a live packet's TTL; IIF left out: the kernel's entry names it.
     const fwd = trickle(lab, t.snd, '225.71.0.1', S, 8);
-    const forwarded = await explainUntil(lab, t.rtr, sock, [S, '225.71.0.1'], (e) => e.kernel !== null && e.kernel.packets > 0);
+    const forwarded = await explainUntil(
+      lab,
+      t.rtr,
+      sock,
+      [S, '225.71.0.1'],
+      (e) => e.kernel !== null && Number(e.kernel.packets) > 0,
+    );
     assert.equal(forwarded.verdict, 'forwarded');
     assert.deepEqual(forwarded.flow, { iif: 'r0', source: S, group: '225.71.0.1' });
     assert.deepEqual(forwarded.oifs, ['r1']);
@@ -111,7 +117,7 @@ test('inet: explain gives each verdict and each reason, with traffic where it ma
 
     // wrong-iif: the rule (and so the kernel's entry) wants r1; the packets come in on r0.
     const wrong = trickle(lab, t.snd, '225.71.0.3', S, 8, 40);
-    const stopped = await explainUntil(lab, t.rtr, sock, ['r0', S, '225.71.0.3'], (e) => (e.kernel?.wrongIf ?? 0) > 0);
+    const stopped = await explainUntil(lab, t.rtr, sock, ['r0', S, '225.71.0.3'], (e) => Number(e.kernel?.wrongIf ?? 0) > 0);
     assert.equal(stopped.verdict, 'stopped');
     assert.deepEqual(codes(stopped), ['no-rule', 'wrong-iif']);
     assert.match(stopped.reasons[1]?.text ?? '', /arrives on r1, not on r0/);
@@ -177,7 +183,13 @@ test('inet6: explain gives forwarded, no-rule and wrong-iif with traffic', { tim
       [`mroute from r0 source ${S} group ff0e::71:1 to r1`, `mroute from r1 source ${S} group ff0e::71:3 to r2`, ''].join('\n'),
     );
     const fwd = trickle(lab, t.snd, 'ff0e::71:1', S, 8);
-    const forwarded = await explainUntil(lab, t.rtr, ours.sock, ['r0', S, 'ff0e::71:1'], (e) => (e.kernel?.packets ?? 0) > 0);
+    const forwarded = await explainUntil(
+      lab,
+      t.rtr,
+      ours.sock,
+      ['r0', S, 'ff0e::71:1'],
+      (e) => Number(e.kernel?.packets ?? 0) > 0,
+    );
     assert.equal(forwarded.verdict, 'forwarded');
     assert.deepEqual(forwarded.oifs, ['r1']);
     assert.deepEqual(codes(forwarded), []);
@@ -185,7 +197,7 @@ test('inet6: explain gives forwarded, no-rule and wrong-iif with traffic', { tim
     await fwd;
 
     const wrong = trickle(lab, t.snd, 'ff0e::71:3', S, 8, 40);
-    const stopped = await explainUntil(lab, t.rtr, ours.sock, ['r0', S, 'ff0e::71:3'], (e) => (e.kernel?.wrongIf ?? 0) > 0);
+    const stopped = await explainUntil(lab, t.rtr, ours.sock, ['r0', S, 'ff0e::71:3'], (e) => Number(e.kernel?.wrongIf ?? 0) > 0);
     assert.equal(stopped.verdict, 'stopped');
     assert.deepEqual(codes(stopped), ['no-rule', 'wrong-iif']);
     await wrong;

@@ -75,6 +75,19 @@ test('forwarded: a kernel entry on the IIF with outbound interfaces, nothing in 
   });
 });
 
+test("the kernel entry's counters stay exact past 2^53, as every JSON output writes counters", () => {
+  const st = state({ rules: [['eth0', '10.0.0.1', '225.1.1.1', ['eth1']]], entry: { iif: 'eth0', ttls: [[1, 1]] } });
+  const big = 2n ** 60n + 1n;
+  const facts: OsFacts = { sample: 64, counters: { packets: big, bytes: big * 1500n, wrongIf: 7n } };
+  const r = codes(st, 'eth0', facts);
+  const kernel = (JSON.parse(JSON.stringify(r.e)) as { kernel: Record<string, unknown> }).kernel;
+  assert.deepEqual([kernel.packets, kernel.bytes, kernel.wrongIf], [String(big), String(big * 1500n), 7]);
+  assert.match(
+    formatExplanation(r.e, 'kernel', facts),
+    new RegExp(`${big} packets, ${big * 1500n} bytes, 7 on a wrong interface`),
+  );
+});
+
 test('stopped with no-rule: a learned stop filter', () => {
   const r = codes(state({ entry: { iif: 'eth0', ttls: [], learned: true } }), 'eth0');
   assert.equal(r.verdict, 'stopped');
