@@ -106,6 +106,8 @@ export class Vifs {
     } catch (err) {
       const error = `Failed re-creating ${vifWord(family)} ${slot.vif} for ${slot.name}: ${describeError(err)}`;
       this.log.err(error, { iif: slot.name });
+      // Released after all: say so, as release() would have.
+      if (this.events.active) this.events.emit({ event: 'vif-released', family, ifname: slot.name, vif: slot.vif });
       return fail(error);
     }
     this.tables[family].put({ ...slot, threshold });

@@ -33,7 +33,7 @@ function routerWith(conf: string, links = LINKS) {
   const stop = events.listen((e) => seen.push(e));
   const load = (text: string) => router.loadConfig(toIntents(parseConfig(text, 'test.conf').directives));
   load(conf);
-  return { ns, router, events, counters, seen, stop, load, advance: (ms: number) => void (now += ms) };
+  return { ns, fake, router, events, counters, seen, stop, load, advance: (ms: number) => void (now += ms) };
 }
 
 const names = (seen: readonly DaemonEvent[]) => seen.map((e) => e.event);
@@ -142,6 +142,23 @@ test('a pending rule is announced when its interface appears; its VIF too, and r
   r.seen.length = 0;
   r.ns.setLinks([eth(0), eth(1)]);
   assert.ok(r.seen.some((e) => e.event === 'vif-released' && e.ifname === 'late0'));
+});
+
+test('a new TTL threshold the kernel refuses: the VIF is gone, and released is announced', () => {
+  const routes = 'mroute from eth0 group 225.1.0.0/16 to eth1\n';
+  const r = routerWith(routes);
+  r.seen.length = 0;
+  r.fake.failNext('addVif', 'ENOBUFS');
+  r.load(`phyint eth1 enable ttl-threshold 5\n${routes}`);
+  assert.equal(
+    r.fake.vifs('inet').some((v) => v.vif === 1),
+    false,
+    'the kernel has no VIF 1',
+  );
+  assert.deepEqual(
+    r.seen.filter((e) => e.event === 'vif-released'),
+    [{ event: 'vif-released', family: 'inet', ifname: 'eth1', vif: 1 }],
+  );
 });
 
 test('nothing is built for the bus while nobody listens, and counters still count', () => {
