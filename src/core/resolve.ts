@@ -95,16 +95,20 @@ const NO_PROBLEMS: readonly Problem[] = [];
  * name the same few lists (the .conf reader hands them one array per distinct list), and
  * resolving each route's list anew was a fifth of a large start-up's garbage. A settings map
  * is filled by its phyint lines before any route is resolved against it, then only read: a
- * new configuration or new interfaces come with new objects, so nothing here goes stale.
+ * new configuration or new interfaces come with new objects, so nothing here goes stale. Weak
+ * all the way down: the list of an `add` that was since removed goes with it.
  */
-const outboundCache = new WeakMap<Links, WeakMap<ReadonlyMap<string, IfaceSettings>, Map<readonly string[], Outbound>>>();
+const outboundCache = new WeakMap<Links, WeakMap<ReadonlyMap<string, IfaceSettings>, WeakMap<readonly string[], Outbound>>>();
 
 function outbound(oifs: readonly string[], links: Links, settings: ReadonlyMap<string, IfaceSettings>): Outbound {
   let bySettings = outboundCache.get(links);
   if (!bySettings)
-    outboundCache.set(links, (bySettings = new WeakMap<ReadonlyMap<string, IfaceSettings>, Map<readonly string[], Outbound>>()));
+    outboundCache.set(
+      links,
+      (bySettings = new WeakMap<ReadonlyMap<string, IfaceSettings>, WeakMap<readonly string[], Outbound>>()),
+    );
   let byList = bySettings.get(settings);
-  if (!byList) bySettings.set(settings, (byList = new Map<readonly string[], Outbound>()));
+  if (!byList) bySettings.set(settings, (byList = new WeakMap<readonly string[], Outbound>()));
   const known = byList.get(oifs);
   if (known) return known;
   const found: LinkInfo[] = [];
