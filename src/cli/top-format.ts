@@ -1,7 +1,7 @@
 // `smcroutectl top`'s arithmetic and layout: the daemon's stats JSON (IPC 'T') read back, rates from
 // two samples, sorting, and the text and JSON it prints. Pure: no I/O, no clock, no terminal codes.
 
-import type { InterfaceStats, RouteKind, RouteStats, StatsSnapshot } from '../daemon/stats.js';
+import { ROUTE_KINDS, type InterfaceStats, type RouteStats, type StatsSnapshot } from '../daemon/stats.js';
 import { FAMILIES } from '../model/addr.js';
 import { exactCounters } from '../model/json.js';
 import { fail, ok, type Result } from '../result.js';
@@ -58,8 +58,6 @@ function oneOf<T extends string>(v: unknown, values: readonly T[], what: string)
   return found;
 }
 
-const KINDS: readonly RouteKind[] = ['static', 'learned', 'stop'];
-
 function num(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${what}: not a number`);
   return v;
@@ -88,7 +86,7 @@ export function parseSample(text: string): Result<Sample> {
         group: str(r.group, `${at}.group`),
         iif: str(r.iif, `${at}.iif`),
         oifs: list(r.oifs, `${at}.oifs`).map((o, k) => str(o, `${at}.oifs[${k}]`)),
-        kind: oneOf(r.kind, KINDS, `${at}.kind`),
+        kind: oneOf(r.kind, ROUTE_KINDS, `${at}.kind`),
         packets: counter(r.packets, `${at}.packets`),
         bytes: counter(r.bytes, `${at}.bytes`),
         wrongIf: counter(r.wrongIf, `${at}.wrongIf`),

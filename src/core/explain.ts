@@ -1,7 +1,7 @@
 // `smcroutectl explain`: what the router does with one flow, and why, worked out from the daemon's
 // state and a few facts the caller read from the OS. Pure: reads nothing itself, changes nothing.
 
-import { contains, formatAddr, formatPrefix, parsePrefix, type Addr, type Family } from '../model/addr.js';
+import { contains, formatAddr, formatPrefix, parsePrefix, vifWord, type Addr, type Family } from '../model/addr.js';
 import { matchIfname } from '../model/ifname.js';
 import { DEFAULT_THRESHOLD, MAX_VIFS } from '../model/limits.js';
 import { exactCounter } from '../model/json.js';
@@ -142,7 +142,7 @@ function whyNoVif(st: ExplainState, family: Family, name: string): string {
 export function explain(st: ExplainState, iif: string, source: Addr, group: Addr, facts: OsFacts): Explanation {
   const family = source.family;
   const v4 = family === 'inet';
-  const vifWord = v4 ? 'VIF' : 'MIF';
+  const vif = vifWord(family);
   const ttlWord = v4 ? 'TTL' : 'hop limit';
   const S = formatAddr(source);
   const G = formatAddr(group);
@@ -182,9 +182,9 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
   } else {
     if (!link.up) say('iif-down', `${iif} is down; bring it up: ip link set ${iif} up`);
     if (!link.multicast) {
-      say('no-multicast-flag', `${iif} has no MULTICAST flag, so it gets no ${vifWord}: ip link set ${iif} multicast on`);
+      say('no-multicast-flag', `${iif} has no MULTICAST flag, so it gets no ${vif}: ip link set ${iif} multicast on`);
     } else if (!st.vifs[family].get(iif)) {
-      say('no-vif', `${iif} has no ${vifWord}, so the kernel routes nothing arriving on it: ${whyNoVif(st, family, iif)}.`);
+      say('no-vif', `${iif} has no ${vif}, so the kernel routes nothing arriving on it: ${whyNoVif(st, family, iif)}.`);
     }
   }
   for (const name of rule ? rule.oifs : []) {
@@ -192,8 +192,7 @@ export function explain(st: ExplainState, iif: string, source: Addr, group: Addr
     const out = st.links.byName(name);
     if (out && !out.multicast)
       say('no-multicast-flag', `Outbound ${name} has no MULTICAST flag: ip link set ${name} multicast on`);
-    else if (out && !st.vifs[family].get(name))
-      say('no-vif', `Outbound ${name} has no ${vifWord}: ${whyNoVif(st, family, name)}.`);
+    else if (out && !st.vifs[family].get(name)) say('no-vif', `Outbound ${name} has no ${vif}: ${whyNoVif(st, family, name)}.`);
   }
 
   if (v4 && facts.rpFilter && facts.routeBack) {

@@ -1,6 +1,8 @@
 // One line of `smcroutectl monitor` per event: an ISO time and a short phrase, or a JSON object
 // with `time`, `event` and the event's fields. Loaded on the first monitor; holds no state.
 
+import { vifWord } from '../model/addr.js';
+import { count } from '../show/format.js';
 import type { DaemonEvent, ExpiryReason } from './events.js';
 
 /** Lines of the monitor stream that are no daemon event: its first line, and events a slow reader lost. */
@@ -13,8 +15,6 @@ const EXPIRY: Readonly<Record<ExpiryReason, string>> = {
   flush: 'flushed',
   evicted: 'evicted at the learned-route limit',
 };
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function sg(source: string | null, group: string): string {
   return `(${source ?? '*'}, ${group})`;
@@ -40,20 +40,20 @@ export function describeEvent(e: MonitorLine): string {
     }
     case 'vif-added':
     case 'vif-released': {
-      const word = e.family === 'inet' ? 'VIF' : 'MIF';
+      const word = vifWord(e.family);
       return e.event === 'vif-added' ? `${word} ${e.vif} added for ${e.ifname}` : `${word} ${e.vif} released from ${e.ifname}`;
     }
     case 'reload-applied':
-      return `reload applied: ${plural(e.routesAdded, 'route')} added, ${e.routesRemoved} removed, ${plural(e.joinsChanged, 'join')} changed`;
+      return `reload applied: ${count(e.routesAdded, 'route')} added, ${e.routesRemoved} removed, ${count(e.joinsChanged, 'join')} changed`;
     case 'reload-refused':
-      return `reload refused: ${plural(e.errors, 'error')}${e.firstError ? `, first: ${e.firstError}` : ''}`;
+      return `reload refused: ${count(e.errors, 'error')}${e.firstError ? `, first: ${e.firstError}` : ''}`;
     case 'upcall':
     case 'resolved':
       return `${e.event} ${e.kind} ${sg(e.source, e.group)} on ${e.iif}`;
     case 'monitor-started':
       return 'monitor started';
     case 'lost':
-      return `lost ${plural(e.count, 'event')}: this monitor read too slowly`;
+      return `lost ${count(e.count, 'event')}: this monitor read too slowly`;
   }
 }
 

@@ -5,7 +5,7 @@
 import { KernelError, describeError } from '../errors.js';
 import type { Kernel, Upcall } from '../kernel/types.js';
 import type { Logger } from '../log.js';
-import { contains, formatAddr, type Family } from '../model/addr.js';
+import { contains, formatAddr, vifWord, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import { MfcEntry, MfcTable } from '../core/mfc-table.js';
 import { DEFAULT_MAX_LEARNED, EvictionReport, LearnedOrder } from '../core/learned-cap.js';
@@ -14,7 +14,7 @@ import { SharedValues } from '../core/shared-values.js';
 import type { RuleTable } from '../core/rule-table.js';
 import type { Counters } from './counters.js';
 import type { EventBus, ExpiryReason } from './events.js';
-import { vifWord, type Vifs } from './vifs.js';
+import type { Vifs } from './vifs.js';
 
 /**
  * The (S,G)s whose kernel entry must be worked out again, by sgKey: each

@@ -3,7 +3,7 @@
 
 import { FAMILIES } from '../model/addr.js';
 import type { CountersSnapshot } from './counters.js';
-import type { RouteKind, StatsSnapshot } from './stats.js';
+import { ROUTE_KINDS, type StatsSnapshot } from './stats.js';
 
 export const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 export const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -77,8 +77,6 @@ function render(families: readonly MetricFamily[], openMetrics: boolean): string
   return openMetrics ? `${out}# EOF\n` : out;
 }
 
-const KINDS: readonly RouteKind[] = ['static', 'learned', 'stop'];
-
 interface RouteSeries {
   readonly labels: Labels;
   packets: bigint;
@@ -131,7 +129,7 @@ function metricFamilies(input: MetricsInput): MetricFamily[] {
   const byKind = new Map<string, number>();
   for (const r of stats.routes) byKind.set(`${r.family} ${r.kind}`, (byKind.get(`${r.family} ${r.kind}`) ?? 0) + 1);
   const routeCounts = FAMILIES.flatMap((family) =>
-    KINDS.map((kind): [Labels, Value] => [
+    ROUTE_KINDS.map((kind): [Labels, Value] => [
       [
         ['family', family],
         ['kind', kind],

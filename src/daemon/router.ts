@@ -5,7 +5,7 @@
 
 import { KernelError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { FAMILIES, formatAddr, type Addr, type Family } from '../model/addr.js';
+import { FAMILIES, formatAddr, vifWord, type Addr, type Family } from '../model/addr.js';
 import type { Command, ConfIntents } from '../model/intents.js';
 import { fail, ok, type Result } from '../result.js';
 import type { ExplainState } from '../core/explain.js';
@@ -33,7 +33,7 @@ import { Memberships } from './memberships.js';
 import { Mrdisc, realTimers, type Timers } from './mrdisc.js';
 import type { StatsSnapshot } from './stats.js';
 import { groupsView, interfacesView, routesView, type ViewState } from './views.js';
-import { Vifs, vifWord } from './vifs.js';
+import { Vifs } from './vifs.js';
 import { Counters } from './counters.js';
 import { EventBus } from './events.js';
 

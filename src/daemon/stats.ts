@@ -9,7 +9,8 @@ import { FAMILIES, formatAddr, type Family } from '../model/addr.js';
 import { exactCounters } from '../model/json.js';
 
 /** static: a configured (S,G); learned: made from a (*,G) rule on an upcall; stop: a stop filter (no OIFs). */
-export type RouteKind = 'static' | 'learned' | 'stop';
+export const ROUTE_KINDS = ['static', 'learned', 'stop'] as const;
+export type RouteKind = (typeof ROUTE_KINDS)[number];
 
 export interface RouteStats {
   readonly family: Family;

@@ -5,7 +5,7 @@
 import { describeError } from '../errors.js';
 import type { Kernel } from '../kernel/types.js';
 import type { Logger } from '../log.js';
-import type { Family } from '../model/addr.js';
+import { vifWord, type Family } from '../model/addr.js';
 import { MAX_VIFS } from '../model/limits.js';
 import { fail, ok, type Result } from '../result.js';
 import type { Links } from '../core/links.js';
@@ -24,10 +24,6 @@ export interface VifSync {
   readonly changed: VifChange[];
   /** Interfaces that need a VIF/MIF and could not get one, with why. */
   readonly problems: string[];
-}
-
-export function vifWord(family: Family): string {
-  return family === 'inet' ? 'VIF' : 'MIF';
 }
 
 export class Vifs {

@@ -8,6 +8,11 @@ export type Family = 'inet' | 'inet6';
 /** Both families, IPv4 first: the order tables and outputs list them in. */
 export const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 
+/** What the kernel calls a family's multicast interface: a VIF (IPv4) or a MIF (IPv6). */
+export function vifWord(family: Family): string {
+  return family === 'inet' ? 'VIF' : 'MIF';
+}
+
 export interface Addr {
   readonly family: Family;
   /** The address as an unsigned integer, 32 or 128 bits wide. */

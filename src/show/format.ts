@@ -5,6 +5,11 @@ import { formatAddr, formatPrefix, isAny, maxLen, type Prefix } from '../model/a
 import type { GroupView, GroupsSnapshot, InterfacesSnapshot, PendingView, RouteView, RoutesSnapshot, ShowMode } from './types.js';
 
 /** printf "%-Ns": pad on the right, never truncate. */
+/** "1 route", "2 routes": `n` with its noun, plural unless one. */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 function left(s: string, width: number): string {
   return s.padEnd(width);
 }

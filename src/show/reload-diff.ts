@@ -6,8 +6,8 @@ import type { Diagnostic } from '../conf/directives.js';
 import type { JoinSpec } from '../core/resolve.js';
 import type { Rule } from '../core/rule.js';
 import type { VifStep } from '../core/vif-plan.js';
-import { formatAddr, formatPrefix, type Family } from '../model/addr.js';
-import { jsonSource, jstr, routeSg } from './format.js';
+import { formatAddr, formatPrefix, vifWord, type Family } from '../model/addr.js';
+import { count, jsonSource, jstr, routeSg } from './format.js';
 import type { ReloadPlan } from './types.js';
 
 /** The differences, each list in the order the reload would act. */
@@ -48,16 +48,8 @@ function diffOf(plan: ReloadPlan): Diff {
   };
 }
 
-function vifWord(family: Family): string {
-  return family === 'inet' ? 'VIF' : 'MIF';
-}
-
 function joinSg(j: JoinSpec): string {
   return `(${j.source ? formatAddr(j.source) : '*'}, ${formatAddr(j.group)})`;
-}
-
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /**
