@@ -5,9 +5,6 @@ import { FAMILIES } from '../model/addr.js';
 import type { CountersSnapshot } from './counters.js';
 import { ROUTE_KINDS, type StatsSnapshot } from './stats.js';
 
-export const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
-export const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
 /**
  * Learned and stop-filter routes listed one series each, per scrape; the rest are summed per
  * (family, iif) into source="other", group="other". A host spraying sources or groups makes
@@ -27,11 +24,6 @@ export interface MetricsInput {
   readonly ipcCommands: readonly string[];
   /** Default MAX_ROUTE_SERIES; tests lower it. */
   readonly maxRouteSeries?: number;
-}
-
-/** OpenMetrics when the scraper's Accept header names it, Prometheus text otherwise. */
-export function wantsOpenMetrics(accept: string | undefined): boolean {
-  return accept !== undefined && /(^|,)\s*application\/openmetrics-text\s*(;|,|$)/i.test(accept);
 }
 
 type Labels = readonly (readonly [string, string])[];

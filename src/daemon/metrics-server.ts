@@ -1,11 +1,19 @@
 // The HTTP endpoint of `smcrouted --metrics`: GET/HEAD /metrics answered with the text the daemon
-// renders, 404 elsewhere. Owns the listener only; what the text says is metrics-format.ts's job.
+// renders, 404 elsewhere, in the format the scraper asks for. Owns the listener and that choice;
+// what the text says is metrics-format.ts's job.
 
 import http from 'node:http';
 import { dirname } from 'node:path';
 import { chmodSync, statSync, unlinkSync } from 'node:fs';
 import type { MetricsAddr } from './metrics-addr.js';
-import { OPENMETRICS_TYPE, PROMETHEUS_TYPE, wantsOpenMetrics } from './metrics-format.js';
+
+const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** OpenMetrics when the scraper's Accept header names it, Prometheus text otherwise. */
+export function wantsOpenMetrics(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*application\/openmetrics-text\s*(;|,|$)/i.test(accept);
+}
 
 export interface MetricsServer {
   /** Stops listening, ends open connections, removes a unix socket file. */
