@@ -305,17 +305,12 @@ export class Daemon implements Control {
     const refusal = initial ? undefined : refusalOf(file, loaded, errorsOf(loaded));
     if (refusal) {
       this.log.err(refusal.headline);
-      if (this.events.active) {
-        const firstError = refusal.errors[0] ?? refusal.headline;
-        this.events.emit({ event: 'reload-refused', errors: Math.max(1, refusal.count), firstError });
-      }
       return fail(refusal);
     }
     if (initial && loaded.files.length === 0) this.log.notice('Continuing anyway, waiting for client to connect.');
     loaded.accept();
     const summary = this.router.loadConfig(loaded.intents);
     this.log.notice(`Configuration ${file} applied: ${this.summary()}`);
-    if (!initial && this.events.active) this.events.emit({ event: 'reload-applied', ...summary });
     // Right after the PID file (and READY) or the reload's reply, before the collection below:
     // the next reload then finds the routes of this one indexed.
     setImmediate(() => this.guard('Indexing the configuration', () => this.router.settle()));
@@ -340,12 +335,21 @@ export class Daemon implements Control {
   reloadConfig(): Result<undefined, Refusal> {
     this.log.notice('Reloading configuration');
     this.opts.service?.reloading('Reloading configuration');
-    let applied: Result<LoadSummary, Refusal> = fail({ headline: 'Reload failed, see the log', errors: [], count: 0 });
+    // Set inside guard(), which the type checker cannot follow: hence the widening.
+    let applied = fail({ headline: 'Reload failed, see the log', errors: [], count: 0 }) as Result<LoadSummary, Refusal>;
     this.guard('Reloading', () => {
       applied = this.applyConfig(false);
     });
+    // Counted and told in one place, whichever way it ended (a failure inside counts as refused).
     if (applied.ok) this.counts.reloads.applied++;
     else this.counts.reloads.refused++;
+    if (this.events.active) {
+      if (applied.ok) this.events.emit({ event: 'reload-applied', ...applied.value });
+      else {
+        const firstError = applied.error.errors[0] ?? applied.error.headline;
+        this.events.emit({ event: 'reload-refused', errors: Math.max(1, applied.error.count), firstError });
+      }
+    }
     // READY=1 either way: systemd holds the unit in "reloading" until it comes.
     // The status line takes the headline of a refusal; the errors themselves go to the caller and the log.
     this.opts.service?.ready(applied.ok ? `Reloaded: ${this.summary()}` : `${applied.error.headline} (${this.summary()})`);
