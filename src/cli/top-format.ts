@@ -3,7 +3,8 @@
 
 import { ROUTE_KINDS, type InterfaceStats, type RouteStats, type StatsSnapshot } from '../daemon/stats.js';
 import { FAMILIES } from '../model/addr.js';
-import { exactCounters } from '../model/json.js';
+import { counterOf, exactCounters } from '../model/json.js';
+import { describeError } from '../errors.js';
 import { fail, ok, type Result } from '../result.js';
 
 // The daemon's own shapes (daemon/stats.ts), as read back from its JSON: types only, no daemon code.
@@ -40,11 +41,10 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A counter as the daemon sends it: a JSON number while exact, a decimal string above 2^53. */
 function counter(v: unknown, what: string): bigint {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v);
-  throw new Error(`${what}: not a counter`);
+  const n = counterOf(v);
+  if (n === undefined) throw new Error(`${what}: not a counter`);
+  return n;
 }
 
 function str(v: unknown, what: string): string {
@@ -113,7 +113,7 @@ export function parseSample(text: string): Result<Sample> {
     };
     return ok({ time: num(j.time, 'time'), routes, interfaces, counts });
   } catch (err) {
-    return fail(`bad stats reply from the daemon: ${err instanceof Error ? err.message : String(err)}`);
+    return fail(`bad stats reply from the daemon: ${describeError(err)}`);
   }
 }
 

@@ -48,7 +48,7 @@ export function parseInterval(text: string): Result<number> {
 async function sample(io: TopIo): Promise<Result<Sample, readonly string[]>> {
   const reply = await io.fetch();
   if (!reply.ok) return reply;
-  const firstLine = reply.value.split('\n')[0] ?? '';
+  const firstLine = reply.value.split('\n', 1)[0] ?? ''; // one line, not every line of a 50,000-route reply
   if (reply.value.startsWith(UNKNOWN_COMMAND)) return fail([`the daemon does not support top (an older version?): ${firstLine}`]);
   if (!reply.value.startsWith('{')) return fail([firstLine]);
   const parsed = parseSample(reply.value);
