@@ -49,6 +49,10 @@ export interface CliIo {
 interface Command {
   readonly name: string;
   readonly minArgs: number;
+  /** Upstream's commands take any number of words; some of ours do not. */
+  readonly maxArgs?: number;
+  /** The arguments, named in the too-many message; without it the extra words are. */
+  readonly argsHelp?: string;
   /** The IPC command letter, or 'h'/'v' handled locally. */
   readonly val: string;
   /** Undefined for an alias: it shares the help of the entry before it. */
@@ -82,12 +86,28 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'explain',
     minArgs: 2,
+    maxArgs: 3,
+    argsHelp: '[IIF] SOURCE GROUP',
     val: 'x',
     help: 'Say what the router does with a flow, and why',
     example: 'eth0 192.0.2.10 239.1.2.3',
   },
-  { name: 'monitor', minArgs: 0, val: 'm', help: 'Print what the daemon does as it happens, until Ctrl-C', example: '-j' },
-  { name: 'top', minArgs: 0, val: 'T', help: 'Live view of routes and interfaces by packet rate', example: '--once -s 2' },
+  {
+    name: 'monitor',
+    minArgs: 0,
+    maxArgs: 0,
+    val: 'm',
+    help: 'Print what the daemon does as it happens, until Ctrl-C',
+    example: '-j',
+  },
+  {
+    name: 'top',
+    minArgs: 0,
+    maxArgs: 0,
+    val: 'T',
+    help: 'Live view of routes and interfaces by packet rate',
+    example: '--once -s 2',
+  },
 ];
 
 const ARGUMENTS = `Arguments:
@@ -292,15 +312,11 @@ class Cli {
   async run(words: readonly string[]): Promise<number> {
     const step = await this.plan(words);
     if ('local' in step) return step.local();
-    return step.cmd === 'T' ? this.top(step.args) : this.request(step.cmd, step.args);
+    return this.request(step.cmd, step.args);
   }
 
   /** `top`: rates from samples of the daemon's stats, until Ctrl-C or once. */
-  private async top(args: readonly string[]): Promise<number> {
-    if (args.length > 0) {
-      this.warnx(`Too many arguments to command top: ${args.join(' ')}`);
-      return 1;
-    }
+  private async top(): Promise<number> {
     const { DEFAULT_INTERVAL, parseInterval, runTop } = await topRunner();
     const interval = this.st.interval === undefined ? ok(DEFAULT_INTERVAL) : parseInterval(this.st.interval);
     if (!interval.ok) {
@@ -363,6 +379,15 @@ class Cli {
           },
         };
       }
+      if (c.maxArgs !== undefined && words.length - pos > c.maxArgs) {
+        const what = c.argsHelp ?? words.slice(pos).join(' ');
+        return {
+          local: () => {
+            this.warnx(`Too many arguments to command ${c.name}: ${what}`);
+            return 1;
+          },
+        };
+      }
       break;
     }
     if (st.help) return { local: () => this.usage(0) };
@@ -379,29 +404,19 @@ class Cli {
     if (st.dryRun) return this.checked(st.json ? 'N' : 'n', words.slice(pos));
     const showCmd = st.json ? 'J' : st.detail ? 'S' : 's';
     if (!found) return this.checked(showCmd, []);
+    // monitor and top each hold a connection of their own, for as long as they run.
     if (found.val === 'm') return this.checked(st.json ? 'M' : 'm', [], true);
-    if (found.val === 'x') return this.explainStep(words.slice(pos));
+    if (found.val === 'T') return this.checked('T', [], true);
+    // explain: the word count is checked here; the daemon checks the rest.
+    if (found.val === 'x') return this.checked(st.json ? 'X' : 'x', words.slice(pos));
     return this.checked(found.isShow ? showCmd : found.val, words.slice(pos));
-  }
-
-  /** explain [IIF] SOURCE GROUP: only the word count is checked here; the daemon checks the rest. */
-  private explainStep(args: readonly string[]): Step | Promise<Step> {
-    if (args.length > 3) {
-      return {
-        local: () => {
-          this.warnx('Too many arguments to command explain: [IIF] SOURCE GROUP');
-          return 1;
-        },
-      };
-    }
-    return this.checked(this.st.json ? 'X' : 'x', args);
   }
 
   /**
    * The daemon's own rules, checked before sending: the same message, without
    * the round trip. A request too big for a frame goes out alone, for the
    * client to report as upstream does; so does one that needs a connection
-   * of its own (`alone`: monitor). Every request's socket path is checked here.
+   * of its own (`alone`: monitor, top). Every request's socket path is checked here.
    */
   private async checked(cmd: string, args: readonly string[], alone = false): Promise<Step> {
     const sock = checkSocketPath(this.target().path);
@@ -443,6 +458,7 @@ class Cli {
   /** One request on its own connection, its reply printed. */
   private async request(cmd: string, args: readonly string[]): Promise<number> {
     if (cmd === 'm' || cmd === 'M') return this.monitor(cmd);
+    if (cmd === 'T') return this.top();
     const { IpcClientError, ipcRequest } = await ipcClient();
     let render: Promise<unknown> | undefined;
     let reply: Buffer;
@@ -581,14 +597,14 @@ class Cli {
         if (first === undefined || first.startsWith('#')) continue;
         this.st.help = initialHelp;
         const step = await this.plan(words);
-        if (!('local' in step) && !step.alone && step.cmd !== 'T') {
+        if (!('local' in step) && !step.alone) {
           pending.push(step);
           continue;
         }
         rc += await this.pipeline(pending);
         pending = [];
         if ('local' in step) rc += step.local();
-        else rc += step.cmd === 'T' ? await this.top(step.args) : await this.request(step.cmd, step.args);
+        else rc += await this.request(step.cmd, step.args);
       }
       rc += await this.pipeline(pending);
     }

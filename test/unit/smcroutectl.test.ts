@@ -171,6 +171,19 @@ test("too few arguments: warning, the command's help, exit 1, nothing sent", asy
   assert.match(del.out, /^Help:\n {2}Delete a multicast route\n\nExample:\n {2}smcroutectl remove eth0 /);
 });
 
+test('too many arguments to our commands that take a fixed number: named, exit 1, nothing sent', async () => {
+  for (const [args, err] of [
+    [['explain', 'eth0', '10.0.0.1', '225.1.1.1', 'x'], 'explain: [IIF] SOURCE GROUP'],
+    [['top', 'x', 'y'], 'top: x y'],
+    [['monitor', 'x'], 'monitor: x'],
+  ] as const) {
+    const r = await ctl(...args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.equal(r.err, `smcroutectl: Too many arguments to command ${err}\n`);
+    assert.deepEqual(control.calls, []);
+  }
+});
+
 test('help and version', async () => {
   const usage = await run(['help']);
   assert.equal(usage.code, 0);
