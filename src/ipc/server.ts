@@ -9,6 +9,7 @@ import { FrameDecoder, type Frame, type FrameError } from './codec.js';
 import { COMMAND_NAMES, STATE_CHANGES } from './command-names.js';
 import type { Control, MonitorFeed } from './control.js';
 import { dispatch, errorReply, type Reply } from './dispatch.js';
+import { isCommandLetter } from './requests.js';
 import { checkSocketPath } from './socket-path.js';
 
 export interface IpcLogger {
@@ -56,8 +57,6 @@ export interface IpcServer {
   readonly path: string;
   /** Connections held now, and how many of them are idle (nothing half-received, queued or unsent). */
   connections(): { readonly open: number; readonly idle: number };
-  /** Monitor streams open now. */
-  monitors(): number;
   /** Stops accepting, ends monitor streams, lets open connections finish their replies, removes the socket file. */
   close(): Promise<void>;
 }
@@ -181,7 +180,6 @@ export async function startIpcServer(path: string, control: Control, opts: IpcSe
   return {
     path,
     connections: () => ({ open: open.size, idle: [...open.values()].filter((c) => c.idle()).length }),
-    monitors: () => conn.monitors.size,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -428,7 +426,7 @@ function serveConnection(socket: net.Socket, control: Control, opts: ConnOptions
     const { uid, pid } = peerOf();
     const who = uid === undefined ? {} : { uid, pid };
     const fields = { cmd: [name, ...frame.args].join(' '), ...who };
-    if (frame.cmd === 'a' || frame.cmd === 'r' || frame.cmd === 'j' || frame.cmd === 'l') opts.log.info(fields, 'IPC command');
+    if (isCommandLetter(frame.cmd)) opts.log.info(fields, 'IPC command');
     else opts.log.notice(fields, 'IPC command');
     return who;
   };
