@@ -22,6 +22,7 @@ import {
   encodeRouteRequest,
   encodeSockaddrLl,
   encodeSockaddrNl,
+  flowHeader,
   packetTtl,
 } from './structs.js';
 import type { FlowFacts, RouteBack, RpFilter } from './types.js';
@@ -41,8 +42,6 @@ const SNAP = 64;
 const UNREACHABLE = new Set<number>([ERRNO.ENETUNREACH, ERRNO.EHOSTUNREACH, ERRNO.EINVAL, ERRNO.EACCES]);
 
 export class LinuxFlowFacts implements FlowFacts {
-  private seq = 0;
-
   constructor(private readonly watcher: FdWatcher) {}
 
   rpFilter(ifname: string): RpFilter | undefined {
@@ -63,8 +62,8 @@ export class LinuxFlowFacts implements FlowFacts {
     }
     try {
       ffi.bind('bind', fd, encodeSockaddrNl(0));
-      const seq = ++this.seq;
-      if (ffi.trySendto(fd, encodeRouteRequest(source, seq), 0, encodeSockaddrNl(0)) < 0) return undefined;
+      // A socket of its own per lookup: the one reply on it is ours, so no sequence number is checked.
+      if (ffi.trySendto(fd, encodeRouteRequest(source, 1), 0, encodeSockaddrNl(0)) < 0) return undefined;
       // rtnetlink answers inside sendto, so the reply is already queued: never wait for it.
       const buf = Buffer.alloc(4096);
       const n = ffi.recv(fd, buf, MSG_DONTWAIT);
@@ -96,6 +95,7 @@ export class LinuxFlowFacts implements FlowFacts {
       ffi.close(fd);
       return Promise.resolve(undefined);
     }
+    const flow = flowHeader(source, group);
     return new Promise((resolve) => {
       const buf = Buffer.alloc(SNAP);
       let done = false;
@@ -113,7 +113,7 @@ export class LinuxFlowFacts implements FlowFacts {
           const n = ffi.recv(fd, buf, MSG_DONTWAIT);
           if (n < 0 && -n === ERRNO.EINTR) continue;
           if (n <= 0) return;
-          const ttl = packetTtl(buf, n, source, group);
+          const ttl = packetTtl(buf, n, flow);
           if (ttl !== undefined) finish(ttl);
         }
       });

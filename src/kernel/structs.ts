@@ -1,7 +1,7 @@
 // The Linux multicast-routing ABI as plain bytes: constants, struct encoders
 // and the upcall decoders. Pure (no system calls); layouts are x86_64 Linux (LAYOUTS lists them).
 
-import { inet4, sameAddr, v4Bits, type Addr, type Family } from '../model/addr.js';
+import { inet4, v4Bits, type Addr, type Family } from '../model/addr.js';
 import type { SgCounters, Upcall, UpcallKind, TtlVector, VifCounters } from './types.js';
 import { MAX_VIFS } from '../model/limits.js';
 
@@ -446,18 +446,30 @@ export function decodeRouteReply(buf: Buffer, n: number): { oif: number } | { er
   return { oif: 0 };
 }
 
-/** TTL (hop limit) of an IP packet from `source` to `group`, or undefined for any other packet. */
-export function packetTtl(buf: Buffer, n: number, source: Addr, group: Addr): number | undefined {
-  if (source.family === 'inet') {
-    if (n < 20 || buf[0] === undefined || buf[0] >> 4 !== 4) return undefined;
-    if (!sameAt(buf, 12, source) || !sameAt(buf, 16, group)) return undefined;
-    return buf.readUInt8(8);
-  }
-  if (n < 40 || buf[0] === undefined || buf[0] >> 4 !== 6) return undefined;
-  if (!sameAt(buf, 8, source) || !sameAt(buf, 24, group)) return undefined;
-  return buf.readUInt8(7);
+/**
+ * A flow as its packets' IP headers carry it, for packetTtl: source then group, which stand side
+ * by side in both headers. Encoded once per sample, so a busy link costs no address per packet.
+ */
+export interface FlowHeader {
+  readonly version: 4 | 6;
+  /** Where the source begins in the header. */
+  readonly at: number;
+  readonly bytes: Buffer;
 }
 
-function sameAt(buf: Buffer, off: number, a: Addr): boolean {
-  return sameAddr(readAddr(buf, off, a.family), a);
+export function flowHeader(source: Addr, group: Addr): FlowHeader {
+  const v4 = source.family === 'inet';
+  const len = v4 ? 4 : 16;
+  const bytes = Buffer.alloc(2 * len);
+  writeAddr(bytes, 0, source);
+  writeAddr(bytes, len, group);
+  return { version: v4 ? 4 : 6, at: v4 ? 12 : 8, bytes };
+}
+
+/** TTL (hop limit) of an IP packet of the flow, or undefined for any other packet. */
+export function packetTtl(buf: Buffer, n: number, flow: FlowHeader): number | undefined {
+  const end = flow.at + flow.bytes.length;
+  if (n < end || buf[0] === undefined || buf[0] >> 4 !== flow.version) return undefined;
+  if (buf.compare(flow.bytes, 0, flow.bytes.length, flow.at, end) !== 0) return undefined;
+  return buf.readUInt8(flow.version === 4 ? 8 : 7);
 }

@@ -19,7 +19,9 @@ import {
   encodeSgReq,
   encodeSockaddrNl,
   encodeVifctl,
+  flowHeader,
   icmp6FilterBlockAll,
+  packetTtl,
   GROUP_REQ_SIZE,
   GROUP_SOURCE_REQ_SIZE,
   IFREQ_SIZE,
@@ -336,4 +338,27 @@ describe('structs: upcall decoders', () => {
     b[0] = 143; // MLDv2 report type in the must-be-zero byte
     assert.equal(decodeMrt6msg(b, 0, 40), undefined);
   });
+});
+
+test("packetTtl: the TTL or hop limit of the flow's packets only, from the header's own offsets", () => {
+  const v4 = Buffer.alloc(20);
+  v4[0] = 0x45;
+  v4[8] = 7;
+  v4.set([10, 0, 0, 1, 225, 1, 1, 1], 12);
+  const flow4 = flowHeader(A('10.0.0.1'), A('225.1.1.1'));
+  assert.equal(packetTtl(v4, 20, flow4), 7);
+  assert.equal(packetTtl(v4, 19, flow4), undefined, 'short');
+  assert.equal(packetTtl(v4, 20, flowHeader(A('10.0.0.2'), A('225.1.1.1'))), undefined, 'other source');
+  assert.equal(packetTtl(v4, 20, flowHeader(A('10.0.0.1'), A('225.1.1.2'))), undefined, 'other group');
+  const v6 = Buffer.alloc(40);
+  v6[0] = 0x60;
+  v6[7] = 9;
+  v6.set([0x20, 0x01, 0x0d, 0xb8], 8);
+  v6[23] = 1;
+  v6.set([0xff, 0x0e], 24);
+  v6[39] = 1;
+  const flow6 = flowHeader(A('2001:db8::1'), A('ff0e::1'));
+  assert.equal(packetTtl(v6, 40, flow6), 9);
+  assert.equal(packetTtl(v4, 20, flow6), undefined, 'an IPv4 packet for an IPv6 flow');
+  assert.equal(packetTtl(v6, 40, flowHeader(A('2001:db8::1'), A('ff0e::2'))), undefined, 'other group');
 });
