@@ -7,21 +7,17 @@ import { foldAlias, isWildcard, matchIfname } from '../model/ifname.js';
 const NONE: readonly LinkInfo[] = [];
 
 export class Links {
-  private readonly byNameMap = new Map<string, LinkInfo>();
   /** Each interface as the one-element answer to its own name, made once: every route resolves its names. */
-  private readonly alone = new Map<string, readonly LinkInfo[]>();
+  private readonly alone = new Map<string, readonly [LinkInfo]>();
   readonly list: readonly LinkInfo[];
 
   constructor(links: readonly LinkInfo[]) {
     this.list = [...links].sort((a, b) => a.index - b.index);
-    for (const l of this.list) {
-      this.byNameMap.set(l.name, l);
-      this.alone.set(l.name, [l]);
-    }
+    for (const l of this.list) this.alone.set(l.name, [l]);
   }
 
   byName(name: string): LinkInfo | undefined {
-    return this.byNameMap.get(name);
+    return this.alone.get(name)?.[0];
   }
 
   /** Existing interfaces a pattern names, in ifindex order. */
