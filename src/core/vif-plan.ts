@@ -39,11 +39,14 @@ export function planVifs(
   const steps: VifStep[] = [];
   const open = [...families];
   const released: Record<Family, Set<string>> = { inet: new Set(), inet6: new Set() };
+  /** The numbers the kept slots hold: what is left for the makes below. */
+  const taken: Record<Family, boolean[]> = { inet: [], inet6: [] };
   for (const family of open) {
     for (const slot of tables[family].values()) {
       const link = links.byName(slot.name);
       const want = needs.has(slot.name) && link !== undefined && link.multicast;
       if (want && link.index === slot.ifindex) {
+        taken[family][slot.vif] = true;
         const threshold = settingsOf(settings, slot.name).threshold;
         if (threshold !== slot.threshold) steps.push({ op: 'threshold', family, slot, threshold });
         continue;
@@ -51,10 +54,6 @@ export function planVifs(
       released[family].add(slot.name);
       steps.push({ op: 'release', family, slot, linkExists: link !== undefined });
     }
-  }
-  const taken: Record<Family, boolean[]> = { inet: [], inet6: [] };
-  for (const family of open) {
-    for (const slot of tables[family].values()) if (!released[family].has(slot.name)) taken[family][slot.vif] = true;
   }
   const seen = new Set<string>();
   for (const name of ensure) {
