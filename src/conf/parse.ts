@@ -26,7 +26,7 @@ type Keyword = 'from' | 'source' | 'group' | 'to' | 'enable' | 'disable' | 'mrdi
 
 // Upstream compares only the keyword's length of each token, so `mroutes`
 // or `groups` are accepted; the first entry that fits wins.
-const COMMANDS: ReadonlyArray<readonly [string, Command]> = [
+const COMMANDS: readonly Spelling<Command>[] = [
   ['mgroup', 'mgroup'],
   ['ssmgroup', 'mgroup'],
   ['mroute', 'mroute'],
@@ -41,21 +41,24 @@ const APPLIES: Record<Exclude<Command, 'include'>, ReadonlySet<Keyword>> = {
   mroute: new Set(['from', 'source', 'group', 'to']),
 };
 
-/** The entries of `list` by their first character, in list order: a word is compared with the few that can fit. */
-function byFirstChar<T>(list: readonly T[], word: (t: T) => string): ReadonlyMap<string, readonly T[]> {
-  const out = new Map<string, T[]>();
-  for (const t of list) {
-    const c = word(t).charAt(0);
-    out.set(c, [...(out.get(c) ?? []), t]);
+/** A spelling and what it means: a word means the first entry it starts with. */
+type Spelling<T> = readonly [string, T];
+
+/** The entries by their spelling's first character, in list order: a word is compared with the few that can fit. */
+function byFirstChar<T>(list: readonly Spelling<T>[]): ReadonlyMap<string, readonly Spelling<T>[]> {
+  const out = new Map<string, Spelling<T>[]>();
+  for (const entry of list) {
+    const c = entry[0].charAt(0);
+    out.set(c, [...(out.get(c) ?? []), entry]);
   }
   return out;
 }
-const COMMANDS_BY_CHAR = byFirstChar(COMMANDS, ([k]) => k);
-const KEYWORDS_BY_CHAR = byFirstChar(KEYWORDS, (k) => k);
+const COMMANDS_BY_CHAR = byFirstChar(COMMANDS);
+const KEYWORDS_BY_CHAR = byFirstChar(KEYWORDS.map((k): Spelling<Keyword> => [k, k]));
 
-/** The command `word` starts with, as upstream matches it. A loop, not find(): run for every line. */
-function commandOf(word: string): Command | undefined {
-  const candidates = COMMANDS_BY_CHAR.get(word.charAt(0));
+/** What `word` starts with, as upstream matches it. A loop, not find(): run for every word of every line. */
+function firstFit<T>(byChar: ReadonlyMap<string, readonly Spelling<T>[]>, word: string): T | undefined {
+  const candidates = byChar.get(word.charAt(0));
   if (!candidates) return undefined;
   for (let i = 0; i < candidates.length; i++) {
     const entry = candidates[i];
@@ -64,16 +67,8 @@ function commandOf(word: string): Command | undefined {
   return undefined;
 }
 
-/** The keyword `token` starts with, as upstream matches it. A loop, not find(): run for every word. */
-function keywordOf(token: string): Keyword | undefined {
-  const candidates = KEYWORDS_BY_CHAR.get(token.charAt(0));
-  if (!candidates) return undefined;
-  for (let i = 0; i < candidates.length; i++) {
-    const k = candidates[i];
-    if (k !== undefined && token.startsWith(k)) return k;
-  }
-  return undefined;
-}
+const commandOf = (word: string): Command | undefined => firstFit(COMMANDS_BY_CHAR, word);
+const keywordOf = (token: string): Keyword | undefined => firstFit(KEYWORDS_BY_CHAR, token);
 
 /** isspace() in the C locale: space, \t, \n, \v, \f, \r. */
 function isSpace(c: number): boolean {
