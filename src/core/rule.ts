@@ -2,7 +2,7 @@
 // one inbound interface, a source (or any) prefix, a group prefix, the
 // outbound interfaces. Pure values and their identity keys.
 
-import { SharedValues } from './shared-values.js';
+import { SharedValues } from '../model/shared-values.js';
 import { addrKey, maxLen, type Addr, type Family, type Prefix } from '../model/addr.js';
 
 export interface Rule {

@@ -10,7 +10,7 @@ import { MAX_VIFS } from '../model/limits.js';
 import { MfcEntry, MfcTable } from '../core/mfc-table.js';
 import { DEFAULT_MAX_LEARNED, EvictionReport, LearnedOrder } from '../core/learned-cap.js';
 import { isSingleSG, sgKey, sgRuleKey, type Rule, type SingleRule } from '../core/rule.js';
-import { SharedValues } from '../core/shared-values.js';
+import { SharedValues } from '../model/shared-values.js';
 import type { RuleTable } from '../core/rule-table.js';
 import type { Counters } from './counters.js';
 import type { EventBus, ExpiryReason } from './events.js';

@@ -2,6 +2,7 @@
 // Pure string logic; looking up real interfaces is the daemon's and kernel layer's job.
 
 import { fail, ok, type Result } from '../result.js';
+import { SharedValues } from './shared-values.js';
 
 /** The kernel's IFNAMSIZ; a name holds at most IFNAMSIZ - 1 bytes. */
 export const IFNAMSIZ = 16;
@@ -37,7 +38,7 @@ export function matchIfname(pattern: string, name: string): boolean {
  */
 export function checkIfname(name: string): Result<string> {
   // A configuration names the same few interfaces on every line: each is checked once.
-  const known = validNames.get(name);
+  const known = validNames.peek(name);
   if (known) return known;
   if (name.length === 0) return fail('empty interface name');
   const bytes = Buffer.byteLength(name, 'utf8');
@@ -46,12 +47,8 @@ export function checkIfname(name: string): Result<string> {
   }
   if (name === '.' || name === '..') return fail(`"${name}" is not a valid interface name`);
   if (/[/\s]/.test(name)) return fail(`interface name "${name}" contains "/" or whitespace`);
-  const valid = ok(name);
-  if (validNames.size >= MAX_VALID_NAMES) validNames.clear();
-  validNames.set(name, valid);
-  return valid;
+  return validNames.get(name, () => ok(name));
 }
 
 /** Names checkIfname accepted, with the answer it gave (a Result is never changed). */
-const validNames = new Map<string, Result<string>>();
-const MAX_VALID_NAMES = 1024;
+const validNames = new SharedValues<Result<string>>(1024);

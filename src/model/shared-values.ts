@@ -16,6 +16,11 @@ export class SharedValues<V extends object> {
     return this.issued.has(v);
   }
 
+  /** The value for `key` if one is remembered. */
+  peek(key: string): V | undefined {
+    return this.byKey.get(key);
+  }
+
   /** The value for `key`, made by `make` the first time (and again after the memo started over). */
   get(key: string, make: () => V): V {
     const known = this.byKey.get(key);
