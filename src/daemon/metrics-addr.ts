@@ -24,8 +24,8 @@ export function parseMetricsAddr(text: string): Result<MetricsAddr> {
   if (text.startsWith('unix:')) {
     const path = text.slice('unix:'.length);
     if (!path.startsWith('/')) return bad('unix:PATH takes an absolute path');
-    const checked = checkSocketPath(path);
-    return checked.ok ? ok({ kind: 'unix', path }) : bad(checked.error.replace(/^IPC socket path/, 'the path'));
+    const checked = checkSocketPath(path, 'the path');
+    return checked.ok ? ok({ kind: 'unix', path }) : bad(checked.error);
   }
   const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   if (!m) return bad('HOST:PORT, [::1]:PORT or unix:PATH');

@@ -10,13 +10,13 @@ import { fail, ok, type Result } from '../result.js';
  */
 export const MAX_SOCKET_PATH = 107;
 
-/** The path, if it can name a UNIX socket; else why not. */
-export function checkSocketPath(path: string): Result<string> {
-  if (path === '') return fail('IPC socket path is empty');
+/** The path, if it can name a UNIX socket; else why not, `what` naming it (the IPC socket's, by default). */
+export function checkSocketPath(path: string, what = 'IPC socket path'): Result<string> {
+  if (path === '') return fail(`${what} is empty`);
   const bytes = Buffer.byteLength(path, 'utf8');
   if (bytes > MAX_SOCKET_PATH) {
-    return fail(`IPC socket path ${path} is too long: ${bytes} bytes, a UNIX socket path takes at most ${MAX_SOCKET_PATH}`);
+    return fail(`${what} ${path} is too long: ${bytes} bytes, a UNIX socket path takes at most ${MAX_SOCKET_PATH}`);
   }
-  if (path.includes('\0')) return fail('IPC socket path contains a NUL byte');
+  if (path.includes('\0')) return fail(`${what} contains a NUL byte`);
   return ok(path);
 }
