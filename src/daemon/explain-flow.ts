@@ -51,14 +51,14 @@ export async function explainFlow(
   if (!chosen.ok) return chosen;
   const { iif, from } = chosen.value;
   const os = await kernel.flowFacts();
-  const link = kernel.links().find((l) => l.name === iif);
+  const links = kernel.links();
+  const link = links.find((l) => l.name === iif);
   const facts: Mutable<OsFacts> = { counters: kernel.counters(source.family, source, group) };
   if (source.family === 'inet') {
     facts.rpFilter = os.rpFilter(iif);
     const back = os.routeBack(source);
     if (back === 'unreachable') facts.routeBack = back;
-    else if (back)
-      facts.routeBack = { via: st.links.list.find((l) => l.index === back.ifindex)?.name ?? `ifindex ${back.ifindex}` };
+    else if (back) facts.routeBack = { via: links.find((l) => l.index === back.ifindex)?.name ?? `ifindex ${back.ifindex}` };
   }
   if (link?.up) {
     const ttl = await os.sampleTtl(link.index, source, group, SAMPLE_MS);
