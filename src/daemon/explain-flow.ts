@@ -10,9 +10,9 @@ import type { Kernel } from '../kernel/types.js';
 import { fail, ok, type Result } from '../result.js';
 
 /** How long explain listens for a live packet of the flow. */
-export const SAMPLE_MS = 1000;
+const SAMPLE_MS = 1000;
 
-export const EXPLAIN_USAGE = 'explain: usage: explain [IIF] SOURCE GROUP';
+const EXPLAIN_USAGE = 'explain: usage: explain [IIF] SOURCE GROUP';
 
 interface FlowWords {
   readonly iif?: string;

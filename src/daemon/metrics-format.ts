@@ -11,7 +11,7 @@ import { ROUTE_KINDS, type StatsSnapshot } from './stats.js';
  * one MFC entry each (up to --max-learned), and a series per entry would swamp the scraper's
  * storage. Static routes are the operator's own list and are always shown.
  */
-export const MAX_ROUTE_SERIES = 1000;
+const MAX_ROUTE_SERIES = 1000;
 
 export interface MetricsInput {
   readonly stats: StatsSnapshot;
