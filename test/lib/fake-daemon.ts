@@ -7,7 +7,7 @@ import { Daemon } from '../../src/daemon/daemon.js';
 import { encodeRequest, FrameDecoder } from '../../src/ipc/codec.js';
 import { dispatch, type Reply } from '../../src/ipc/dispatch.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
-import type { LinkInfo } from '../../src/kernel/types.js';
+import type { Kernel, LinkInfo } from '../../src/kernel/types.js';
 import { memoryLogger } from '../../src/log.js';
 import { formatAddr, formatPrefix, type Family } from '../../src/model/addr.js';
 import type { RouteView } from '../../src/show/types.js';
@@ -29,7 +29,26 @@ export interface FakeDaemon {
   stop(): Promise<void>;
 }
 
-export async function startFakeDaemon(conf: string, links: readonly LinkInfo[]): Promise<FakeDaemon> {
+/** The fake kernel, telling `onCall` the name of every method called on it, to prove what a change did not touch. */
+export function recordKernel(fake: FakeKernel, onCall: (name: string) => void): Kernel {
+  return new Proxy(fake, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        onCall(String(prop));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** `wrapKernel`: what the daemon is given instead of the fake itself (recordKernel). */
+export async function startFakeDaemon(
+  conf: string,
+  links: readonly LinkInfo[],
+  opts: { wrapKernel?: (fake: FakeKernel) => Kernel } = {},
+): Promise<FakeDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'smct-fuzz-'));
   const files = new Map([[CONF_FILE, conf]]);
   const ns = new FakeNetns(links);
@@ -38,7 +57,7 @@ export async function startFakeDaemon(conf: string, links: readonly LinkInfo[]):
   // Tests edit `files` between reloads; MemConfFs reads the map as it is at each call.
   const fs = new MemConfFs(files);
   const daemon = new Daemon(
-    fake,
+    opts.wrapKernel?.(fake) ?? fake,
     log,
     { confFile: CONF_FILE, pidFile: join(dir, 'd.pid'), sockFile: join(dir, 'd.sock'), table: 0, cacheTimeout: 0 },
     fs,

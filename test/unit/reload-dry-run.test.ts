@@ -4,74 +4,43 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Daemon } from '../../src/daemon/daemon.js';
-import { dispatch, type Reply } from '../../src/ipc/dispatch.js';
-import { encodeRequest, FrameDecoder } from '../../src/ipc/codec.js';
-import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
-import type { Kernel } from '../../src/kernel/types.js';
-import { memoryLogger } from '../../src/log.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import type { Reply } from '../../src/ipc/dispatch.js';
+import type { FakeKernel } from '../../src/kernel/fake.js';
 import { formatAddr, type Family } from '../../src/model/addr.js';
 import { formatGroups, formatInterfaces, formatPending, formatRoutes } from '../../src/show/format.js';
+import { CONF_FILE as CONF, recordKernel, startFakeDaemon, type FakeDaemon } from '../lib/fake-daemon.js';
 import { request } from '../lib/fake-control.js';
 import { fakeLinks } from '../lib/fixtures.js';
-import { MemConfFs } from '../lib/mem-conf-fs.js';
-
-const CONF = '/etc/smcroute.conf';
 
 interface Rig {
   readonly daemon: Daemon;
   readonly fake: FakeKernel;
   readonly files: Map<string, string>;
-  readonly log: ReturnType<typeof memoryLogger>;
+  readonly log: FakeDaemon['log'];
   /** Kernel calls made through the daemon since the last reset. */
   calls: string[];
   ask(cmd: string, args?: readonly string[]): Promise<Reply>;
 }
 
-/** Every call the daemon makes to the kernel, by name, through a recording proxy. */
-function recording(fake: FakeKernel, calls: () => string[]): Kernel {
-  return new Proxy(fake, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls().push(String(prop));
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
 async function withRig(conf: string, fn: (r: Rig) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'smct-dryrun-'));
-  const files = new Map([[CONF, conf]]);
-  const fake = new FakeKernel(new FakeNetns(fakeLinks(6)));
-  const rig: Rig = {
-    fake,
-    files,
-    log: memoryLogger(),
-    calls: [],
-    daemon: undefined as unknown as Daemon,
-    ask: async (cmd, args = []) => {
-      const [frame] = new FrameDecoder().push(encodeRequest(cmd, args));
-      if (!frame?.ok) throw new Error('cannot decode our own frame');
-      return dispatch(frame.value, rig.daemon);
-    },
-  };
-  const kernel = recording(fake, () => rig.calls);
-  const opts = { confFile: CONF, pidFile: join(dir, 'd.pid'), sockFile: join(dir, 'd.sock'), table: 0, cacheTimeout: 0 };
-  const daemon = new Daemon(kernel, rig.log, opts, new MemConfFs(files));
-  Object.assign(rig, { daemon });
+  const sink = { calls: [] as string[] };
+  const d = await startFakeDaemon(conf, fakeLinks(6), {
+    wrapKernel: (fake) => recordKernel(fake, (name) => sink.calls.push(name)),
+  });
+  sink.calls = [];
   try {
-    assert.equal(await daemon.start(), undefined);
-    rig.calls = [];
-    await fn(rig);
+    await fn(
+      Object.assign(sink, {
+        daemon: d.daemon,
+        fake: d.fake,
+        files: d.files,
+        log: d.log,
+        ask: (cmd: string, args?: readonly string[]) => d.ask(cmd, args),
+      }),
+    );
   } finally {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await d.stop();
   }
 }
 

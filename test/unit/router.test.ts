@@ -12,21 +12,13 @@ import { memoryLogger } from '../../src/log.js';
 import { formatAddr, type Family } from '../../src/model/addr.js';
 import type { RouteIntent } from '../../src/model/intents.js';
 import { A, link, LINKS, P } from '../lib/fixtures.js';
+import { recordKernel } from '../lib/fake-daemon.js';
 import { ok } from '../../src/result.js';
 
 /** Counts kernel calls by method name, to prove what a change did NOT touch. */
 function spy(k: FakeKernel): { kernel: Kernel; calls: Map<string, number>; reset: () => void } {
   const calls = new Map<string, number>();
-  const kernel = new Proxy(k, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls.set(String(prop), (calls.get(String(prop)) ?? 0) + 1);
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
+  const kernel = recordKernel(k, (name) => calls.set(name, (calls.get(name) ?? 0) + 1));
   return { kernel, calls, reset: () => calls.clear() };
 }
 

@@ -11,6 +11,7 @@ import { MfcTable } from '../../src/core/mfc-table.js';
 import { VifTable } from '../../src/core/vif-table.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
 import { memoryLogger } from '../../src/log.js';
+import { recordKernel } from '../lib/fake-daemon.js';
 import { A, LINKS } from '../lib/fixtures.js';
 
 function setup(conf: string) {
@@ -89,11 +90,8 @@ test('one counter call per installed entry and per VIF, none for a template; tim
   const ns = new FakeNetns(LINKS);
   const fake = new FakeKernel(ns);
   const calls = { counters: 0, vifCounters: 0 };
-  const kernel = new Proxy(fake, {
-    get(target, prop, receiver) {
-      if (prop === 'counters' || prop === 'vifCounters') calls[prop]++;
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
+  const kernel = recordKernel(fake, (name) => {
+    if (name === 'counters' || name === 'vifCounters') calls[name]++;
   });
   const router = new Router(kernel, memoryLogger(), { table: 0, cacheTimeout: 60 }, () => 0);
   router.start();
