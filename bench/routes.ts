@@ -3,6 +3,7 @@
 // daemon's own client. Measures through the kernel's own MFC view, never the daemon's.
 import { existsSync, writeFileSync } from 'node:fs';
 import { withLab, type Lab } from '../test/lib/netns.js';
+import { ipcRequest } from '../test/lib/impls.js';
 import {
   buildTopo,
   IIF,
@@ -18,7 +19,7 @@ import { forge } from './lib/forge.js';
 import { cpuMeter, waitQuiet, type CpuReading, type QuietWait } from './lib/cpu.js';
 import { memoryKiB, mfcKey, type RawMfc } from './lib/nsview.js';
 import { batchAdds, confText, route, type Route } from './lib/plan.js';
-import { rawReply, startReplier } from './lib/replier.js';
+import { startReplier } from './lib/replier.js';
 import { bareNodeClient, NODE0, runCmd } from './lib/run.js';
 import { watchMfc, type WatchResult } from './lib/mfc-watch.js';
 import { epochToNow, now, pollFrom, round, sleep, spread, type PollOutcome, type Spread } from './lib/timing.js';
@@ -84,7 +85,7 @@ export interface RoutesResult {
     own: ClientRun;
     cross?: ClientRun;
     node0: ClientRun;
-    alone?: { own: ClientRun; cross?: ClientRun; bare?: Spread };
+    alone?: { own: ClientRun; cross?: ClientRun; bare?: ClientRun };
   };
   reload?: {
     ok: boolean;
@@ -237,7 +238,7 @@ async function idleShows(
 ): Promise<NonNullable<RoutesResult['show']>> {
   const clients = other ? [own, other] : [own];
   const outs = clients.map((c) => runCmd(showArgv(c, d.sock), { capture: true }));
-  const replier = await startReplier(`${d.sock}.stand-in`, await rawReply(d.sock, 's'));
+  const replier = await startReplier(`${d.sock}.stand-in`, await ipcRequest(d.sock, 's', [], 30_000));
   const meter = cpuMeter(d.proc.pid);
   const times: number[][] = [[], ...clients.map(() => [])];
   const alone: number[][] = clients.map(() => []);
@@ -284,7 +285,11 @@ async function idleShows(
   const result: NonNullable<RoutesResult['show']> = {
     own: run(0),
     node0: { client: 'ours', ok: true, ...spread(times[0]!) },
-    alone: { own: standIn(0), ...(other && { cross: standIn(1) }), ...(bare.length === reps && { bare: spread(bare) }) },
+    alone: {
+      own: standIn(0),
+      ...(other && { cross: standIn(1) }),
+      ...(bare.length === reps && { bare: { client: 'ours', ok: true, ...spread(bare) } }),
+    },
   };
   if (other)
     result.cross = { ...run(1), sameOutputAsOwn: outs[0]!.ok && outs[1]!.ok ? outs[0]!.out === outs[1]!.out : undefined };

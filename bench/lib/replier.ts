@@ -1,21 +1,8 @@
-// Timing a client without the daemon's own work: the daemon's raw reply to a request, taken once,
-// then a stand-in (bench/lib/instant_reply.py) that answers every request with it at once.
+// Timing a client without the daemon's own work: the daemon's raw reply to a request (taken once, with
+// test/lib's ipcRequest), then a stand-in (bench/lib/instant_reply.py) that answers every request with it at once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { repoPath } from '../../test/lib/paths.js';
-import { encodeRequest } from '../../src/ipc/codec.js';
-
-/** The bytes a daemon sends back to one request, up to its closing the connection. */
-export function rawReply(sock: string, cmd: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const c = net.createConnection({ path: sock }, () => c.write(encodeRequest(cmd, [])));
-    c.on('data', (d: Buffer) => chunks.push(d));
-    c.on('end', () => resolve(Buffer.concat(chunks)));
-    c.on('error', reject);
-  });
-}
 
 export interface Replier {
   readonly sock: string;

@@ -134,9 +134,7 @@ function routesSection(r: Results): string {
         const a = x.show?.alone;
         if (!a) return '–';
         const clients = [a.own, a.cross].flatMap((c) => (c ? [`${SHORT[c.client]}: ${clientCell(c)}`] : []));
-        const bare =
-          a.bare &&
-          `a bare Node client (node:net, connect, read, write): ${ms(a.bare.medianMs)} (${a.bare.minMs}–${a.bare.maxMs})`;
+        const bare = a.bare && `a bare Node client (node:net, connect, read, write): ${clientCell(a.bare)}`;
         return [...clients, ...(bare ? [bare] : [])].join('; ');
       }),
     ],

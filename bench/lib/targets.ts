@@ -6,6 +6,7 @@ import type { IdleResult } from '../idle.js';
 import type { RoutesResult } from '../routes.js';
 import type { ClientStartup } from '../client.js';
 import type { DaemonId } from './daemons.js';
+import { round } from './timing.js';
 
 /** What targets are judged on: the parts of a result set they read. */
 export interface TargetInput {
@@ -118,7 +119,7 @@ export function judge(inp: TargetInput): Target[] {
       out.push({
         goal,
         measured:
-          `ours ${ms(own.medianMs)} − node ${ms(node0.medianMs)} = ${ms(Math.round(mine * 10) / 10)}; C ${ms(cross.medianMs)}` +
+          `ours ${ms(own.medianMs)} − node ${ms(node0.medianMs)} = ${ms(round(mine))}; C ${ms(cross.medianMs)}` +
           (c?.show?.own.medianMs === undefined ? '' : ` (C client with C daemon: ${ms(c.show.own.medianMs)})`) +
           aloneText(o?.show?.alone, node0.medianMs),
         ratio: ratio.toFixed(2),
@@ -181,14 +182,12 @@ export function judge(inp: TargetInput): Target[] {
 }
 
 /** The clients' own cost, against the stand-in that answers at once: what the ratio above is made of. */
-function aloneText(
-  alone: { own: { medianMs?: number }; cross?: { medianMs?: number }; bare?: { medianMs: number } } | undefined,
-  node0Ms: number,
-): string {
+function aloneText(alone: NonNullable<RoutesResult['show']>['alone'], node0Ms: number): string {
   const mine = alone?.own.medianMs;
   const theirs = alone?.cross?.medianMs;
   if (mine === undefined || theirs === undefined) return '';
-  const beyondNode = (t: number) => ms(Math.round((t - node0Ms) * 10) / 10);
-  const bare = alone?.bare ? `, a bare Node client ${ms(alone.bare.medianMs)} − node = ${beyondNode(alone.bare.medianMs)}` : '';
+  const beyondNode = (t: number) => ms(round(t - node0Ms));
+  const b = alone?.bare?.medianMs;
+  const bare = b === undefined ? '' : `, a bare Node client ${ms(b)} − node = ${beyondNode(b)}`;
   return `; each client alone, against a stand-in that answers at once: ours ${ms(mine)} − node = ${beyondNode(mine)}, C ${ms(theirs)}${bare}`;
 }
