@@ -7,7 +7,7 @@ import { KernelView } from '../lib/kview.js';
 import { send } from '../lib/mcast.js';
 import { rootSkipReason, withLab } from '../lib/netns.js';
 import { startRouter, upstreamSkipReason } from '../lib/impls.js';
-import { ctl, ctlRun, startOurs } from '../lib/ours.js';
+import { ctl, ctlRun, eventually, startOurs } from '../lib/ours.js';
 import { buildStar, starAddrs } from '../lib/topology.js';
 
 const skip = rootSkipReason();
@@ -51,11 +51,9 @@ test(
       const out = { ns: t.snd, iface: 's0', sources: A.s0 };
       await send(lab, { ...out, groups: [SLOW, FAST], count: 1 });
       const kv = new KernelView(lab, t.rtr);
-      const deadline = Date.now() + 10_000;
-      while (kv.routes('inet').filter((r) => r.iif !== undefined).length < 2) {
-        if (Date.now() > deadline) assert.fail(`both flows in the MFC: ${JSON.stringify(kv.routes('inet'))}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventually('both flows in the MFC', () => kv.routes('inet').filter((r) => r.iif !== undefined).length >= 2, {
+        state: () => JSON.stringify(kv.routes('inet')),
+      });
       // About 200 and 10 packets a second for some 6 s, while top samples twice (1 s apart, twice over).
       const fast = send(lab, { ...out, groups: FAST, count: 1200, intervalMs: 5 });
       const slow = send(lab, { ...out, groups: SLOW, count: 60, intervalMs: 100 });

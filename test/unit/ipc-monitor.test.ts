@@ -12,6 +12,7 @@ import { ipcStream, type IpcStream } from '../../src/ipc/client.js';
 import { startIpcServer, type IpcServerOptions } from '../../src/ipc/server.js';
 import { FakeControl } from '../lib/fake-control.js';
 import { ipcFrame } from '../lib/impls.js';
+import { pollUntil } from '../lib/proc.js';
 
 class MonitorControl extends FakeControl {
   readonly pushers = new Set<(line: string) => void>();
@@ -43,10 +44,7 @@ async function withServer(
   }
 }
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), 'condition not reached');
-};
+const until = (cond: () => boolean) => pollUntil(cond, { timeoutMs: 5000, intervalMs: 10, what: String(cond) });
 
 function open(path: string, cmd: string): Promise<{ stream: IpcStream; text: () => string }> {
   let text = '';
