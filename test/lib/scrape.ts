@@ -7,6 +7,8 @@ export interface Scrape {
   status: number;
   type: string;
   body: string;
+  /** The Allow header, which a 405 carries. */
+  allow?: string;
 }
 
 const OPENMETRICS_ACCEPT = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -32,16 +34,28 @@ export function scrapeIn(lab: Lab, ns: string, url: string, openMetrics: boolean
 
 /** GET `path` over the unix socket at `socketPath`. */
 export function scrapeUnix(socketPath: string, openMetrics: boolean, path = '/metrics'): Promise<Scrape> {
+  return requestUnix(socketPath, 'GET', path, openMetrics ? { accept: OPENMETRICS_ACCEPT } : {});
+}
+
+/** Any request over the unix socket at `socketPath`. */
+export function requestUnix(
+  socketPath: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Scrape> {
   return new Promise((resolve, reject) => {
-    const headers = openMetrics ? { accept: OPENMETRICS_ACCEPT } : {};
-    const req = http.get({ socketPath, path, headers }, (res) => {
+    const req = http.request({ socketPath, method, path, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body, allow: res.headers.allow }),
+      );
     });
     req.on('error', reject);
     req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+    req.end();
   });
 }
 

@@ -3,7 +3,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +10,13 @@ import { join } from 'node:path';
 import { parseOptions } from '../../src/cli/smcrouted-options.js';
 import { parseMetricsAddr } from '../../src/daemon/metrics-addr.js';
 import { escapeLabelValue, formatMetrics, type MetricsInput } from '../../src/daemon/metrics-format.js';
-import { wantsOpenMetrics } from '../../src/daemon/metrics-server.js';
-import { startMetricsServer } from '../../src/daemon/metrics-server.js';
+import { startMetricsServer, wantsOpenMetrics } from '../../src/daemon/metrics-server.js';
 import type { CountersSnapshot } from '../../src/daemon/counters.js';
 import { COMMAND_NAMES } from '../../src/ipc/command-names.js';
 import type { RouteStats, StatsSnapshot } from '../../src/daemon/stats.js';
 import { SocketInUseError, claimPath } from '../../src/ipc/server.js';
-import { parseExposition, sampleOf } from '../lib/exposition.js';
+import { parseExposition, sampleOf, type ExpositionFormat } from '../lib/exposition.js';
+import { requestUnix } from '../lib/scrape.js';
 
 test('--metrics takes a loopback HOST:PORT, [::1]:PORT or unix:/PATH, and names the argument when it refuses', () => {
   assert.deepEqual(parseMetricsAddr('127.0.0.1:9544'), { ok: true, value: { kind: 'tcp', host: '127.0.0.1', port: 9544 } });
@@ -215,7 +214,7 @@ test('learned and stop routes past the cap are summed per inbound interface; sta
 
 test('the strict parser refuses what the formats do not allow', () => {
   const good = formatMetrics(INPUT, true);
-  const broken: [string, string, 'openmetrics' | 'prometheus'][] = [
+  const broken: [string, string, ExpositionFormat][] = [
     ['no EOF', good.replace('# EOF\n', ''), 'openmetrics'],
     ['text after EOF', `${good}x 1\n`, 'openmetrics'],
     ['bad escape', '# TYPE a gauge\na{l="\\t"} 1\n# EOF\n', 'openmetrics'],
@@ -235,20 +234,8 @@ test('the strict parser refuses what the formats do not allow', () => {
   assert.doesNotThrow(() => parseExposition(good, 'openmetrics'));
 });
 
-function request(socketPath: string, method: string, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; type: string; body: string; allow?: string }>((resolve, reject) => {
-    const req = http.request({ socketPath, method, path, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body, allow: res.headers.allow }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** A server that renders nothing and warns no one: for the tests of what it refuses. */
+const SILENT = { render: () => Promise.resolve(''), warn: () => {}, claimPath };
 
 test('the server: GET and HEAD /metrics in the negotiated format, 404 elsewhere, 405 for other methods, 500 when rendering fails', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smct-metrics-'));
@@ -265,37 +252,28 @@ test('the server: GET and HEAD /metrics in the negotiated format, 404 elsewhere,
   );
   try {
     assert.equal(statSync(path).mode & 0o777, 0o666);
-    const prom = await request(path, 'GET', '/metrics');
+    const prom = await requestUnix(path, 'GET', '/metrics');
     assert.deepEqual([prom.status, prom.type, prom.body], [200, 'text/plain; version=0.0.4; charset=utf-8', 'prom\n']);
-    const om = await request(path, 'GET', '/metrics?x=1', { Accept: 'application/openmetrics-text; version=1.0.0' });
+    const om = await requestUnix(path, 'GET', '/metrics?x=1', { Accept: 'application/openmetrics-text; version=1.0.0' });
     assert.deepEqual(
       [om.status, om.type, om.body],
       [200, 'application/openmetrics-text; version=1.0.0; charset=utf-8', 'om\n# EOF\n'],
     );
-    const head = await request(path, 'HEAD', '/metrics');
+    const head = await requestUnix(path, 'HEAD', '/metrics');
     assert.deepEqual([head.status, head.body], [200, '']);
-    assert.equal((await request(path, 'GET', '/')).status, 404);
-    assert.equal((await request(path, 'GET', '/metricsx')).status, 404);
-    const post = await request(path, 'POST', '/metrics');
+    assert.equal((await requestUnix(path, 'GET', '/')).status, 404);
+    assert.equal((await requestUnix(path, 'GET', '/metricsx')).status, 404);
+    const post = await requestUnix(path, 'POST', '/metrics');
     assert.deepEqual([post.status, post.allow], [405, 'GET, HEAD']);
     failNext = true;
-    assert.equal((await request(path, 'GET', '/metrics')).status, 500);
+    assert.equal((await requestUnix(path, 'GET', '/metrics')).status, 500);
     assert.deepEqual(warnings, ['Metrics scrape failed: boom']);
 
     // The same path again is a live server's: refused, never taken over.
-    await assert.rejects(
-      startMetricsServer({ kind: 'unix', path }, { render: () => Promise.resolve(''), warn: () => {}, claimPath }),
-      SocketInUseError,
-    );
+    await assert.rejects(startMetricsServer({ kind: 'unix', path }, SILENT), SocketInUseError);
     // A file that is not a socket is never replaced.
     writeFileSync(join(dir, 'plain'), 'x');
-    await assert.rejects(
-      startMetricsServer(
-        { kind: 'unix', path: join(dir, 'plain') },
-        { render: () => Promise.resolve(''), warn: () => {}, claimPath },
-      ),
-      /not a socket/,
-    );
+    await assert.rejects(startMetricsServer({ kind: 'unix', path: join(dir, 'plain') }, SILENT), /not a socket/);
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -308,13 +286,7 @@ test('the server: a TCP port in use is an EADDRINUSE error at start', async () =
   await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
   const port = (other.address() as net.AddressInfo).port;
   try {
-    await assert.rejects(
-      startMetricsServer(
-        { kind: 'tcp', host: '127.0.0.1', port },
-        { render: () => Promise.resolve(''), warn: () => {}, claimPath },
-      ),
-      { code: 'EADDRINUSE' },
-    );
+    await assert.rejects(startMetricsServer({ kind: 'tcp', host: '127.0.0.1', port }, SILENT), { code: 'EADDRINUSE' });
   } finally {
     other.close();
   }
