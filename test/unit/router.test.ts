@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/conf/parse.js';
 import { toIntents } from '../../src/daemon/config.js';
 import { Router, type RouterOptions } from '../../src/daemon/router.js';
 import { FakeKernel, FakeNetns } from '../../src/kernel/fake.js';
-import type { Kernel } from '../../src/kernel/types.js';
+import type { Kernel, Upcall } from '../../src/kernel/types.js';
 import { memoryLogger } from '../../src/log.js';
 import { formatAddr, type Family } from '../../src/model/addr.js';
 import type { RouteIntent } from '../../src/model/intents.js';
@@ -53,6 +53,16 @@ function mfcOf(fake: FakeKernel, family: Family = 'inet') {
 
 const vifOf = (fake: FakeKernel, ifindex: number, family: Family = 'inet') =>
   fake.vifs(family).find((v) => v.ifindex === ifindex)?.vif;
+
+/** An IPv4 NOCACHE upcall: a new flow from `source` to `group` on VIF `vif`. */
+const nocache = (vif: number, source: string, group: string): Upcall => ({
+  family: 'inet',
+  kind: 'nocache',
+  type: 1,
+  vif,
+  source: A(source),
+  group: A(group),
+});
 
 function routeIntent(iif: string, source: string | undefined, group: string, oifs: string[]): RouteIntent {
   return {
@@ -101,14 +111,7 @@ test('(*,G/LEN) learns each new flow on its upcall; a flow matching nothing gets
 test('a burst of 1,000 new sources in one batch all end up in the MFC', () => {
   const { fake, router } = setup('mroute from eth0 group 225.1.0.0/16 to eth1 eth2\n');
   const vif = vifOf(fake, 2)!;
-  const batch = Array.from({ length: 1000 }, (_, i) => ({
-    family: 'inet' as const,
-    kind: 'nocache' as const,
-    type: 1,
-    vif,
-    source: A(`10.9.${i >> 8}.${i & 255}`),
-    group: A('225.1.0.1'),
-  }));
+  const batch = Array.from({ length: 1000 }, (_, i) => nocache(vif, `10.9.${i >> 8}.${i & 255}`, '225.1.0.1'));
   // Duplicates in the same burst are resolved once.
   assert.equal(fake.emitUpcalls([...batch, ...batch.slice(0, 10)]), 1010);
   const mfc = mfcOf(fake);
@@ -485,14 +488,7 @@ test('a storm of 3x --max-learned new sources: never more learned entries than t
     { maxLearned: cap },
   );
   const vif = vifOf(fake, 2)!;
-  const upcall = (i: number, group: string) => ({
-    family: 'inet' as const,
-    kind: 'nocache' as const,
-    type: 1,
-    vif,
-    source: A(`10.9.${i >> 8}.${i & 255}`),
-    group: A(group),
-  });
+  const upcall = (i: number, group: string) => nocache(vif, `10.9.${i >> 8}.${i & 255}`, group);
   // Half forward (a template covers them), half are stop filters (nothing does).
   const first = Array.from({ length: cap }, (_, i) => upcall(i, i % 2 ? '225.1.0.1' : '227.0.0.1'));
   fake.emitUpcalls(first);
@@ -577,20 +573,13 @@ test('a VIF made after start-up reaches every route through its interface', () =
 
 test('an upcall whose install the kernel refuses is not counted as resolved, even for a flow installed elsewhere before', () => {
   const { fake, router } = setup('mroute from eth0 group 225.1.0.0/16 to eth2\nmroute from eth1 group 225.1.0.0/16 to eth2\n');
-  const nocache = (ifindex: number) => ({
-    family: 'inet' as const,
-    kind: 'nocache' as const,
-    type: 1,
-    vif: vifOf(fake, ifindex)!,
-    source: A('10.9.0.1'),
-    group: A('225.1.0.1'),
-  });
-  fake.emitUpcalls([nocache(2)]);
+  const newFlowOn = (ifindex: number) => nocache(vifOf(fake, ifindex)!, '10.9.0.1', '225.1.0.1');
+  fake.emitUpcalls([newFlowOn(2)]);
   assert.equal(router.counters.upcallsResolved, 1);
   assert.equal(router.counters.routesLearned, 1);
   // The same flow now comes in as new on eth1, and the kernel refuses the entry from there.
   fake.failNext('addMfc', 'ENOBUFS');
-  fake.emitUpcalls([nocache(3)]);
+  fake.emitUpcalls([newFlowOn(3)]);
   assert.equal(router.counters.upcallsResolved, 1);
   assert.equal(router.counters.routesLearned, 1);
   assert.deepEqual(
