@@ -424,6 +424,15 @@ function declarations(): Record<string, TypeObject | undefined> {
     sockaddr_in: sockaddrIn(),
     sockaddr_in6: sockaddrIn6(),
     sockaddr_nl: koffi.struct({ nl_family: 'uint16_t', nl_pad: 'uint16_t', nl_pid: 'uint32_t', nl_groups: 'uint32_t' }),
+    sockaddr_ll: koffi.struct({
+      sll_family: 'uint16_t',
+      sll_protocol: 'uint16_t',
+      sll_ifindex: 'int',
+      sll_hatype: 'uint16_t',
+      sll_pkttype: 'uint8_t',
+      sll_halen: 'uint8_t',
+      sll_addr: u8(8),
+    }),
     ifreq: koffi.struct({
       ifr_name: u8(16),
       ifr_flags: koffi.union({

@@ -110,6 +110,9 @@ export const GROUP_GID_OFFSET = 16;
 export const IF_NAMEINDEX_SIZE = 16;
 export const IF_NAMEINDEX_NAME_OFFSET = 8;
 
+/** struct sockaddr_ll (explain's packet socket). */
+const SOCKADDR_LL_SIZE = 20;
+
 /** A C struct's size and the offsets of the fields this code reads or writes at fixed places. */
 export interface Layout {
   readonly size: number;
@@ -136,6 +139,7 @@ export const LAYOUTS: Readonly<Record<string, Layout>> = {
   sockaddr_in: { size: SOCKADDR_IN_SIZE, offsets: { sin_addr: 4 } },
   sockaddr_in6: { size: SOCKADDR_IN6_SIZE, offsets: { sin6_addr: 8 } },
   sockaddr_nl: { size: SOCKADDR_NL_SIZE, offsets: { nl_groups: 8 } },
+  sockaddr_ll: { size: SOCKADDR_LL_SIZE, offsets: { sll_protocol: 2, sll_ifindex: 4 } },
   ifreq: { size: IFREQ_SIZE, offsets: { ifr_flags: IFNAMSIZ } },
   pollfd: { size: POLLFD_SIZE },
   iovec: { size: IOVEC_SIZE, offsets: { iov_len: 8 } },
@@ -402,7 +406,6 @@ const RTA_DST = 1;
 const RTA_OIF = 4;
 const NLMSGHDR_SIZE = 16;
 const RTMSG_SIZE = 12;
-const SOCKADDR_LL_SIZE = 20;
 
 /** struct sockaddr_ll binding a packet socket to one link and one EtherType. */
 export function encodeSockaddrLl(ifindex: number, ethertype: number): Buffer {
