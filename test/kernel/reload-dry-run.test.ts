@@ -64,15 +64,20 @@ interface Plan {
   errors: { file: string; line: number; message: string }[];
 }
 
+/** Our daemon on BEFORE in a router namespace of its own, and the kernel's state as it made it. */
+async function startBefore(lab: Lab) {
+  const ns = routerNs(lab);
+  const d = await startOurs(lab, ns, BEFORE);
+  const k = new KernelView(lab, ns);
+  return { ns, d, k, before: kernelState(k) };
+}
+
 test(
   'reload --dry-run: the diff in text and JSON, the kernel untouched; the real reload then makes exactly that change',
   { timeout: 60_000, skip },
   async () => {
     await withLab(async (lab) => {
-      const ns = routerNs(lab);
-      const d = await startOurs(lab, ns, BEFORE);
-      const k = new KernelView(lab, ns);
-      const before = kernelState(k);
+      const { ns, d, k, before } = await startBefore(lab);
       const shown = () => ctl(lab, ns, d.sock, '-d', 'show') + ctl(lab, ns, d.sock, 'show', 'groups');
       const shownBefore = shown();
 
@@ -158,10 +163,7 @@ test(
   { timeout: 60_000, skip },
   async () => {
     await withLab(async (lab) => {
-      const ns = routerNs(lab);
-      const d = await startOurs(lab, ns, BEFORE);
-      const k = new KernelView(lab, ns);
-      const before = kernelState(k);
+      const { ns, d, k, before } = await startBefore(lab);
       const shownBefore = ctl(lab, ns, d.sock, 'show');
       lab.writeFile(
         'smcrouted.conf',
